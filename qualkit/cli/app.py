@@ -1,0 +1,80 @@
+"""The ``qualkit`` command: parse, call one library function, print, and map errors.
+
+Errors are turned into exit codes here and only here: a :class:`QualkitError` prints
+``Error: <message>`` on stderr and exits 2; anything else is a bug in qualkit and prints a
+one-line notice. Tracebacks appear only with ``--debug``, and never with local variables,
+which would hold participants' words.
+"""
+
+import sys
+import traceback
+
+import typer
+
+from qualkit import __version__
+from qualkit.cli import codings, pipeline, project, report, suggest, transcripts
+from qualkit.cli.common import DEBUG
+from qualkit.errors import ExitCode, QualkitError
+
+app = typer.Typer(
+    name="qualkit",
+    help="Qualitative coding and thematic analysis of transcripts.\n\n"
+         "Start with `qualkit run` in a project folder (import, suggest, report), or "
+         "`qualkit init DIR` to make one.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qualkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    pass
+
+
+for module in (project, transcripts, suggest, codings, report, pipeline):
+    module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except QualkitError as err:
+        if DEBUG["on"]:
+            traceback.print_exc()
+        typer.echo(f"Error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted; every decision recorded so far is saved.", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except _click_errors() as err:
+        err.show()
+        sys.exit(ExitCode.USAGE)
+    except Exception as err:  # a bug: say so briefly, never dump locals
+        if DEBUG["on"]:
+            traceback.print_exc()
+        typer.echo(f"Error: qualkit failed unexpectedly ({type(err).__name__}). Run the "
+                   "command again with --debug and report the traceback.", err=True)
+        sys.exit(ExitCode.INTERNAL)
+
+
+def _click_errors() -> type[Exception]:
+    from click.exceptions import ClickException
+
+    return ClickException

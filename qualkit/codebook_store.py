@@ -1,0 +1,57 @@
+"""Codebooks in a project: which version is active, and registering a new one.
+
+The active codebook is the one suggestions and new codings are made under; every coding
+records the version it was made with, so changing the codebook never rewrites history.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qualkit.codebook import from_content, load_codebook
+from qualkit.errors import ProjectError
+from qualkit.model import Codebook
+from qualkit.project import Project
+from qualkit.store import Store
+
+ACTIVE = "active_codebook"
+
+
+def default_codebook_file(project: Project) -> Path:
+    """The project's codebook when it has exactly one YAML file in ``codebooks/``."""
+    found = sorted(p for p in project.codebooks.glob("*.y*ml") if p.is_file())
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ProjectError(f"{project.codebooks}: no codebook (*.yaml); write one (see "
+                           "codebooks/mentoring.yaml in the qualkit sample) or pass --codebook")
+    names = ", ".join(p.name for p in found)
+    raise ProjectError(f"{project.codebooks} holds several codebooks ({names}); "
+                       "choose one with --codebook FILE")
+
+
+def register_codebook(store: Store, project: Project, path: Path) -> tuple[Codebook, bool]:
+    """Load a codebook file, store its version and make it active; (codebook, new?)."""
+    codebook, content = load_codebook(path)
+    with store.transaction() as conn:
+        new = store.save_codebook(conn, version=codebook.version, name=codebook.name,
+                                  label=codebook.label, content=content,
+                                  source=project.relative(path))
+        store.set_setting(ACTIVE, codebook.version, conn)
+    return codebook, new
+
+
+def active_codebook(store: Store) -> Codebook | None:
+    version = store.setting(ACTIVE)
+    if version is None:
+        return None
+    content = store.codebook_content(version)
+    return from_content(content) if content is not None else None
+
+
+def require_codebook(store: Store) -> Codebook:
+    codebook = active_codebook(store)
+    if codebook is None:
+        raise ProjectError("the project has no codebook yet; run `qualkit suggest` or "
+                           "`qualkit run` to load the one in codebooks/")
+    return codebook

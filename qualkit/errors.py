@@ -1,0 +1,55 @@
+"""Errors a user can act on.
+
+Every failure the user can fix (a malformed file, a missing project, a name that does not
+exist) is a :class:`QualkitError` whose message is one line fit to print after ``Error:``.
+The CLI maps them to exit code 2 in one place (:mod:`qualkit.cli.app`); nothing below the
+CLI prints or exits. Messages name files and line numbers, never transcript text, because
+tracebacks and logs end up in bug reports and participants' words must not.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, named so scripts and tests agree on them."""
+
+    OK = 0
+    THRESHOLD = 1  # a quality gate (e.g. --min-alpha) was not met
+    USAGE = 2  # bad input: a file, an option, a project
+    INTERNAL = 70  # a bug in qualkit (EX_SOFTWARE)
+    INTERRUPTED = 130
+
+
+class QualkitError(Exception):
+    """A problem the user can fix; ``str(err)`` is the whole message."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class FileError(QualkitError):
+    """A file that cannot be read or does not have the expected shape.
+
+    The location is part of the message (``path:line: problem``) so editors can jump to it.
+    """
+
+    def __init__(self, path: Path | str, problem: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.problem = problem
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {problem}")
+
+
+class ProjectError(QualkitError):
+    """The folder is not a qualkit project, or its database cannot be used."""
+
+
+class NotFoundError(QualkitError):
+    """A named thing (coder, code, segment, transcript) does not exist in the project."""
+
+
+class PrivacyError(QualkitError):
+    """Identifiable data was found where only pseudonymised data may go."""

@@ -1,0 +1,35 @@
+"""Writing output files so that an interrupted export never replaces a good one.
+
+Everything is written beside the target and renamed over it (atomic on POSIX and Windows),
+and CSV/spreadsheet cells are neutralised against formula injection: a transcript line that
+begins with ``=`` must not run as a formula when a co-author opens the table in Excel.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def safe_cell(value: object) -> object:
+    """A spreadsheet cell that cannot be read as a formula (OWASP CSV injection advice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -1,0 +1,1 @@
+"""Reading transcripts: decode and normalise once, find turns, cut segments."""

@@ -1,0 +1,193 @@
+"""The vocabulary of qualkit as immutable records.
+
+One name per concept, the same in code, CLI, docs and tests (see the README's glossary).
+Records are frozen so that a value read from the store can be passed around without anyone
+changing it behind the store's back; derived state (what a coder has currently applied) is
+computed from the append-only event log in :mod:`qualkit.coding`, never stored beside it.
+
+Offsets are Unicode code points into the normalised transcript text, end exclusive —
+exactly what REFI-QDA ``PlainTextSelection`` positions need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+CONSENSUS = "consensus"
+"""The coder name under which an adjudicated, agreed version is recorded."""
+
+
+class Unit(str, Enum):
+    """What a segment is: the granularity at which codes are decided."""
+
+    SENTENCE = "sentence"
+    TURN = "turn"
+
+
+class CodingAction(str, Enum):
+    """The closed set of things a coder can record about a segment.
+
+    ``REVIEWED_NONE`` exists because "looked at it, nothing applies" is data (a "no" in
+    agreement statistics) while a segment nobody looked at is missing data.
+    """
+
+    APPLY = "apply"
+    REMOVE = "remove"
+    REVIEWED_NONE = "reviewed_none"
+
+
+class MatchKind(str, Enum):
+    """How a piece of suggestion evidence matched the text."""
+
+    LEMMA = "lemma"
+    PHRASE = "phrase"
+    PATTERN = "pattern"
+    FUZZY = "fuzzy"
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A pseudonymous speaker; attributes come from ``participants.csv``."""
+
+    name: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def role(self) -> str:
+        return self.attributes.get("role", "")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One source document as normalised text (line endings and Unicode normalised once)."""
+
+    id: int
+    name: str
+    text: str
+    sha256: str
+    source: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's contiguous talk; ``start``/``end`` span the talk, not the label."""
+
+    transcript_id: int
+    index: int
+    speaker: str
+    start: int
+    end: int
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The unit of coding. ``text == transcript.text[start:end]`` always holds."""
+
+    id: int
+    transcript_id: int
+    turn_index: int
+    index: int
+    start: int
+    end: int
+    text: str
+    speaker: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """A codable category of a codebook, with what a coder needs to apply it consistently."""
+
+    id: str
+    name: str
+    theme_id: str
+    definition: str = ""
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A grouping of codes; themes themselves are not codable."""
+
+    id: str
+    name: str
+    definition: str = ""
+    codes: tuple[Code, ...] = ()
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A deductive codebook; ``version`` is the hash of its content and is its identity."""
+
+    name: str
+    version: str
+    label: str
+    unit: Unit
+    themes: tuple[Theme, ...]
+    description: str = ""
+
+    @property
+    def codes(self) -> tuple[Code, ...]:
+        return tuple(code for theme in self.themes for code in theme.codes)
+
+    def code(self, code_id: str) -> Code:
+        for code in self.codes:
+            if code.id == code_id:
+                return code
+        raise KeyError(code_id)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a code was suggested: the codebook term and the words it matched."""
+
+    term: str
+    matched: str
+    kind: MatchKind
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A machine proposal for one code on one segment. Never counted as coding."""
+
+    segment_id: int
+    code_id: str
+    score: float
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class CodingEvent:
+    """One entry of the append-only coding log: who decided what, when, and how."""
+
+    segment_id: int
+    coder: str
+    action: CodingAction
+    code_id: str | None
+    codebook_version: str
+    origin: str
+    at: datetime
+    memo: str | None = None
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A coder's current decision on a segment, derived from the event log.
+
+    ``codes`` empty means "reviewed, none apply"; a segment with no :class:`Coding` for a
+    coder was not reviewed by that coder.
+    """
+
+    segment_id: int
+    coder: str
+    codes: frozenset[str]

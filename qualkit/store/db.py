@@ -1,0 +1,344 @@
+"""The one access layer between qualkit and its database.
+
+Every query lives here, written in SQLAlchemy Core against :mod:`qualkit.store.schema`, so
+a PostgreSQL database can sit under a team project without rewriting them: only
+:func:`open_store` knows which backend it is talking to. Callers get model records back,
+never rows or SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from qualkit.coding import fold
+from qualkit.errors import ProjectError
+from qualkit.model import (
+    Coding,
+    CodingAction,
+    CodingEvent,
+    Evidence,
+    MatchKind,
+    Participant,
+    Segment,
+    Suggestion,
+    Transcript,
+    Turn,
+)
+from qualkit.store import migrations
+from qualkit.store import schema as t
+
+log = logging.getLogger(__name__)
+
+
+def now() -> str:
+    """The current time as the store keeps it: ISO-8601 UTC, to the microsecond."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin, so that DDL in a
+        # migration is transactional (pysqlite otherwise commits before every DDL).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _backup_sqlite(path: Path, version: int) -> Path:
+    """Copy the database before migrating it, with SQLite's online backup (WAL-safe)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
+    with sqlite3.connect(path) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
+def open_store(path: Path, *, migrate: bool = True) -> Store:
+    """Open (creating if needed) the project database at ``path`` and bring its schema up
+    to date, taking a backup first when an existing database is migrated."""
+    existed = path.exists() and path.stat().st_size > 0
+    engine = _sqlite_engine(path)
+    try:
+        with engine.connect() as conn:
+            version = migrations.current_version(conn)
+    except DatabaseError as exc:
+        engine.dispose()
+        raise ProjectError(
+            f"{path}: not a qualkit database ({exc.orig}); restore it from a backup "
+            f"(files named {path.name}.v*.bak beside it) or move it aside"
+        ) from None
+    if version > migrations.LATEST:
+        engine.dispose()
+        raise ProjectError(
+            f"{path}: written by a newer qualkit (schema {version}, this qualkit knows up to "
+            f"{migrations.LATEST}); upgrade qualkit to open it"
+        )
+    if migrate and version < migrations.LATEST:
+        if existed and version > 0:
+            backup = _backup_sqlite(path, version)
+            log.info("backed up the database to %s before migrating", backup.name)
+        applied = migrations.apply(engine)
+        for m in applied:
+            log.info("applied migration %d: %s", m.version, m.name)
+    return Store(engine)
+
+
+class Store:
+    """Queries over one project's database. Cheap to create; close it when done."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One unit of work: committed whole or not at all."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise ProjectError(f"the project database could not be written ({exc.orig})"
+                               ) from None
+
+    def _read(self) -> Connection:
+        return self.engine.connect()
+
+    # -- settings --------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)
+                                ).scalar_one_or_none()
+
+    def set_setting(self, key: str, value: str, conn: Connection | None = None) -> None:
+        with self._maybe(conn) as c:
+            c.execute(delete(t.settings).where(t.settings.c.key == key))
+            c.execute(insert(t.settings).values(key=key, value=value))
+
+    @contextmanager
+    def _maybe(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.transaction() as c:
+                yield c
+
+    # -- transcripts, turns, segments --------------------------------------------------
+
+    def transcripts(self) -> list[Transcript]:
+        with self._read() as conn:
+            rows = conn.execute(select(t.transcripts).order_by(t.transcripts.c.name)).all()
+        return [_transcript(r) for r in rows]
+
+    def transcript(self, name: str) -> Transcript | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.transcripts).where(t.transcripts.c.name == name)
+                               ).first()
+        return _transcript(row) if row else None
+
+    def add_transcript(self, conn: Connection, *, name: str, source: str, sha256: str,
+                       text: str, attributes: dict[str, str], turns: Sequence[Turn],
+                       spans: Sequence[tuple[int, int, int, str]]) -> int:
+        """Store a transcript with its turns and segments (turn index, start, end, speaker)."""
+        tid = conn.execute(insert(t.transcripts).values(
+            name=name, source=source, sha256=sha256, text=text, attributes=attributes,
+            imported_at=now())).inserted_primary_key[0]
+        if turns:
+            conn.execute(insert(t.turns), [
+                {"transcript_id": tid, "idx": turn.index, "speaker": turn.speaker,
+                 "start": turn.start, "end": turn.end, "timestamp": turn.timestamp}
+                for turn in turns])
+        if spans:
+            conn.execute(insert(t.segments), [
+                {"transcript_id": tid, "turn_idx": turn_idx, "idx": i, "start": start,
+                 "end": end, "speaker": speaker}
+                for i, (turn_idx, start, end, speaker) in enumerate(spans)])
+        return int(tid)
+
+    def delete_transcript(self, conn: Connection, transcript_id: int) -> None:
+        conn.execute(delete(t.transcripts).where(t.transcripts.c.id == transcript_id))
+
+    def turns(self, transcript_id: int) -> list[Turn]:
+        with self._read() as conn:
+            rows = conn.execute(select(t.turns).where(t.turns.c.transcript_id == transcript_id)
+                                .order_by(t.turns.c.idx)).all()
+        return [Turn(transcript_id=r.transcript_id, index=r.idx, speaker=r.speaker,
+                     start=r.start, end=r.end, timestamp=r.timestamp) for r in rows]
+
+    def segments(self, transcript_ids: Iterable[int] | None = None) -> list[Segment]:
+        """Segments in reading order (transcript name, position), with their text."""
+        query = (select(t.segments, t.transcripts.c.text.label("ttext"))
+                 .join(t.transcripts, t.segments.c.transcript_id == t.transcripts.c.id)
+                 .order_by(t.transcripts.c.name, t.segments.c.idx))
+        if transcript_ids is not None:
+            query = query.where(t.segments.c.transcript_id.in_(list(transcript_ids)))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [Segment(id=r.id, transcript_id=r.transcript_id, turn_index=r.turn_idx,
+                        index=r.idx, start=r.start, end=r.end, text=r.ttext[r.start:r.end],
+                        speaker=r.speaker) for r in rows]
+
+    def count_codings_on(self, transcript_id: int) -> tuple[int, int]:
+        """(events, coders) recorded on a transcript's segments."""
+        query = (select(func.count(), func.count(t.coding_events.c.coder.distinct()))
+                 .select_from(t.coding_events.join(
+                     t.segments, t.coding_events.c.segment_id == t.segments.c.id))
+                 .where(t.segments.c.transcript_id == transcript_id))
+        with self._read() as conn:
+            events, coders = conn.execute(query).one()
+        return int(events), int(coders)
+
+    # -- participants ----------------------------------------------------------------
+
+    def replace_participants(self, conn: Connection, people: Iterable[Participant]) -> None:
+        conn.execute(delete(t.participants))
+        rows = [{"name": p.name, "attributes": dict(p.attributes)} for p in people]
+        if rows:
+            conn.execute(insert(t.participants), rows)
+
+    def participants(self) -> dict[str, Participant]:
+        with self._read() as conn:
+            rows = conn.execute(select(t.participants)).all()
+        return {r.name: Participant(r.name, r.attributes) for r in rows}
+
+    # -- codebooks -----------------------------------------------------------------
+
+    def save_codebook(self, conn: Connection, *, version: str, name: str, label: str,
+                      content: dict[str, Any], source: str) -> bool:
+        """Record a codebook version; False when that exact content was already stored."""
+        exists = conn.execute(select(t.codebooks.c.version)
+                              .where(t.codebooks.c.version == version)).first()
+        if exists:
+            return False
+        conn.execute(insert(t.codebooks).values(version=version, name=name, label=label,
+                                                content=content, source=source,
+                                                loaded_at=now()))
+        return True
+
+    def codebook_content(self, version: str) -> dict[str, Any] | None:
+        with self._read() as conn:
+            return conn.execute(select(t.codebooks.c.content)
+                                .where(t.codebooks.c.version == version)).scalar_one_or_none()
+
+    # -- coders and the coding log -----------------------------------------------------
+
+    def coders(self) -> list[str]:
+        with self._read() as conn:
+            return list(conn.execute(select(t.coders.c.name).order_by(t.coders.c.name))
+                        .scalars())
+
+    def ensure_coder(self, conn: Connection, name: str) -> None:
+        if not conn.execute(select(t.coders.c.name).where(t.coders.c.name == name)).first():
+            conn.execute(insert(t.coders).values(name=name, created_at=now()))
+
+    def append_events(self, conn: Connection, events: Sequence[CodingEvent]) -> None:
+        """Append to the log; events are never updated or deleted."""
+        for coder in {e.coder for e in events}:
+            self.ensure_coder(conn, coder)
+        if events:
+            conn.execute(insert(t.coding_events), [
+                {"segment_id": e.segment_id, "coder": e.coder, "action": e.action.value,
+                 "code_id": e.code_id, "codebook_version": e.codebook_version,
+                 "origin": e.origin, "at": e.at.isoformat(timespec="microseconds"),
+                 "memo": e.memo} for e in events])
+
+    def events(self, coder: str | None = None) -> list[CodingEvent]:
+        query = select(t.coding_events).order_by(t.coding_events.c.seq)
+        if coder is not None:
+            query = query.where(t.coding_events.c.coder == coder)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [CodingEvent(segment_id=r.segment_id, coder=r.coder,
+                            action=CodingAction(r.action), code_id=r.code_id,
+                            codebook_version=r.codebook_version, origin=r.origin,
+                            at=datetime.fromisoformat(r.at), memo=r.memo) for r in rows]
+
+    def codings(self, coder: str) -> dict[int, Coding]:
+        """A coder's current decisions by segment id; unreviewed segments are absent."""
+        return {seg: coding for (_, seg), coding in fold(self.events(coder)).items()}
+
+    # -- suggestions -------------------------------------------------------------------
+
+    def suggested_segment_ids(self, version: str) -> set[int]:
+        """Segments already processed under a codebook version (with or without a hit)."""
+        with self._read() as conn:
+            return set(conn.execute(select(t.suggested_segments.c.segment_id).where(
+                t.suggested_segments.c.codebook_version == version)).scalars())
+
+    def save_suggestions(self, conn: Connection, version: str, processed: Sequence[int],
+                         found: Sequence[Suggestion]) -> None:
+        """Replace the suggestions of the processed segments under one codebook version."""
+        ids = list(processed)
+        if not ids:
+            return
+        for table in (t.suggestions, t.suggested_segments):
+            conn.execute(delete(table).where(table.c.codebook_version == version,
+                                             table.c.segment_id.in_(ids)))
+        conn.execute(insert(t.suggested_segments),
+                     [{"segment_id": i, "codebook_version": version} for i in ids])
+        if found:
+            conn.execute(insert(t.suggestions), [
+                {"segment_id": s.segment_id, "codebook_version": version,
+                 "code_id": s.code_id, "score": s.score,
+                 "evidence": [{"term": e.term, "matched": e.matched, "kind": e.kind.value,
+                               "start": e.start, "end": e.end} for e in s.evidence]}
+                for s in found])
+
+    def suggestions(self, version: str) -> list[Suggestion]:
+        with self._read() as conn:
+            rows = conn.execute(select(t.suggestions)
+                                .where(t.suggestions.c.codebook_version == version)
+                                .order_by(t.suggestions.c.segment_id,
+                                          t.suggestions.c.score.desc())).all()
+        return [Suggestion(segment_id=r.segment_id, code_id=r.code_id, score=r.score,
+                           evidence=tuple(Evidence(term=e["term"], matched=e["matched"],
+                                                   kind=MatchKind(e["kind"]), start=e["start"],
+                                                   end=e["end"]) for e in r.evidence))
+                for r in rows]
+
+    # -- imported files ------------------------------------------------------------------
+
+    def imported_hash(self, path: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(t.imported_files.c.sha256)
+                                .where(t.imported_files.c.path == path)).scalar_one_or_none()
+
+    def record_import(self, conn: Connection, path: str, kind: str, sha256: str) -> None:
+        conn.execute(delete(t.imported_files).where(t.imported_files.c.path == path))
+        conn.execute(insert(t.imported_files).values(path=path, kind=kind, sha256=sha256,
+                                                     imported_at=now()))
+
+
+def _transcript(row: Any) -> Transcript:
+    return Transcript(id=row.id, name=row.name, text=row.text, sha256=row.sha256,
+                      source=row.source, attributes=row.attributes)

@@ -1,0 +1,138 @@
+"""The current schema, as SQLAlchemy Core tables that every query is written against.
+
+Only portable column types are used so the same queries run on SQLite (one file per
+project) and on PostgreSQL (team projects). Times are ISO-8601 UTC strings: exact, sortable
+and identical on every backend. The tables here must equal what the migrations in
+:mod:`qualkit.store.migrations` build; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+transcripts = Table(
+    "transcripts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("source", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("imported_at", String(32), nullable=False),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("attributes", JSON, nullable=False),
+)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("speaker", String(200), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("timestamp", String(32)),
+    UniqueConstraint("transcript_id", "idx"),
+)
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("turn_idx", Integer, nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("speaker", String(200), nullable=False),
+    UniqueConstraint("transcript_id", "idx"),
+)
+
+codebooks = Table(
+    "codebooks",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("loaded_at", String(32), nullable=False),
+)
+
+coders = Table(
+    "coders",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("created_at", String(32), nullable=False),
+)
+
+coding_events = Table(
+    "coding_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+    Column("coder", String(100), ForeignKey("coders.name"), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("code_id", String(100)),
+    Column("codebook_version", String(64), ForeignKey("codebooks.version"), nullable=False),
+    Column("origin", String(200), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("memo", Text),
+)
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
+    Column("code_id", String(100), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("evidence", JSON, nullable=False),
+)
+
+suggested_segments = Table(
+    "suggested_segments",
+    metadata,
+    Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
+)
+
+imported_files = Table(
+    "imported_files",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("imported_at", String(32), nullable=False),
+)
