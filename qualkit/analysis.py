@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qualkit.model import CONSENSUS, Codebook
+from qualkit.model import CONSENSUS, Codebook, Participant
 from qualkit.store import Store
 from qualkit.suggest import is_moderator
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 QUOTE_RULE = ("the first coded participant segment in reading order with 12 to 60 words, "
               "or else the longest")
 QUOTE_WORDS = (12, 60)
+MODERATOR = "moderator"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def coded_segments(store: Store, coder: str) -> pd.DataFrame:
     import pandas as pd
 
     transcripts = {t.id: t for t in store.transcripts()}
+    roster = store.participants()
     codings = store.codings(coder)
     rows = []
     for seg in store.segments():
@@ -73,16 +75,23 @@ def coded_segments(store: Store, coder: str) -> pd.DataFrame:
         group = transcript.attributes.get("group", transcript.name)
         for code_id in sorted(coding.codes):
             rows.append({"coder": coder, "segment_id": seg.id, "transcript": transcript.name,
-                         "group": group, "speaker": seg.speaker, "position": seg.index,
+                         "group": group, "speaker": seg.speaker,
+                         "role": _role(seg.speaker, roster), "position": seg.index,
                          "start": seg.start, "end": seg.end, "code_id": code_id,
                          "text": seg.text})
-    columns = ["coder", "segment_id", "transcript", "group", "speaker", "position", "start",
-               "end", "code_id", "text"]
+    columns = ["coder", "segment_id", "transcript", "group", "speaker", "role", "position",
+               "start", "end", "code_id", "text"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _quote(rows: pd.DataFrame, roster: dict) -> tuple[str, str]:
-    spoken = rows[[not is_moderator(s, roster) for s in rows["speaker"]]]
+def _role(speaker: str, roster: dict[str, Participant]) -> str:
+    if is_moderator(speaker, roster):
+        return MODERATOR
+    person = roster.get(speaker)
+    return person.role if person else ""
+
+
+def _quote(spoken: pd.DataFrame) -> tuple[str, str]:
     if spoken.empty:
         return "", ""
     spoken = spoken.sort_values(["transcript", "position"])
@@ -106,8 +115,9 @@ def theme_table(store: Store, codebook: Codebook, coder: str) -> ThemeTable:
     for theme in codebook.themes:
         for code in theme.codes:
             mine = coded[coded["code_id"] == code.id]
-            people = mine[[not is_moderator(s, roster) for s in mine["speaker"]]]["speaker"]
-            quote, source = _quote(mine, roster) if not mine.empty else ("", "")
+            spoken = mine[mine["role"] != MODERATOR]
+            people = spoken["speaker"]
+            quote, source = _quote(spoken)
             rows.append(ThemeRow(
                 theme=theme.name, code_id=code.id, code=code.name, definition=code.definition,
                 segments=int(mine["segment_id"].nunique()), participants=int(people.nunique()),

@@ -143,7 +143,7 @@ def load_codebook(path: Path) -> tuple[Codebook, dict[str, Any]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CodebookError(path, [Problem(1, 1, f"cannot be read ({exc})")]) from None
     try:
-        data = yaml.load(raw, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(raw, Loader=_Loader)  # _Loader is a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)

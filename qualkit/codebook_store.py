@@ -49,9 +49,12 @@ def active_codebook(store: Store) -> Codebook | None:
     return from_content(content) if content is not None else None
 
 
-def require_codebook(store: Store) -> Codebook:
-    codebook = active_codebook(store)
-    if codebook is None:
-        raise ProjectError("the project has no codebook yet; run `qualkit suggest` or "
-                           "`qualkit run` to load the one in codebooks/")
-    return codebook
+def project_codebook(store: Store, project: Project, path: Path | None = None) -> Codebook:
+    """The codebook to work under: the file given, else the active one, else the project's
+    only codebook file (which then becomes active)."""
+    if path is None:
+        active = active_codebook(store)
+        if active is not None:
+            return active
+        path = default_codebook_file(project)
+    return register_codebook(store, project, path)[0]

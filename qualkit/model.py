@@ -14,20 +14,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 CONSENSUS = "consensus"
 """The coder name under which an adjudicated, agreed version is recorded."""
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     """What a segment is: the granularity at which codes are decided."""
 
     SENTENCE = "sentence"
     TURN = "turn"
 
 
-class CodingAction(str, Enum):
+class CodingAction(StrEnum):
     """The closed set of things a coder can record about a segment.
 
     ``REVIEWED_NONE`` exists because "looked at it, nothing applies" is data (a "no" in
@@ -39,7 +39,7 @@ class CodingAction(str, Enum):
     REVIEWED_NONE = "reviewed_none"
 
 
-class MatchKind(str, Enum):
+class MatchKind(StrEnum):
     """How a piece of suggestion evidence matched the text."""
 
     LEMMA = "lemma"

@@ -63,8 +63,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("Interrupted; every decision recorded so far is saved.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
-    except _click_errors() as err:
-        err.show()
+    except typer.TyperException as err:  # usage errors found while parsing arguments
+        show = getattr(err, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"Error: {err}", err=True)
         sys.exit(ExitCode.USAGE)
     except Exception as err:  # a bug: say so briefly, never dump locals
         if DEBUG["on"]:
@@ -72,9 +76,3 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"Error: qualkit failed unexpectedly ({type(err).__name__}). Run the "
                    "command again with --debug and report the traceback.", err=True)
         sys.exit(ExitCode.INTERNAL)
-
-
-def _click_errors() -> type[Exception]:
-    from click.exceptions import ClickException
-
-    return ClickException

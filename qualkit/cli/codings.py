@@ -21,12 +21,13 @@ def register(app: typer.Typer) -> None:
                        coder: Annotated[str | None, typer.Option(
                            help="Coder name (default: the file name).")] = None) -> None:
         """Record a coder's decisions from a CSV of quoted passages."""
-        from qualkit.codebook_store import require_codebook
+        from qualkit.codebook_store import project_codebook
         from qualkit.codings_file import import_codings_file
 
         project = session.project()
         with project.open_store() as store:
-            result = import_codings_file(store, project, file, require_codebook(store), coder)
+            result = import_codings_file(store, project, file,
+                                         project_codebook(store, project), coder)
         if result.skipped_unchanged:
             session.say(f"{file}: unchanged since it was imported for {result.coder}; "
                         "nothing to do.")

@@ -25,7 +25,8 @@ from qualkit.errors import QualkitError
 ProjectOpt = Annotated[Path, typer.Option(
     "--project", "-p", file_okay=False, help="Project folder (default: the current folder).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say what happens, step by step.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Say what happens, step by step.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

@@ -1,7 +1,6 @@
 """``qualkit run``: the main job, from transcript files to the theme report."""
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 

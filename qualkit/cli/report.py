@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
                    "--format", help="Comma-separated: md,csv.")] = "md,csv") -> None:
         """Write the theme table (segments, participants, groups, a quote per code)."""
         from qualkit.analysis import report_coders, theme_table
-        from qualkit.codebook_store import require_codebook
+        from qualkit.codebook_store import project_codebook
         from qualkit.errors import NotFoundError, QualkitError
         from qualkit.report import write_report
         from qualkit.report.render import FORMATS
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
             raise QualkitError(f"--format takes {','.join(FORMATS)}; not {','.join(unknown)}")
         project = session.project()
         with project.open_store() as store:
-            book = require_codebook(store)
+            book = project_codebook(store, project)
             known = store.coders()
             chosen = coder or report_coders(store)
             for name in chosen:

@@ -40,7 +40,7 @@ def _markdown(tables: Sequence[ThemeTable]) -> str:
 
     env = Environment(loader=PackageLoader("qualkit.report", "templates"),
                       undefined=StrictUndefined, keep_trailing_newline=True,
-                      autoescape=False)  # noqa: S701 - Markdown; cells escaped by md_cell
+                      autoescape=False)  # Markdown, not HTML: cells go through md_cell
     env.filters["cell"] = md_cell
     return env.get_template("theme_table.md.j2").render(
         tables=tables, codebook_name=tables[0].codebook_name,
