@@ -104,6 +104,12 @@ class CodedRatings:
     categories: tuple[Category, ...]
     order: _Order
 
+    def __post_init__(self) -> None:
+        if self.codes.ndim != 2:
+            raise QualkitError("ratings must be a 2-D table: units x coders")
+        # The cached counts below are only right while the codes cannot change.
+        self.codes.setflags(write=False)
+
     @property
     def n_units(self) -> int:
         return int(self.codes.shape[0])
@@ -158,8 +164,9 @@ class CodedRatings:
         Keeping the category list fixed matters for resampling: a bootstrap replicate in
         which a rare category happens not to appear must still count it in *q*.
         """
-        return CodedRatings(self.codes[np.asarray(units, dtype=np.int64)], self.categories,
-                            self.order)
+        return CodedRatings(
+            self.codes[np.asarray(units, dtype=np.int64)], self.categories, self.order
+        )
 
     def columns(self, coders: Sequence[int]) -> CodedRatings:
         """The same units and categories for a subset of coders (e.g. one pair)."""
@@ -190,11 +197,11 @@ def _numeric_string(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _observed_order(values: Iterable[Hashable]) -> tuple[list[Any], _Order]:
+def _observed_order(labels: Iterable[Hashable]) -> tuple[list[Any], _Order]:
     """Sort observed labels so that ordinal statistics can use them when that is safe."""
-    values = list(values)
+    values: list[Any] = list(labels)
     if all(isinstance(v, int | float | np.number) for v in values):
-        return sorted(values), "numeric"  # type: ignore[type-var]
+        return sorted(values), "numeric"
     if all(isinstance(v, str) for v in values):
         numbers = [_numeric_string(v) for v in values]
         if all(x is not None for x in numbers):
@@ -244,13 +251,15 @@ def _numeric_codes(arr: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], _IntArray]:
                 np.array_equal(np.floor(arr), arr, equal_nan=True)
             )
         if whole and float(high) - float(low) < 1_000_000:
-            shifted = arr.astype(np.int64) - int(low) + 1 if missing is None else \
-                np.where(missing, 0, arr - low + 1).astype(np.int64)
+            shifted = (
+                arr.astype(np.int64) - int(low) + 1
+                if missing is None
+                else np.where(missing, 0, arr - low + 1).astype(np.int64)
+            )
             used = np.flatnonzero(np.bincount(shifted.ravel())[1:])
             lookup = np.full(int(used[-1]) + 2, -1, dtype=np.int64)
             lookup[used + 1] = np.arange(len(used))
-            uniq = used.astype(bool) if arr.dtype.kind == "b" else \
-                (used + low).astype(arr.dtype)
+            uniq = used.astype(bool) if arr.dtype.kind == "b" else (used + low).astype(arr.dtype)
             return uniq, lookup[shifted]
     valid = np.ones(arr.shape, dtype=bool) if missing is None else ~missing
     uniq, inverse = np.unique(arr[valid], return_inverse=True)
@@ -259,8 +268,7 @@ def _numeric_codes(arr: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], _IntArray]:
     return uniq, codes
 
 
-def _encode_numeric(arr: npt.NDArray[Any], categories: Sequence[Category] | None
-                    ) -> CodedRatings:
+def _encode_numeric(arr: npt.NDArray[Any], categories: Sequence[Category] | None) -> CodedRatings:
     uniq, codes = _numeric_codes(arr)
     if categories is None:
         return CodedRatings(codes, tuple(_as_python(u) for u in uniq), "numeric")
@@ -283,9 +291,7 @@ def _flatten_rows(ratings: Sequence[Sequence[Category | None]]) -> tuple[list[An
     flat: list[Any] = []
     for number, row in enumerate(rows, start=1):
         if isinstance(row, str | bytes) or not isinstance(row, Sequence | np.ndarray):
-            raise QualkitError(
-                f"ratings must be a table: unit {number} is not a row of ratings"
-            )
+            raise QualkitError(f"ratings must be a table: unit {number} is not a row of ratings")
         if width is None:
             width = len(row)
         elif len(row) != width:
@@ -297,8 +303,7 @@ def _flatten_rows(ratings: Sequence[Sequence[Category | None]]) -> tuple[list[An
     return flat, len(rows), width or 0
 
 
-def encode(ratings: RatingsLike, categories: Sequence[Category] | None = None
-           ) -> CodedRatings:
+def encode(ratings: RatingsLike, categories: Sequence[Category] | None = None) -> CodedRatings:
     """Turn a ratings matrix into integer codes once, checking it on the way.
 
     Encoding is the only step that touches labels one by one (except for numeric numpy
@@ -328,14 +333,15 @@ def encode(ratings: RatingsLike, categories: Sequence[Category] | None = None
     return coded
 
 
-def _encode_objects(flat: list[Any], n: int, m: int,
-                    categories: Sequence[Category] | None) -> CodedRatings:
+def _encode_objects(
+    flat: list[Any], n: int, m: int, categories: Sequence[Category] | None
+) -> CodedRatings:
     declared = None if categories is None else _check_declared(categories)
     index: dict[Any, int] = {} if declared is None else declared
-    codes = np.empty(len(flat), dtype=np.int64)
+    flat_codes = np.empty(len(flat), dtype=np.int64)
     for i, value in enumerate(flat):
         if _is_missing(value):
-            codes[i] = -1
+            flat_codes[i] = -1
             continue
         try:
             code = index.get(value)
@@ -347,8 +353,8 @@ def _encode_objects(flat: list[Any], n: int, m: int,
             if declared is not None:
                 raise _not_declared(_as_python(value))
             code = index[_as_python(value)] = len(index)
-        codes[i] = code
-    codes = codes.reshape(n, m)
+        flat_codes[i] = code
+    codes = flat_codes.reshape(n, m)
     if declared is not None:
         assert categories is not None
         return CodedRatings(codes, tuple(_as_python(c) for c in categories), "declared")
@@ -431,8 +437,8 @@ def _ratio(numerator: float, denominator: float) -> float:
 def _observed_agreement(counts: _IntArray, r: _IntArray) -> float:
     """Gwet's p_a: over units with two or more ratings, the mean share of agreeing pairs.
 
-    Gwet (2014, Handbook of Inter-Rater Reliability, 4th ed., ch. 2; the generalisation of
-    Fleiss 1971's P-bar to unequal numbers of ratings per unit):
+    Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed. (the generalisation of
+    Fleiss 1971's P-bar to unequal numbers of ratings per unit; irrCAC's ``pa``):
     p_a = (1/n') sum_i sum_k r_ik (r_ik - 1) / (r_i (r_i - 1)) over the n' units with
     r_i >= 2. With no missing ratings this is Fleiss' P-bar, and for two coders the share
     of units on which they agree.
@@ -450,7 +456,7 @@ def _observed_agreement(counts: _IntArray, r: _IntArray) -> float:
 def _classification_shares(counts: _IntArray, r: _IntArray) -> _FloatArray:
     """Gwet's pi_k: over units with at least one rating, the mean share in category k.
 
-    Gwet (2014, ch. 2): pi_k = (1/n) sum_i r_ik / r_i. Units rated once do inform how
+    Gwet (2014, Handbook): pi_k = (1/n) sum_i r_ik / r_i. Units rated once do inform how
     often a category is used, so they enter here though not in p_a. With no missing
     ratings this is Fleiss (1971)'s p_j.
     """
@@ -480,7 +486,7 @@ def _agreement_weights(q: int, weights: str | None) -> _FloatArray:
     """Agreement weights w_ij (1 on the diagonal) on category ranks 0..q-1.
 
     Linear: 1 - |i-j|/(q-1); quadratic: 1 - (i-j)^2/(q-1)^2 (Fleiss, Levin & Paik 2003,
-    Statistical Methods for Rates and Proportions, 3rd ed., §18.3; Cicchetti & Allison
+    Statistical Methods for Rates and Proportions, 3rd ed., ch. 18; Cicchetti & Allison
     1971 for the linear form). They are Cohen (1968)'s disagreement weights v_ij rescaled
     to w_ij = 1 - v_ij / v_max, which leaves kappa_w unchanged.
     """
@@ -503,22 +509,22 @@ def pairable_units(ratings: RatingsLike) -> int:
     return int((encode(ratings).ratings_per_unit >= 2).sum())
 
 
-def percent_agreement(ratings: RatingsLike,
-                      categories: Sequence[Category] | None = None) -> float:
+def percent_agreement(ratings: RatingsLike, categories: Sequence[Category] | None = None) -> float:
     """Share of agreeing coder pairs, averaged over units with two or more ratings.
 
     Source: the observed agreement p_a of Gwet (2014, Handbook of Inter-Rater
-    Reliability, 4th ed., ch. 2), which for complete data is Fleiss (1971, p. 379)'s
-    P-bar = (1/N) sum_i P_i with P_i = sum_j n_ij (n_ij - 1) / (n (n - 1)). Each unit weighs
-    the same whatever its number of ratings; for two coders this is the plain proportion
-    of units on which they agree. Units with fewer than two ratings are left out; NaN
+    Reliability, 4th ed.), which for complete data is Fleiss (1971, Psychological
+    Bulletin 76:378-382)'s P-bar = (1/N) sum_i P_i, P_i = sum_j n_ij (n_ij - 1) /
+    (n (n - 1)). Each unit weighs the same whatever its number of ratings; for two
+    coders this is the plain proportion of units on which they agree. Units with fewer than two ratings are left out; NaN
     when none is left.
     """
     return _prepare(ratings, categories).observed_agreement
 
 
-def positive_agreement(ratings: RatingsLike, positive: Category = 1,
-                       categories: Sequence[Category] | None = None) -> float:
+def positive_agreement(
+    ratings: RatingsLike, positive: Category = 1, categories: Sequence[Category] | None = None
+) -> float:
     """Specific agreement on the ``positive`` category of a present/absent code.
 
     Why: when a code is rare, overall agreement is dominated by agreeing "absent"s;
@@ -550,8 +556,11 @@ def positive_agreement(ratings: RatingsLike, positive: Category = 1,
     return math.nan if denominator == 0 else numerator / denominator
 
 
-def cohen_kappa(ratings: RatingsLike, categories: Sequence[Category] | None = None,
-                weights: Weights | None = None) -> float:
+def cohen_kappa(
+    ratings: RatingsLike,
+    categories: Sequence[Category] | None = None,
+    weights: Weights | None = None,
+) -> float:
     """Cohen's kappa for exactly two coders, optionally weighted for ordered categories.
 
     Source: Cohen (1960), Educational and Psychological Measurement 20:37-46,
@@ -608,7 +617,7 @@ def fleiss_kappa(ratings: RatingsLike, categories: Sequence[Category] | None = N
     Source: Fleiss (1971), Psychological Bulletin 76:378-382: kappa = (P-bar - P-bar_e) /
     (1 - P-bar_e), P-bar_e = sum_j p_j^2. Fleiss defined it for a fixed number of ratings
     per unit; for missing ratings this uses the generalisation in Gwet (2014, Handbook of
-    Inter-Rater Reliability, 4th ed., ch. 2; also Gwet's irrCAC ``fleiss.kappa.raw``):
+    Inter-Rater Reliability, 4th ed.; implemented as irrCAC's ``fleiss.kappa.raw``):
     P-bar becomes p_a over units with at least two ratings (:func:`percent_agreement`),
     and p_j becomes pi_j = (1/n) sum_i r_ij / r_i over units with at least one rating.
     No unit is dropped for having fewer ratings than others. With complete data this is
@@ -631,7 +640,7 @@ def gwet_ac1(ratings: RatingsLike, categories: Sequence[Category] | None = None)
     Source: Gwet (2008), British Journal of Mathematical and Statistical Psychology
     61:29-48, multi-rater AC1 = (p_a - p_e) / (1 - p_e) with
     p_e = (1 / (q - 1)) sum_k pi_k (1 - pi_k); p_a and pi_k as in :func:`fleiss_kappa`
-    (Gwet 2014, Handbook, ch. 2, for missing ratings). q is the number of categories --
+    (Gwet 2014, Handbook, for missing ratings). q is the number of categories --
     declared ones included -- so declaring unused categories changes AC1. NaN when
     q < 2 (chance agreement on a one-category scale is certain, 0/0) or no unit has two
     ratings. When every rating is one category of several, p_e = 0 and AC1 = 1.
@@ -645,13 +654,12 @@ def gwet_ac1(ratings: RatingsLike, categories: Sequence[Category] | None = None)
     return _ratio(p_a - p_e, 1.0 - p_e)
 
 
-def brennan_prediger(ratings: RatingsLike,
-                     categories: Sequence[Category] | None = None) -> float:
+def brennan_prediger(ratings: RatingsLike, categories: Sequence[Category] | None = None) -> float:
     """Brennan--Prediger's free-marginal kappa: chance agreement 1/q.
 
     Source: Brennan & Prediger (1981), Educational and Psychological Measurement
     41:687-699, kappa_n = (p_o - 1/q) / (1 - 1/q), for coders whose marginals are not
-    fixed in advance; p_o is :func:`percent_agreement` (Gwet 2014, ch. 2, for several
+    fixed in advance; p_o is :func:`percent_agreement` (Gwet 2014, Handbook, for several
     coders and missing ratings). q counts the declared categories, used or not -- the
     reason ``categories`` exists. NaN when q < 2.
     """
@@ -687,8 +695,9 @@ def _delta_squared(coded: CodedRatings, level: str, n_c: _FloatArray) -> _FloatA
     return np.asarray(ratio**2, dtype=np.float64)
 
 
-def krippendorff_alpha(ratings: RatingsLike, level: Level = "nominal",
-                       categories: Sequence[Category] | None = None) -> float:
+def krippendorff_alpha(
+    ratings: RatingsLike, level: Level = "nominal", categories: Sequence[Category] | None = None
+) -> float:
     """Krippendorff's alpha at any level of measurement, with missing ratings.
 
     Source: Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability",
@@ -729,8 +738,11 @@ def krippendorff_alpha(ratings: RatingsLike, level: Level = "nominal",
 # --------------------------------------------------------------------------- combinations
 
 
-def pairwise(statistic: Callable[[CodedRatings], float], ratings: RatingsLike,
-             categories: Sequence[Category] | None = None) -> _FloatArray:
+def pairwise(
+    statistic: Callable[[CodedRatings], float],
+    ratings: RatingsLike,
+    categories: Sequence[Category] | None = None,
+) -> _FloatArray:
     """The coders x coders matrix of a two-coder statistic (e.g. Cohen's kappa per pair).
 
     Symmetric, with NaN on the diagonal. Each pair uses the units both of them rated.
@@ -744,15 +756,19 @@ def pairwise(statistic: Callable[[CodedRatings], float], ratings: RatingsLike,
     return matrix
 
 
-def bootstrap_ci(statistic: Callable[[CodedRatings], float], ratings: RatingsLike,
-                 n: int = 1000, seed: int = 0, level: float = 0.95
-                 ) -> tuple[float, float]:
+def bootstrap_ci(
+    statistic: Callable[[CodedRatings], float],
+    ratings: RatingsLike,
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
     """Percentile bootstrap confidence interval, resampling units with replacement.
 
-    Why units: they are the sampled entities in a reliability study (Krippendorff 2004,
-    p. 238, bootstraps alpha over units too); coders stay fixed. The percentile method
-    (Efron & Tibshirani 1993, An Introduction to the Bootstrap, ch. 13) takes the
-    (1-level)/2 and (1+level)/2 quantiles of the ``n`` replicate values.
+    Why units: they are the sampled entities of a reliability study, while the coders
+    are the fixed instrument under test. The percentile method (Efron & Tibshirani 1993,
+    An Introduction to the Bootstrap, ch. 13) takes the (1-level)/2 and (1+level)/2
+    quantiles (numpy's default linear interpolation) of the ``n`` replicate values.
 
     ``statistic`` receives a :class:`CodedRatings` (every statistic here accepts one), so
     wrap options with ``functools.partial``. The categories of the full data are kept
@@ -761,8 +777,9 @@ def bootstrap_ci(statistic: Callable[[CodedRatings], float], ratings: RatingsLik
     gives the same interval (numpy's PCG64 via ``default_rng``).
     """
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise QualkitError(f"the number of bootstrap replicates must be a positive integer, "
-                           f"not {n!r}")
+        raise QualkitError(
+            f"the number of bootstrap replicates must be a positive integer, not {n!r}"
+        )
     if not 0.0 < level < 1.0:
         raise QualkitError(f"the confidence level must be between 0 and 1, not {level!r}")
     coded = encode(ratings)
@@ -780,9 +797,12 @@ def bootstrap_ci(statistic: Callable[[CodedRatings], float], ratings: RatingsLik
     return float(low), float(high)
 
 
-def summarise(ratings: RatingsLike, level: Level = "nominal",
-              categories: Sequence[Category] | None = None,
-              weights: Weights | None = None) -> dict[str, float | int]:
+def summarise(
+    ratings: RatingsLike,
+    level: Level = "nominal",
+    categories: Sequence[Category] | None = None,
+    weights: Weights | None = None,
+) -> dict[str, float | int]:
     """Every coefficient that applies to the data, keyed as ``qualkit agreement --json``.
 
     Keys: ``percent_agreement``, ``cohen_kappa`` and ``scott_pi`` (two coders only),

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from qualkit.errors import QualkitError
+from qualkit.errors import QualkitError, did_you_mean
 from qualkit.model import Code, Codebook, Theme, Unit
 
 TOP_KEYS = ("name", "version", "description", "authors", "unit", "themes")
@@ -76,13 +76,6 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 
 
-def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
-    from rapidfuzz import process
-
-    best = process.extractOne(word, choices, score_cutoff=60)
-    return f"; did you mean `{best[0]}`?" if best else f"; expected one of {', '.join(choices)}"
-
-
 class _Checker:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
@@ -94,7 +87,7 @@ class _Checker:
         for key in mapping:
             if key not in allowed:
                 self.add(mapping.key_where[key],
-                         f"unknown key `{key}` in {what}{_did_you_mean(key, allowed)}")
+                         f"unknown key `{key}` in {what}{did_you_mean(key, allowed, True)}")
 
     def text(self, mapping: _Map, key: str, what: str, required: bool = True) -> str:
         value = mapping.get(key)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from qualkit.coding import diff
-from qualkit.errors import FileError
+from qualkit.errors import FileError, did_you_mean
 from qualkit.ingest.normalise import decode, normalise
 from qualkit.model import Codebook, CodingEvent, Segment, Transcript
 from qualkit.project import Project
@@ -43,13 +43,6 @@ class CodingsImport:
     segments_coded: int
     events: int
     skipped_unchanged: bool = False
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    from rapidfuzz import process
-
-    best = process.extractOne(word, choices, score_cutoff=60) if choices else None
-    return f"; did you mean `{best[0]}`?" if best else ""
 
 
 class _Collapsed:
@@ -132,7 +125,7 @@ def _read(path: Path, text: str, store: Store, codebook: Codebook
             raise FileError(path, "names no transcript", line=line)
         transcript = by_name.get(name)
         if transcript is None:
-            hint = _did_you_mean(name, list(by_name))
+            hint = did_you_mean(name, list(by_name))
             raise FileError(path, f"transcript `{name}` is not in the project{hint} "
                                   "(import it first with `qualkit import`)", line=line)
         if name not in segments:
@@ -143,7 +136,7 @@ def _read(path: Path, text: str, store: Store, codebook: Codebook
         codes = [c.strip() for c in (row.get("codes") or "").split(";") if c.strip()]
         for code in codes:
             if code not in code_ids:
-                raise FileError(path, f"unknown code `{code}`{_did_you_mean(code, code_ids)}",
+                raise FileError(path, f"unknown code `{code}`{did_you_mean(code, code_ids)}",
                                 line=line)
         quote = SPACE.sub(" ", normalise(row.get("quote") or "")).strip()
         if not quote and not codes:

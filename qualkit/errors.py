@@ -9,6 +9,7 @@ tracebacks and logs end up in bug reports and participants' words must not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
 
@@ -53,3 +54,13 @@ class NotFoundError(QualkitError):
 
 class PrivacyError(QualkitError):
     """Identifiable data was found where only pseudonymised data may go."""
+
+
+def did_you_mean(word: str, choices: Sequence[str], list_all: bool = False) -> str:
+    """A hint for a misspelt name: "; did you mean `x`?" (or the choices, or nothing)."""
+    from rapidfuzz import process
+
+    best = process.extractOne(word, list(choices), score_cutoff=60) if choices else None
+    if best:
+        return f"; did you mean `{best[0]}`?"
+    return f"; expected one of {', '.join(choices)}" if list_all and choices else ""

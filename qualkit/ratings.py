@@ -89,11 +89,9 @@ def _header(path: Path, cells: list[str], line: int) -> tuple[bool, tuple[str, .
     seen: set[str] = set()
     for position, name in enumerate(coders, start=2 if has_unit else 1):
         if not name:
-            raise FileError(path, f"column {position} of the header has no coder name",
-                            line=line)
+            raise FileError(path, f"column {position} of the header has no coder name", line=line)
         if name.casefold() == UNIT_COLUMN:
-            raise FileError(path, f"the '{UNIT_COLUMN}' column must be the first column",
-                            line=line)
+            raise FileError(path, f"the '{UNIT_COLUMN}' column must be the first column", line=line)
         if name in seen:
             raise FileError(path, f"coder {name!r} has two columns", line=line)
         seen.add(name)
@@ -117,11 +115,11 @@ def read_ratings(path: Path | str) -> RatingsTable:
         raise FileError(path, f"cannot be read: {err.strerror or err}") from None
     text = _decode(path, data)
     if not text.strip():
-        raise FileError(path, "is empty; expected a header naming one column per coder",
-                        line=1)
+        raise FileError(path, "is empty; expected a header naming one column per coder", line=1)
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line),
-                        strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True
+    )
 
     header: list[str] | None = None
     has_unit, width = False, 0
@@ -145,9 +143,7 @@ def read_ratings(path: Path | str) -> RatingsTable:
             while len(cells) > width and not cells[-1]:
                 cells.pop()
             if len(cells) != width:
-                raise FileError(
-                    path, f"has {len(cells)} cells; the header has {width}", line=line
-                )
+                raise FileError(path, f"has {len(cells)} cells; the header has {width}", line=line)
             if has_unit:
                 unit = cells[0]
                 if not unit:
@@ -167,7 +163,12 @@ def read_ratings(path: Path | str) -> RatingsTable:
     except csv.Error as err:
         raise FileError(path, f"is not valid CSV ({err})", line=previous_end + 1) from None
     if not rows:
-        raise FileError(path, "has a header but no rows of ratings",
-                        line=max(previous_end, 1))
-    return RatingsTable(path=path, unit_ids=tuple(unit_ids), coders=coders,
-                        matrix=tuple(rows), lines=tuple(lines), has_unit_column=has_unit)
+        raise FileError(path, "has a header but no rows of ratings", line=max(previous_end, 1))
+    return RatingsTable(
+        path=path,
+        unit_ids=tuple(unit_ids),
+        coders=coders,
+        matrix=tuple(rows),
+        lines=tuple(lines),
+        has_unit_column=has_unit,
+    )

@@ -12,7 +12,14 @@ import traceback
 import typer
 
 from qualkit import __version__
-from qualkit.cli import codings, pipeline, project, report, suggest, transcripts
+from qualkit.cli import (  # one command group per module; add yours on its own line
+    codings,
+    pipeline,
+    project,
+    report,
+    suggest,
+    transcripts,
+)
 from qualkit.cli.common import DEBUG
 from qualkit.errors import ExitCode, QualkitError
 
@@ -42,8 +49,16 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
     pass
 
 
-for module in (project, transcripts, suggest, codings, report, pipeline):
-    module.register(app)
+COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
+    project,
+    transcripts,
+    suggest,
+    codings,
+    report,
+    pipeline,
+)
+for group in COMMAND_GROUPS:
+    group.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
