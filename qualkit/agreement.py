@@ -31,7 +31,8 @@ Choices every coefficient here shares, so that numbers stay comparable:
   0/0; Krippendorff (2011) calls alpha undefined for data without variation, and
   Cohen (1960)'s ratio has no value there. NaN says "not defined", which 1.0 would hide: a
   code that every coder always left off has shown no ability to discriminate. The same
-  holds when no unit has two ratings. Input a user can get wrong -- fewer than two coders,
+  holds when no unit has two ratings (only :func:`summarise` raises then, having nothing
+  to report). Input a user can get wrong -- fewer than two coders,
   an unknown level, a rating outside the declared categories -- raises
   :class:`~qualkit.errors.QualkitError`.
 """
@@ -306,8 +307,8 @@ def _flatten_rows(ratings: Sequence[Sequence[Category | None]]) -> tuple[list[An
 def encode(ratings: RatingsLike, categories: Sequence[Category] | None = None) -> CodedRatings:
     """Turn a ratings matrix into integer codes once, checking it on the way.
 
-    Encoding is the only step that touches labels one by one (except for numeric numpy
-    arrays, which are encoded with ``np.unique``); doing it once lets
+    Encoding is the only step that touches labels one by one (numeric numpy arrays are
+    encoded in vectorised form instead); doing it once lets
     :func:`summarise`, :func:`bootstrap_ci` and per-code loops reuse the result. Passing a
     :class:`CodedRatings` with ``categories`` re-maps it onto the declared list.
     """
@@ -516,8 +517,8 @@ def percent_agreement(ratings: RatingsLike, categories: Sequence[Category] | Non
     Reliability, 4th ed.), which for complete data is Fleiss (1971, Psychological
     Bulletin 76:378-382)'s P-bar = (1/N) sum_i P_i, P_i = sum_j n_ij (n_ij - 1) /
     (n (n - 1)). Each unit weighs the same whatever its number of ratings; for two
-    coders this is the plain proportion of units on which they agree. Units with fewer than two ratings are left out; NaN
-    when none is left.
+    coders this is the plain proportion of units on which they agree. Units with fewer
+    than two ratings are left out; NaN when none is left.
     """
     return _prepare(ratings, categories).observed_agreement
 

@@ -18,7 +18,15 @@ ACTIVE = "active_codebook"
 
 
 def default_codebook_file(project: Project) -> Path:
-    """The project's codebook when it has exactly one YAML file in ``codebooks/``."""
+    """The project's codebook: ``codebook`` in ``qualkit.toml``, else the only YAML file in
+    ``codebooks/``."""
+    named = project.settings().get("codebook")
+    if named:
+        path = project.root / str(named)
+        if not path.is_file():
+            raise ProjectError(f"{project.settings_file}: codebook {named} does not exist; "
+                               "fix the path or remove the line")
+        return path
     found = sorted(p for p in project.codebooks.glob("*.y*ml") if p.is_file())
     if len(found) == 1:
         return found[0]
@@ -27,7 +35,8 @@ def default_codebook_file(project: Project) -> Path:
                            "codebooks/mentoring.yaml in the qualkit sample) or pass --codebook")
     names = ", ".join(p.name for p in found)
     raise ProjectError(f"{project.codebooks} holds several codebooks ({names}); "
-                       "choose one with --codebook FILE")
+                       "choose one with --codebook FILE, or name it in qualkit.toml "
+                       "(codebook = \"codebooks/NAME.yaml\" under [project])")
 
 
 def register_codebook(store: Store, project: Project, path: Path) -> tuple[Codebook, bool]:

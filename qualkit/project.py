@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from qualkit.errors import ProjectError
+from qualkit.errors import FileError, ProjectError
 from qualkit.store import Store, open_store
 
 DATABASE = "qualkit.db"
+SETTINGS = "qualkit.toml"
 FOLDERS = ("codebooks", "transcripts", "exports")
 CODINGS = "codings"
 PARTICIPANTS = "participants.csv"
@@ -49,6 +51,29 @@ class Project:
     @property
     def participants_file(self) -> Path:
         return self.transcripts / PARTICIPANTS
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / SETTINGS
+
+    def settings(self) -> dict[str, Any]:
+        """The optional ``qualkit.toml``: choices kept with the project's files (for
+        example which codebook in ``codebooks/`` is the project's), so a fresh clone
+        behaves like the original."""
+        import tomllib
+
+        path = self.settings_file
+        if not path.is_file():
+            return {}
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise FileError(path, f"is not valid TOML ({exc})") from None
+        section = data.get("project", {})
+        if not isinstance(section, dict):
+            raise FileError(path, "needs a [project] table")
+        return section
 
     def open_store(self) -> Store:
         return open_store(self.database)

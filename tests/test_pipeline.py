@@ -115,3 +115,20 @@ def test_bad_coder_rows_name_the_line_and_record_nothing(project: Path, cli, row
         import_codings_file(store, prj, path, project_codebook(store, prj), "ana")
     assert str(err.value) == f"{path}:3: {problem}"
     assert store.events() == []
+
+
+def test_several_codebooks_need_a_choice_and_qualkit_toml_makes_it(project: Path, cli) -> None:
+    second = project / "codebooks" / "other.yaml"
+    second.write_text((project / "codebooks" / "tiny.yaml").read_text().replace(
+        "Tiny mentoring codebook", "Other codebook"), encoding="utf-8")
+    result = cli("suggest", "-p", str(project))
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {project / 'codebooks'} holds several codebooks "
+                             "(other.yaml, tiny.yaml); choose one with --codebook FILE, or "
+                             'name it in qualkit.toml (codebook = "codebooks/NAME.yaml" under '
+                             "[project])\n")
+    (project / "qualkit.toml").write_text('[project]\ncodebook = "codebooks/other.yaml"\n')
+    result = cli("suggest", "-p", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert "under codebook" in result.stdout
+    assert "Other codebook" in cli("status", "-p", str(project)).stdout
