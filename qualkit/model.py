@@ -43,6 +43,7 @@ class MatchKind(StrEnum):
     """How a piece of suggestion evidence matched the text."""
 
     LEMMA = "lemma"
+    DERIVATION = "derivation"
     PHRASE = "phrase"
     PATTERN = "pattern"
     FUZZY = "fuzzy"
@@ -111,16 +112,28 @@ class Code:
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     color: str | None = None
+    # spaCy token patterns for what keywords cannot express, each as JSON text (a list of
+    # token dicts: ``json.loads`` it for ``Matcher.add``); text keeps the record hashable.
+    patterns: tuple[str, ...] = ()
+    # A sub-code's parent code; None for a code directly under its theme.
+    parent_id: str | None = None
+    # Earlier ids of this code: codings made under them count as this code.
+    renamed_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Theme:
-    """A grouping of codes; themes themselves are not codable."""
+    """A grouping of codes; themes themselves are not codable.
+
+    ``codes`` lists every code of the theme, sub-codes included, in reading order (a parent
+    before its sub-codes), so code that only needs the codable categories can ignore nesting.
+    """
 
     id: str
     name: str
     definition: str = ""
     codes: tuple[Code, ...] = ()
+    color: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,7 @@ class Codebook:
     unit: Unit
     themes: tuple[Theme, ...]
     description: str = ""
+    authors: tuple[str, ...] = ()
 
     @property
     def codes(self) -> tuple[Code, ...]:
@@ -147,13 +161,19 @@ class Codebook:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why a code was suggested: the codebook term and the words it matched."""
+    """Why a code was suggested: the codebook term and the words it matched.
+
+    ``negated`` marks a match under a negation ("I didn't feel confident"); ``context``
+    marks a match in a neighbouring sentence of the same turn rather than the segment.
+    """
 
     term: str
     matched: str
     kind: MatchKind
     start: int
     end: int
+    negated: bool = False
+    context: bool = False
 
 
 @dataclass(frozen=True)

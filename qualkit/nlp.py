@@ -1,15 +1,16 @@
-"""The spaCy pipeline qualkit reads text with, built once per process.
+"""The spaCy pieces qualkit reads text with, each built once per process.
 
-A blank English pipeline with a rule-based sentencizer and the lookup lemmatizer (tables
-from spacy-lookups-data, installed with qualkit): no model download, the same segments on
-every machine. spaCy is imported here and only here, lazily, so commands that never read
-text (``--help``, agreement) start fast.
+A blank English pipeline with a rule-based sentencizer cuts segments, and spaCy's English
+lemma lookup table (from spacy-lookups-data, installed with qualkit) relates word forms:
+no model download, the same result on every machine. spaCy is imported here, lazily, so
+commands that never read text (``--help``, agreement) start fast.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -17,29 +18,50 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1)
 def pipeline() -> Language:
+    """Tokenizer and sentencizer: what segmentation needs, and no more."""
     import spacy
-    from spacy.language import Language
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.initialize()
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-
-    if not Language.has_factory("qualkit_norm"):
-        @Language.component("qualkit_norm")
-        def _norm(doc: Any) -> Any:
-            # Case-insensitive lemma in NORM: the lookup table is keyed on lower case, and
-            # a sentence-initial "Realised" should match the keyword "realise".
-            for token in doc:
-                lower = token.lower_
-                token.norm_ = table.get(lower, lower)
-            return doc
-
-    nlp.add_pipe("qualkit_norm")
     return nlp
 
 
-def norm_key(text: str) -> tuple[str, ...]:
-    """The lemma sequence qualkit matches on, for a keyword or phrase."""
-    return tuple(token.norm_ for token in pipeline()(text))
+@lru_cache(maxsize=1)
+def lemma_table() -> dict[str, str]:
+    """Lower-case word form → lemma, from spaCy's English lookup table.
+
+    Read from spacy-lookups-data's JSON directly: spaCy's own Table is keyed by string
+    hashes, and qualkit needs the forms themselves to expand keywords.
+    """
+    import gzip
+    import json
+    from importlib.resources import files
+
+    data = files("spacy_lookups_data") / "data" / "en_lemma_lookup.json.gz"
+    table: dict[str, str] = json.loads(gzip.decompress(data.read_bytes()))
+    return {form.lower(): lemma.lower() for form, lemma in table.items()}
+
+
+@lru_cache(maxsize=1)
+def word_forms() -> dict[str, frozenset[str]]:
+    """Lemma → every form the lookup table maps to it (and the lemma itself).
+
+    Matching a keyword's forms on lower-case text is the same as matching on lemmas, but it
+    runs inside spaCy's PhraseMatcher without lemmatising every token of the corpus.
+    """
+    forms: dict[str, set[str]] = defaultdict(set)
+    for form, lemma in lemma_table().items():
+        forms[lemma].add(form)
+        forms[lemma].add(lemma)
+    return {lemma: frozenset(f) for lemma, f in forms.items()}
+
+
+def lemma(word: str) -> str:
+    lower = word.lower()
+    return lemma_table().get(lower, lower)
+
+
+def forms_of(word: str) -> frozenset[str]:
+    """Every form sharing ``word``'s lemma, including ``word`` itself (lower case)."""
+    lower = word.lower()
+    return word_forms().get(lemma(lower), frozenset()) | {lower, lemma(lower)}

@@ -1,30 +1,62 @@
-"""Deductive suggestions: the codebook's keywords found in segments, with the evidence.
+"""Deductive suggestions: the codebook's terms found in segments, with the evidence.
 
-Keywords are matched on case-insensitive lemmas (``explained`` finds ``explain``), phrases
-as lemma sequences, so a keyword list stays short and readable. A suggestion is only ever a
-proposal: it is stored apart from coding and counted apart in every report.
+How a term is found, and why this way:
 
-Scores say how much evidence there is, not how likely the code is: one distinct keyword
-gives 0.5, two 0.75, three 0.875 (1 - 0.5^n). Re-running is idempotent: only segments not
-yet processed under the active codebook version are read.
+- **Lemma** — a keyword matches every form that shares its lemma in spaCy's English lookup
+  table (``explain`` finds ``explained``; ``teach`` finds ``taught``). The forms are
+  expanded once per codebook and matched on lower-case tokens by spaCy's PhraseMatcher, so
+  the corpus is tokenised but never lemmatised token by token.
+- **Derivation** — a word of the corpus built from a keyword with an English derivational
+  suffix ("teacher", "expectations", "supportive", "motivation"), which qualitative
+  coders treat as the same idea and the lemma table does not relate.
+- **Phrase** — multi-word keywords ("break it down") match as token sequences, each word in
+  any of its forms.
+- **Pattern** — spaCy token patterns from the codebook (``patterns:``) for what a word list
+  cannot say.
+- **Fuzzy** — misspellings and transcription errors ("confidnet"): words of the corpus
+  vocabulary that are not English words in the lookup table and are within a rapidfuzz
+  ratio of a keyword. The comparison runs once per distinct word, not per occurrence, so
+  its cost grows with the vocabulary, not the corpus.
+
+Plain negation ("I didn't feel any more confident") halves a match's weight; a code's
+``exclude_keywords`` in the segment suppress the code. Each distinct term contributes its
+weight w to the score 1 − Π(1 − w): one keyword gives 0.5, two 0.75.
+
+A suggestion is only ever a proposal: it is stored apart from coding and counted apart in
+every report. Moderators' turns are skipped unless asked for.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from itertools import islice, product
+from typing import TYPE_CHECKING, Any
 
 from qualkit.model import Codebook, Evidence, MatchKind, Participant, Segment, Suggestion
-from qualkit.nlp import pipeline
+from qualkit.nlp import forms_of, lemma, lemma_table, pipeline
 from qualkit.store import Store
 
 if TYPE_CHECKING:
-    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
 
 MODERATOR_LABELS = frozenset({"moderator", "interviewer", "facilitator"})
-BATCH = 500
+NEGATORS = frozenset({"not", "n't", "never", "no", "nothing", "hardly", "barely", "neither",
+                      "nor", "without", "nobody", "none"})
+NEGATION_WINDOW = 3
+WEIGHTS = {MatchKind.LEMMA: 0.5, MatchKind.DERIVATION: 0.4, MatchKind.PHRASE: 0.5,
+           MatchKind.PATTERN: 0.5, MatchKind.FUZZY: 0.35}
+SUFFIXES = frozenset({
+    "er", "ers", "or", "ors", "ership", "ing", "ion", "ions", "ation", "ations", "ational",
+    "ive", "ively", "iveness", "ful", "fully", "ness", "ment", "ments", "al", "ally", "ly",
+    "ship", "ity", "ence", "ance", "ant", "ent", "ist", "ee", "able", "ible", "ative"})
+CONTEXT_FACTOR = 0.5
+FUZZY_CUTOFF = 88.0
+FUZZY_MIN_LENGTH = 5
+MAX_VARIANTS = 64
+WORD = re.compile(r"[a-z]+")
 Progress = Callable[[int, int], None]
 
 
@@ -35,39 +67,185 @@ def is_moderator(speaker: str, roster: dict[str, Participant]) -> bool:
     return role in MODERATOR_LABELS or speaker.lower() in MODERATOR_LABELS
 
 
-class KeywordMatcher:
-    """A codebook compiled for matching: one phrase pattern per (code, keyword)."""
+def fuzzy_variants(keywords: Iterable[str], vocabulary: Iterable[str]
+                   ) -> dict[str, list[str]]:
+    """Corpus words that look like misspellings of single-word keywords.
 
-    def __init__(self, codebook: Codebook) -> None:
-        from spacy.matcher import PhraseMatcher
+    Only words unknown to the English lemma table qualify: a real word ("teacher", "tease")
+    is a different word, not a typo of "teach".
+    """
+    from rapidfuzz import fuzz, process
+
+    known = lemma_table()
+    targets = sorted({k.lower() for k in keywords
+                      if " " not in k and len(k) >= FUZZY_MIN_LENGTH})
+    candidates = sorted({w for w in vocabulary
+                         if len(w) >= FUZZY_MIN_LENGTH and w not in known
+                         and w not in targets})
+    found: dict[str, list[str]] = {}
+    if not targets or not candidates:
+        return found
+    for keyword in targets:
+        forms = forms_of(keyword)
+        hits = process.extract(keyword, candidates, scorer=fuzz.ratio,
+                               score_cutoff=FUZZY_CUTOFF, limit=None)
+        words = [w for w, _, _ in hits if w not in forms]
+        if words:
+            found[keyword] = words
+    return found
+
+
+def _stems(keyword: str) -> set[str]:
+    stems = {keyword, lemma(keyword)}
+    if keyword.endswith("e"):
+        stems.add(keyword[:-1])  # motivate → motivat-ion
+    if keyword.endswith("y"):
+        stems.add(keyword[:-1] + "i")  # rely → reli-able
+    return stems
+
+
+def derived_variants(keywords: Iterable[str], vocabulary: Iterable[str]
+                     ) -> dict[str, list[str]]:
+    """Corpus words derived from single-word keywords by a suffix (teach → teacher).
+
+    A word qualifies when its lemma is a stem of the keyword plus a suffix from
+    :data:`SUFFIXES`, allowing a doubled final consonant (plan → planner). Words are
+    grouped by their first four letters, so each keyword is compared with few words.
+    """
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    for word in vocabulary:
+        if len(word) >= 5:
+            by_prefix[word[:4]].append(word)
+    found: dict[str, list[str]] = {}
+    for keyword in sorted({k.lower() for k in keywords if " " not in k and len(k) >= 4}):
+        forms = forms_of(keyword)
+        stems = _stems(keyword)
+        words = []
+        for word in sorted(by_prefix.get(keyword[:4], ())):
+            if word in forms:
+                continue
+            base = lemma(word)
+            for stem in stems:
+                rest = base[len(stem):] if base.startswith(stem) else None
+                if rest and rest[0] == stem[-1] and rest[1:] in SUFFIXES:
+                    rest = rest[1:]
+                if rest in SUFFIXES:
+                    words.append(word)
+                    break
+        if words:
+            found[keyword] = words
+    return found
+
+
+class KeywordMatcher:
+    """A codebook compiled for matching (one per suggest run)."""
+
+    def __init__(self, codebook: Codebook, vocabulary: Iterable[str] = ()) -> None:
+        from spacy.matcher import Matcher, PhraseMatcher
+        from spacy.tokens import Doc
 
         self.nlp = pipeline()
-        self.matcher: PhraseMatcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
-        self.keys: dict[int, tuple[str, str]] = {}
+        vocab = self.nlp.vocab
+        self.phrases = PhraseMatcher(vocab, attr="LOWER")
+        self.patterns = Matcher(vocab)
+        self.keys: dict[int, tuple[str, str, MatchKind]] = {}
+        self.excluded: dict[str, list[list[str]]] = {}
+
+        def key(code_id: str, term: str, kind: MatchKind) -> str:
+            name = f"{code_id}\x1f{kind.value}\x1f{term}"
+            self.keys[vocab.strings.add(name)] = (code_id, term, kind)
+            return name
+
+        keywords = [kw for code in codebook.codes for kw in code.keywords]
+        vocabulary = set(vocabulary)
+        fuzzy = fuzzy_variants(keywords, vocabulary)
+        derived = derived_variants(keywords, vocabulary)
         for code in codebook.codes:
             for keyword in code.keywords:
-                key = f"{code.id}\x1f{keyword}"
-                self.matcher.add(key, [self.nlp(keyword)])
-                self.keys[self.nlp.vocab.strings[key]] = (code.id, keyword)
+                words = [t.lower_ for t in self.nlp.make_doc(keyword)]
+                kind = MatchKind.PHRASE if len(words) > 1 else MatchKind.LEMMA
+                variants = islice(product(*(sorted(forms_of(w)) for w in words)),
+                                  MAX_VARIANTS)
+                self.phrases.add(key(code.id, keyword, kind),
+                                 [Doc(vocab, words=list(v)) for v in variants])
+                if keyword.lower() in derived:
+                    self.phrases.add(key(code.id, keyword, MatchKind.DERIVATION),
+                                     [Doc(vocab, words=[w]) for w in derived[keyword.lower()]])
+                if keyword.lower() in fuzzy:
+                    self.phrases.add(key(code.id, keyword, MatchKind.FUZZY),
+                                     [Doc(vocab, words=[w]) for w in fuzzy[keyword.lower()]])
+            patterns: Sequence[Any] = getattr(code, "patterns", ())
+            for i, pattern in enumerate(patterns):
+                self.patterns.add(key(code.id, f"pattern {i + 1}", MatchKind.PATTERN),
+                                  [list(pattern)])
+            excludes: Sequence[str] = getattr(code, "exclude_keywords", ())
+            if excludes:
+                self.excluded[code.id] = [
+                    [t.lower_ for t in self.nlp.make_doc(term)] for term in excludes]
 
-    def suggest(self, segments: Sequence[Segment]) -> list[Suggestion]:
-        found: list[Suggestion] = []
-        docs = self.nlp.pipe((s.text for s in segments), batch_size=256)
-        for seg, doc in zip(segments, docs, strict=True):
-            evidence: dict[str, list[Evidence]] = defaultdict(list)
-            for match_id, start, end in self.matcher(doc):
-                code_id, keyword = self.keys[match_id]
-                span = doc[start:end]
-                kind = MatchKind.PHRASE if len(span) > 1 else MatchKind.LEMMA
-                evidence[code_id].append(Evidence(
-                    term=keyword, matched=span.text, kind=kind,
-                    start=seg.start + span.start_char, end=seg.start + span.end_char))
-            for code_id, items in evidence.items():
-                terms = {e.term for e in items}
-                found.append(Suggestion(segment_id=seg.id, code_id=code_id,
-                                        score=round(1 - 0.5 ** len(terms), 4),
-                                        evidence=tuple(items)))
+    def evidence(self, doc: Doc, offset: int) -> dict[str, list[Evidence]]:
+        """Every match in one segment's doc, by code, with offsets into the transcript."""
+        found: dict[str, list[Evidence]] = defaultdict(list)
+        lowers = [t.lower_ for t in doc]
+        matches = self.phrases(doc)
+        if len(self.patterns):
+            matches = [*matches, *self.patterns(doc)]
+        for match_id, start, end in matches:
+            code_id, term, kind = self.keys[match_id]
+            span = doc[start:end]
+            negated = any(w in NEGATORS for w in lowers[max(0, start - NEGATION_WINDOW):start])
+            found[code_id].append(Evidence(
+                term=term, matched=span.text, kind=kind, start=offset + span.start_char,
+                end=offset + span.end_char, negated=negated))
+        for code_id, terms in self.excluded.items():
+            if code_id in found and any(_contains(lowers, t) for t in terms):
+                del found[code_id]
         return found
+
+    def suggest(self, segments: Sequence[Segment], context: bool = False
+                ) -> list[Suggestion]:
+        """Suggestions for segments given in reading order (needed for ``context``)."""
+        docs = self.nlp.tokenizer.pipe((s.text for s in segments), batch_size=256)
+        per_segment = [self.evidence(doc, seg.start) for seg, doc in zip(segments, docs,
+                                                                         strict=True)]
+        found: list[Suggestion] = []
+        for i, seg in enumerate(segments):
+            evidence = {code: list(items) for code, items in per_segment[i].items()}
+            if context:
+                for j in (i - 1, i + 1):
+                    if 0 <= j < len(segments) and _same_turn(seg, segments[j]):
+                        for code, items in per_segment[j].items():
+                            evidence.setdefault(code, []).extend(
+                                Evidence(e.term, e.matched, e.kind, e.start, e.end, e.negated,
+                                         context=True) for e in items)
+            for code_id, items in evidence.items():
+                score = _score(items)
+                if score > 0:
+                    found.append(Suggestion(segment_id=seg.id, code_id=code_id, score=score,
+                                            evidence=tuple(items)))
+        return found
+
+
+def _contains(words: list[str], term: list[str]) -> bool:
+    n = len(term)
+    return any(words[i:i + n] == term for i in range(len(words) - n + 1))
+
+
+def _same_turn(a: Segment, b: Segment) -> bool:
+    return a.transcript_id == b.transcript_id and a.turn_index == b.turn_index
+
+
+def _score(items: Iterable[Evidence]) -> float:
+    """1 − Π(1 − w) over distinct terms, each at its strongest occurrence."""
+    best: dict[str, float] = {}
+    for e in items:
+        weight = WEIGHTS[e.kind] * (0.5 if e.negated else 1.0) * (
+            CONTEXT_FACTOR if e.context else 1.0)
+        best[e.term] = max(best.get(e.term, 0.0), weight)
+    miss = 1.0
+    for weight in best.values():
+        miss *= 1.0 - weight
+    return round(1.0 - miss, 4)
 
 
 @dataclass(frozen=True)
@@ -79,26 +257,35 @@ class SuggestResult:
 
 
 def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool = False,
-                    progress: Progress | None = None) -> SuggestResult:
+                    context: bool = False, progress: Progress | None = None
+                    ) -> SuggestResult:
     """Suggest codes for every segment not yet processed under this codebook version."""
     roster = store.participants()
     done = store.suggested_segment_ids(codebook.version)
     todo = [s for s in store.segments() if s.id not in done]
-    readable = [s for s in todo if include_moderator or not is_moderator(s.speaker, roster)]
-    matcher = KeywordMatcher(codebook) if readable else None
+    wanted = [s for s in todo if include_moderator or not is_moderator(s.speaker, roster)]
+    vocabulary = {w for s in wanted for w in WORD.findall(s.text.lower())}
+    matcher = KeywordMatcher(codebook, vocabulary) if wanted else None
     total = 0
-    for i, batch in enumerate(_batches(todo, BATCH)):
-        wanted = [s for s in batch if include_moderator or not is_moderator(s.speaker, roster)]
-        found = matcher.suggest(wanted) if matcher and wanted else []
+    for i, batch in enumerate(_by_transcript(todo)):
+        readable = [s for s in batch if include_moderator or not is_moderator(s.speaker, roster)]
+        found = matcher.suggest(readable, context=context) if matcher and readable else []
         with store.transaction() as conn:
             store.save_suggestions(conn, codebook.version, [s.id for s in batch], found)
         total += len(found)
         if progress:
-            progress(min((i + 1) * BATCH, len(todo)), len(todo))
+            progress(i + 1, len({s.transcript_id for s in todo}))
     return SuggestResult(codebook_version=codebook.version, processed=len(todo),
-                         skipped_moderator=len(todo) - len(readable), suggestions=total)
+                         skipped_moderator=len(todo) - len(wanted), suggestions=total)
 
 
-def _batches(items: Sequence[Segment], size: int) -> Iterable[Sequence[Segment]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _by_transcript(items: Sequence[Segment]) -> Iterable[list[Segment]]:
+    """One transcript at a time: a unit of work that keeps turns (and context) whole."""
+    batch: list[Segment] = []
+    for seg in items:
+        if batch and seg.transcript_id != batch[-1].transcript_id:
+            yield batch
+            batch = []
+        batch.append(seg)
+    if batch:
+        yield batch

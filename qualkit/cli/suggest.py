@@ -1,33 +1,129 @@
-"""``qualkit suggest``: machine suggestions under the project's codebook."""
+"""``qualkit suggest``: machine suggestions under the project's codebook, explained and
+evaluated against a person's decisions."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from qualkit.cli.common import Session, command
+from qualkit.cli.common import JsonOpt, Session, command
 
 CodebookOpt = Annotated[Path | None, typer.Option(
     "--codebook", exists=True, dir_okay=False,
-    help="Codebook YAML (default: the one in codebooks/).")]
+    help="Codebook YAML (default: the project's codebook).")]
 
 
 def register(app: typer.Typer) -> None:
     @command(app, "suggest")
     def suggest(session: Session, codebook: CodebookOpt = None,
                 include_moderator: Annotated[bool, typer.Option(
-                    help="Also suggest codes on moderators' turns.")] = False) -> None:
+                    help="Also suggest codes on moderators' turns.")] = False,
+                context: Annotated[bool, typer.Option(
+                    help="Also use the neighbouring sentences of the same turn (weaker "
+                         "evidence).")] = False,
+                refresh: Annotated[bool, typer.Option(
+                    help="Read every segment again, not only new ones.")] = False,
+                explain: Annotated[int | None, typer.Option(
+                    metavar="SEGMENT_ID", help="Show the evidence for one segment.")] = None,
+                evaluate: Annotated[bool, typer.Option(
+                    help="Score suggestions and the substring baseline against --coder.")]
+                = False,
+                coder: Annotated[str | None, typer.Option(
+                    help="Whose decisions --evaluate compares with.")] = None,
+                min_score: Annotated[float, typer.Option(
+                    help="With --evaluate: count suggestions scoring at least this.")] = 0.0,
+                as_json: JsonOpt = False) -> None:
         """Suggest codes for segments not yet read under the codebook, with evidence."""
-        from qualkit.codebook_store import default_codebook_file, register_codebook
+        from qualkit.codebook_store import project_codebook
+        from qualkit.errors import QualkitError
         from qualkit.suggest import suggest_project
 
+        if evaluate and not coder:
+            raise QualkitError("--evaluate needs --coder NAME (whose decisions to compare "
+                               "with)")
         project = session.project()
         with project.open_store() as store:
-            book, _ = register_codebook(store, project,
-                                        codebook or default_codebook_file(project))
+            book = project_codebook(store, project, codebook) if explain is None or codebook \
+                else project_codebook(store, project)
+            if explain is not None:
+                _explain(session, store, book, explain, as_json)
+                return
+            if refresh:
+                with store.transaction() as conn:
+                    store.forget_suggestions(conn, book.version)
             with session.progress("Suggesting") as progress:
                 result = suggest_project(store, book, include_moderator=include_moderator,
-                                         progress=progress)
+                                         context=context, progress=progress)
+            if evaluate:
+                from qualkit.evaluate import evaluate as score
+
+                _print_evaluation(session, score(store, book, coder or "", min_score), as_json)
+                return
+        if as_json:
+            session.json({"codebook_version": result.codebook_version,
+                          "segments_read": result.processed,
+                          "moderator_segments_skipped": result.skipped_moderator,
+                          "suggestions": result.suggestions})
+            return
         session.say(f"Read {result.processed} new segment(s) under codebook {book.version} "
                     f"({result.skipped_moderator} moderator segments skipped): "
                     f"{result.suggestions} suggestion(s).")
+        if result.suggestions:
+            session.say("See why a segment got its suggestions: "
+                        "`qualkit suggest --explain SEGMENT_ID`.")
+
+
+def _explain(session: Session, store: Any, book: Any, segment_id: int, as_json: bool) -> None:
+    from qualkit.errors import NotFoundError
+
+    segment = store.segment(segment_id)
+    if segment is None:
+        raise NotFoundError(f"no segment {segment_id}; segment ids are listed in "
+                            "exports/coded_segments.csv")
+    found = store.suggestions(book.version, segment_id)
+    names = {c.id: c.name for c in book.codes}
+    if as_json:
+        session.json({"segment_id": segment_id, "speaker": segment.speaker,
+                      "start": segment.start, "end": segment.end, "text": segment.text,
+                      "suggestions": [
+                          {"code_id": s.code_id, "score": s.score,
+                           "evidence": [{"term": e.term, "matched": e.matched,
+                                         "kind": e.kind.value, "start": e.start,
+                                         "end": e.end, "negated": e.negated,
+                                         "context": e.context} for e in s.evidence]}
+                          for s in found]})
+        return
+    session.say(f"Segment {segment_id} ({segment.speaker}, characters "
+                f"{segment.start}-{segment.end}):")
+    session.say(f"  {segment.text}")
+    if not found:
+        session.say("No suggestions (or this segment has not been read yet: run "
+                    "`qualkit suggest`).")
+    for s in found:
+        session.say(f"{s.code_id} ({names.get(s.code_id, '?')}), score {s.score:.2f}")
+        for e in s.evidence:
+            notes = [n for n, on in (("negated", e.negated), ("neighbouring sentence",
+                                                               e.context)) if on]
+            extra = f" [{', '.join(notes)}]" if notes else ""
+            session.say(f"  {e.kind.value:<10} {e.term!r} matched {e.matched!r} at "
+                        f"{e.start}-{e.end}{extra}")
+
+
+def _print_evaluation(session: Session, result: Any, as_json: bool) -> None:
+    if as_json:
+        session.json(result.as_dict())
+        return
+    data = result.as_dict()
+    session.say(f"Against {result.coder}'s decisions on {result.segments} participant "
+                f"segments (suggestions scoring >= {result.min_score}):")
+    session.say(f"{'code':<26}{'engine P':>9}{'R':>7}{'F1':>7}   {'baseline P':>10}{'R':>7}"
+                f"{'F1':>7}{'support':>9}")
+    rows = [*data["engine"]["per_code"].items(), ("overall", data["engine"]["overall"])]
+    base = {**data["baseline"]["per_code"], "overall": data["baseline"]["overall"]}
+    for code, e in rows:
+        b = base[code]
+        session.say(f"{code:<26}{e['precision']:>9.3f}{e['recall']:>7.3f}{e['f1']:>7.3f}   "
+                    f"{b['precision']:>10.3f}{b['recall']:>7.3f}{b['f1']:>7.3f}"
+                    f"{e['support']:>9}")
+    session.say("Baseline: case-insensitive substring search for the same keywords "
+                "(QDA tools' auto-code). Overall figures are micro-averaged.")

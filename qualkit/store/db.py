@@ -197,16 +197,34 @@ class Store:
 
     def segments(self, transcript_ids: Iterable[int] | None = None) -> list[Segment]:
         """Segments in reading order (transcript name, position), with their text."""
-        query = (select(t.segments, t.transcripts.c.text.label("ttext"))
-                 .join(t.transcripts, t.segments.c.transcript_id == t.transcripts.c.id)
-                 .order_by(t.transcripts.c.name, t.segments.c.idx))
-        if transcript_ids is not None:
-            query = query.where(t.segments.c.transcript_id.in_(list(transcript_ids)))
+        if transcript_ids is None:
+            return self._segments(None)
+        return self._segments(t.segments.c.transcript_id.in_(list(transcript_ids)))
+
+    def _segments(self, condition: Any) -> list[Segment]:
+        # Each transcript's text is read once and sliced; joining it onto every segment row
+        # would copy the whole text per segment.
+        query = select(t.segments).order_by(t.segments.c.transcript_id, t.segments.c.idx)
+        if condition is not None:
+            query = query.where(condition)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [Segment(id=r.id, transcript_id=r.transcript_id, turn_index=r.turn_idx,
-                        index=r.idx, start=r.start, end=r.end, text=r.ttext[r.start:r.end],
-                        speaker=r.speaker) for r in rows]
+            ids = sorted({r.transcript_id for r in rows})
+            owners = conn.execute(select(t.transcripts.c.id, t.transcripts.c.name,
+                                         t.transcripts.c.text)
+                                  .where(t.transcripts.c.id.in_(ids))).all() if ids else []
+        texts = {o.id: o.text for o in owners}
+        names = {o.id: o.name for o in owners}
+        segments = [Segment(id=r.id, transcript_id=r.transcript_id, turn_index=r.turn_idx,
+                            index=r.idx, start=r.start, end=r.end,
+                            text=texts[r.transcript_id][r.start:r.end], speaker=r.speaker)
+                    for r in rows]
+        segments.sort(key=lambda s: (names[s.transcript_id], s.index))
+        return segments
+
+    def segment(self, segment_id: int) -> Segment | None:
+        found = [s for s in self._segments(t.segments.c.id == segment_id)]
+        return found[0] if found else None
 
     def count_codings_on(self, transcript_id: int) -> tuple[int, int]:
         """(events, coders) recorded on a transcript's segments."""
@@ -295,6 +313,11 @@ class Store:
             return set(conn.execute(select(t.suggested_segments.c.segment_id).where(
                 t.suggested_segments.c.codebook_version == version)).scalars())
 
+    def forget_suggestions(self, conn: Connection, version: str) -> None:
+        """Drop a version's suggestions so the next run reads every segment again."""
+        for table in (t.suggestions, t.suggested_segments):
+            conn.execute(delete(table).where(table.c.codebook_version == version))
+
     def save_suggestions(self, conn: Connection, version: str, processed: Sequence[int],
                          found: Sequence[Suggestion]) -> None:
         """Replace the suggestions of the processed segments under one codebook version."""
@@ -311,19 +334,23 @@ class Store:
                 {"segment_id": s.segment_id, "codebook_version": version,
                  "code_id": s.code_id, "score": s.score,
                  "evidence": [{"term": e.term, "matched": e.matched, "kind": e.kind.value,
-                               "start": e.start, "end": e.end} for e in s.evidence]}
+                               "start": e.start, "end": e.end, "negated": e.negated,
+                               "context": e.context} for e in s.evidence]}
                 for s in found])
 
-    def suggestions(self, version: str) -> list[Suggestion]:
+    def suggestions(self, version: str, segment_id: int | None = None) -> list[Suggestion]:
+        query = select(t.suggestions).where(t.suggestions.c.codebook_version == version)
+        if segment_id is not None:
+            query = query.where(t.suggestions.c.segment_id == segment_id)
         with self._read() as conn:
-            rows = conn.execute(select(t.suggestions)
-                                .where(t.suggestions.c.codebook_version == version)
-                                .order_by(t.suggestions.c.segment_id,
+            rows = conn.execute(query.order_by(t.suggestions.c.segment_id,
                                           t.suggestions.c.score.desc())).all()
         return [Suggestion(segment_id=r.segment_id, code_id=r.code_id, score=r.score,
                            evidence=tuple(Evidence(term=e["term"], matched=e["matched"],
                                                    kind=MatchKind(e["kind"]), start=e["start"],
-                                                   end=e["end"]) for e in r.evidence))
+                                                   end=e["end"], negated=e.get("negated", False),
+                                                   context=e.get("context", False))
+                                          for e in r.evidence))
                 for r in rows]
 
     # -- imported files ------------------------------------------------------------------
