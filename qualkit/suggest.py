@@ -20,7 +20,7 @@ How a term is found, and why this way:
 
 Plain negation ("I didn't feel any more confident") halves a match's weight; a code's
 ``exclude_keywords`` in the segment suppress the code. Each distinct term contributes its
-weight w to the score 1 − Π(1 − w): one keyword gives 0.5, two 0.75.
+weight w to the score 1 - Π(1 - w): one keyword gives 0.5, two 0.75.
 
 A suggestion is only ever a proposal: it is stored apart from coding and counted apart in
 every report. Moderators' turns are skipped unless asked for.
@@ -36,7 +36,7 @@ from itertools import islice, product
 from typing import TYPE_CHECKING, Any
 
 from qualkit.model import Codebook, Evidence, MatchKind, Participant, Segment, Suggestion
-from qualkit.nlp import forms_of, lemma, lemma_table, pipeline
+from qualkit.nlp import common_words, forms_of, lemma, lemma_table, pipeline
 from qualkit.store import Store
 
 if TYPE_CHECKING:
@@ -71,12 +71,12 @@ def fuzzy_variants(keywords: Iterable[str], vocabulary: Iterable[str]
                    ) -> dict[str, list[str]]:
     """Corpus words that look like misspellings of single-word keywords.
 
-    Only words unknown to the English lemma table qualify: a real word ("teacher", "tease")
-    is a different word, not a typo of "teach".
+    Only words that are not common English words qualify: a real word ("confidant",
+    "teacher") is a different word, not a typo of "confident" or "teach".
     """
     from rapidfuzz import fuzz, process
 
-    known = lemma_table()
+    known = lemma_table().keys() | common_words()
     targets = sorted({k.lower() for k in keywords
                       if " " not in k and len(k) >= FUZZY_MIN_LENGTH})
     candidates = sorted({w for w in vocabulary
@@ -236,7 +236,7 @@ def _same_turn(a: Segment, b: Segment) -> bool:
 
 
 def _score(items: Iterable[Evidence]) -> float:
-    """1 − Π(1 − w) over distinct terms, each at its strongest occurrence."""
+    """1 - Π(1 - w) over distinct terms, each at its strongest occurrence."""
     best: dict[str, float] = {}
     for e in items:
         weight = WEIGHTS[e.kind] * (0.5 if e.negated else 1.0) * (
