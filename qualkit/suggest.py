@@ -19,8 +19,8 @@ How a term is found, and why this way:
   its cost grows with the vocabulary, not the corpus.
 
 Plain negation ("I didn't feel any more confident") halves a match's weight; a code's
-``exclude_keywords`` in the segment suppress the code. Each distinct term contributes its
-weight w to the score 1 - Π(1 - w): one keyword gives 0.5, two 0.75.
+``exclude_keywords`` in the segment suppress the code. Each matched span and term counts
+once, with weight w, in the score 1 - prod(1 - w): one keyword gives 0.5, two 0.75.
 
 A suggestion is only ever a proposal: it is stored apart from coding and counted apart in
 every report. Moderators' turns are skipped unless asked for.
@@ -219,10 +219,11 @@ class KeywordMatcher:
                                 Evidence(e.term, e.matched, e.kind, e.start, e.end, e.negated,
                                          context=True) for e in items)
             for code_id, items in evidence.items():
-                score = _score(items)
+                kept = _strongest(items)
+                score = _score(kept)
                 if score > 0:
                     found.append(Suggestion(segment_id=seg.id, code_id=code_id, score=score,
-                                            evidence=tuple(items)))
+                                            evidence=tuple(kept)))
         return found
 
 
@@ -235,16 +236,33 @@ def _same_turn(a: Segment, b: Segment) -> bool:
     return a.transcript_id == b.transcript_id and a.turn_index == b.turn_index
 
 
+def _weight(e: Evidence) -> float:
+    return WEIGHTS[e.kind] * (0.5 if e.negated else 1.0) * (CONTEXT_FACTOR if e.context else 1.0)
+
+
+def _strongest(items: Iterable[Evidence]) -> list[Evidence]:
+    """One piece of evidence per matched span and per term, the strongest first.
+
+    "leadership" matched by the keywords leadership, leader and lead is one observation,
+    and "confident" said twice is one term: neither should count twice in the score.
+    """
+    kept: list[Evidence] = []
+    spans: set[tuple[int, int]] = set()
+    terms: set[str] = set()
+    for e in sorted(items, key=lambda e: (-_weight(e), e.start, e.term)):
+        if (e.start, e.end) in spans or e.term in terms:
+            continue
+        spans.add((e.start, e.end))
+        terms.add(e.term)
+        kept.append(e)
+    return sorted(kept, key=lambda e: (e.start, e.term))
+
+
 def _score(items: Iterable[Evidence]) -> float:
-    """1 - Π(1 - w) over distinct terms, each at its strongest occurrence."""
-    best: dict[str, float] = {}
-    for e in items:
-        weight = WEIGHTS[e.kind] * (0.5 if e.negated else 1.0) * (
-            CONTEXT_FACTOR if e.context else 1.0)
-        best[e.term] = max(best.get(e.term, 0.0), weight)
+    """1 - prod(1 - w) over the strongest evidence per span and term."""
     miss = 1.0
-    for weight in best.values():
-        miss *= 1.0 - weight
+    for e in items:
+        miss *= 1.0 - _weight(e)
     return round(1.0 - miss, 4)
 
 

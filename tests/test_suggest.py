@@ -135,3 +135,10 @@ def test_engine_beats_the_substring_baseline_on_the_sample_study(tmp_path: Path,
         result = cli("suggest", "-p", str(tmp_path), "--evaluate", "--coder", coder, "--json")
         data = json.loads(result.stdout)
         assert data["engine"]["overall"]["f1"] > data["baseline"]["overall"]["f1"], coder
+
+
+def test_one_word_matched_by_several_keywords_counts_once() -> None:
+    book = _codebook(leading=("leadership", "leader", "lead"))
+    (found,) = _suggest(book, "It is a leadership thing.")
+    assert [(e.term, e.kind) for e in found.evidence] == [("leadership", MatchKind.LEMMA)]
+    assert found.score == 0.5
