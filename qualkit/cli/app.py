@@ -13,6 +13,7 @@ import typer
 
 from qualkit import __version__
 from qualkit.cli import (  # one command group per module; add yours on its own line
+    agreement,
     codings,
     pipeline,
     project,
@@ -55,6 +56,7 @@ COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
     suggest,
     codings,
     report,
+    agreement,
     pipeline,
 )
 for group in COMMAND_GROUPS:

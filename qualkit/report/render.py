@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
+from typing import Any
 
 from qualkit import __version__
 from qualkit.analysis import QUOTE_RULE, ThemeRow, ThemeTable, coded_segments
@@ -35,17 +37,35 @@ def md_cell(value: object) -> str:
     return text
 
 
-def _markdown(tables: Sequence[ThemeTable]) -> str:
+def _markdown(tables: Sequence[ThemeTable], agreement: Any = None) -> str:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     env = Environment(loader=PackageLoader("qualkit.report", "templates"),
                       undefined=StrictUndefined, keep_trailing_newline=True,
                       autoescape=False)  # Markdown, not HTML: cells go through md_cell
     env.filters["cell"] = md_cell
+    env.filters["stat"] = _stat
     return env.get_template("theme_table.md.j2").render(
         tables=tables, codebook_name=tables[0].codebook_name,
         codebook_version=tables[0].codebook_version, quote_rule=QUOTE_RULE,
-        qualkit_version=__version__)
+        qualkit_version=__version__, agreement=agreement)
+
+
+# -- agreement section (issue 7): shown when two or more coders coded ------------------
+
+
+def _stat(value: float) -> str:
+    """A coefficient for the report: three decimals, or an em dash where undefined."""
+    return "—" if math.isnan(value) else f"{value:.3f}"
+
+
+def _agreement(store: Store) -> Any:
+    """The agreement of every coder but consensus, or None with fewer than two coders."""
+    from qualkit.agreement_project import agreement_summary
+    from qualkit.codebook_store import active_codebook
+
+    codebook = active_codebook(store)
+    return agreement_summary(store, codebook) if codebook is not None else None
 
 
 def _csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -62,7 +82,7 @@ def write_report(store: Store, tables: Sequence[ThemeTable], folder: Path,
     written: list[Path] = []
     if "md" in formats:
         path = folder / "theme_table.md"
-        atomic_write_text(path, _markdown(tables))
+        atomic_write_text(path, _markdown(tables, _agreement(store)))
         written.append(path)
     if "csv" in formats:
         fields = ["coder", *(f.name for f in dataclass_fields(ThemeRow))]
