@@ -99,14 +99,21 @@ def test_text_without_speaker_labels_is_refused_with_the_file_named(tmp_path: Pa
 def test_privacy_gate_stops_an_email_without_quoting_it(project: Path, cli) -> None:
     path = project / "transcripts" / "FG2.txt"
     path.write_text(path.read_text() + "\n[00:01:00] P03: Write to me at jo.doe@example.org!\n")
-    result = cli("import", "-p", str(project))
-    assert result.exit_code == 2
-    assert result.stderr == (f"Error: {path}:5:32: an e-mail address; pseudonymise the "
-                             "transcript (or add the speaker to participants.csv), or pass "
-                             "--allow-pii\n")
+    result = cli("import", "-p", str(project), "--no-ner")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "transcripts/FG2.txt:5:32: an e-mail address\n"
+        "Privacy gate: checks run: e-mail, phone, URL, postal code, date of birth, ID number, "
+        "speakers on participants.csv; not run: real names (no --roster), named entities "
+        "(off).\n"
+        "Error: the privacy gate found 1 possible identifier(s) in 1 transcript(s) (first: "
+        "transcripts/FG2.txt:5:32: an e-mail address); nothing was imported. Pseudonymise "
+        "them (`qualkit privacy pseudonymise`), add missing speakers to participants.csv, or "
+        "pass --allow-pii\n")
     assert "example.org" not in result.stderr
     store = find(project).open_store()
     assert store.transcript("FG2") is None  # nothing of it reached the store
+    assert store.transcript("FG1") is None  # nor of the clean file beside it
 
 
 def test_privacy_gate_flags_speakers_missing_from_the_roster(project: Path) -> None:

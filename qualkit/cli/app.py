@@ -16,6 +16,7 @@ from qualkit.cli import (  # one command group per module; add yours on its own 
     agreement,
     codings,
     pipeline,
+    privacy,
     project,
     report,
     suggest,
@@ -53,6 +54,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
     project,
     transcripts,
+    privacy,
     suggest,
     codings,
     report,

@@ -1,32 +1,48 @@
 """Transcript files into the store: the import arrow of the data flow.
 
+Import runs in two passes so that a problem anywhere stores nothing anywhere. The first
+pass reads every new or changed file, finds its turns and runs the privacy gate, keeping
+only the findings (places and kinds, never text); the second reads each file again,
+segments it and stores it in batches. Only one transcript's text, turns and segments are
+in memory at a time, so memory does not grow with the size of the corpus.
+
 Re-importing an unchanged file does nothing (its bytes' hash is compared). A changed file
-is re-read only when nobody has coded it yet; otherwise the import stops and says so,
-because silently re-segmenting a coded transcript would orphan people's decisions.
+is re-read only when nobody has coded it yet; a coded one is refused, because silently
+re-segmenting it would orphan people's decisions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.errors import PrivacyError, ProjectError
-from qualkit.ingest.normalise import read_text
+from qualkit.errors import FileError, ProjectError
+from qualkit.ingest.attributes import (
+    ATTRIBUTES_FILE,
+    read_transcript_attributes,
+    transcript_attributes,
+)
+from qualkit.ingest.formats import FORMATS, file_digest, read_source
 from qualkit.ingest.participants import read_participants
-from qualkit.ingest.segment import segment
-from qualkit.ingest.speakers import parse_turns
-from qualkit.model import Participant, Unit
-from qualkit.privacy import scan
-from qualkit.project import Project
+from qualkit.ingest.segment import iter_segments
+from qualkit.ingest.source import ReadOptions, Source
+from qualkit.model import Participant, Turn, Unit
+from qualkit.privacy.scan import Finding, PiiFound, Scanner, build_scanner
+from qualkit.project import PARTICIPANTS, Project
 from qualkit.store import Store
+from qualkit.store.db import now
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPT_SUFFIXES = (".txt",)
+TRANSCRIPT_SUFFIXES = tuple(FORMATS)
+RESERVED = frozenset({PARTICIPANTS, ATTRIBUTES_FILE})
+ALLOW_PII_SETTING = "privacy.allow_pii"
 Progress = Callable[[int, int], None]
 
 
@@ -37,86 +53,215 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     segments: int = 0
     participants: int = 0
+    allowed: dict[str, int] = field(default_factory=dict)
+    """Transcripts imported with --allow-pii despite findings, with how many."""
+    checks: str = ""
+    notes: list[str] = field(default_factory=list)
+    """Things the user should know that did not stop the import."""
+
+
+@dataclass(frozen=True)
+class _Planned:
+    path: Path
+    name: str
+    digest: str
+    replaces: int | None
+    findings: Mapping[str, int]
+    people: Mapping[str, Mapping[str, str]]
 
 
 def transcript_files(project: Project) -> list[Path]:
-    """The transcripts a project holds, in name order (``participants.csv`` is not one)."""
+    """The transcripts a project holds, in name order (``participants.csv`` and
+    ``transcripts.csv`` are not ones; nor are hidden files and Word's ``~$`` lock files)."""
     if not project.transcripts.is_dir():
         return []
     return sorted(p for p in project.transcripts.iterdir()
-                  if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES)
+                  if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
+                  and p.name.lower() not in RESERVED and not p.name.startswith((".", "~$")))
 
 
 def import_participants(store: Store, project: Project) -> list[Participant] | None:
     """Load ``transcripts/participants.csv`` when it is new or changed."""
-    path = project.participants_file
-    if not path.is_file():
+    people = read_roster(project)
+    if people is None:
         return None
+    _store_roster(store, project, people)
+    return people
+
+
+def read_roster(project: Project) -> list[Participant] | None:
+    path = project.participants_file
+    return read_participants(path) if path.is_file() else None
+
+
+def _store_roster(store: Store, project: Project, people: list[Participant]) -> None:
+    path = project.participants_file
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     rel = project.relative(path)
-    people = read_participants(path)
     if store.imported_hash(rel) != digest:
         with store.transaction() as conn:
             store.replace_participants(conn, people)
             store.record_import(conn, rel, "participants", digest)
-    return people
 
 
-def _group_of(speakers: Sequence[str], roster: dict[str, Participant]) -> str | None:
-    groups = Counter(roster[s].attributes.get("group", "") for s in speakers if s in roster)
-    groups.pop("", None)
-    return groups.most_common(1)[0][0] if len(groups) == 1 else None
+def canonical_turns(turns: Iterable[Turn], roster: Mapping[str, Participant],
+                    transcript_id: int = 0) -> list[Turn]:
+    """Speakers spelt as on the roster (``MODERATOR`` is ``Moderator``)."""
+    spelling = {name.casefold(): name for name in roster}
+    return [dataclasses.replace(t, transcript_id=transcript_id,
+                                speaker=spelling.get(t.speaker.casefold(), t.speaker))
+            for t in turns]
+
+
+def findings_of(source: Source, scanner: Scanner, rel: str,
+                turns: Sequence[Turn] | None = None) -> list[Finding]:
+    """The gate's findings for one read file, located in the original file."""
+    hits = scanner.hits(source.text, turns if turns is not None else source.turns,
+                        source.labelled)
+    places = (source.locator.place(h.start) for h in hits)
+    return [Finding(rel, h.kind, p.line, p.column, p.unit)
+            for h, p in zip(hits, places, strict=True)]
 
 
 def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | None = None,
                        *, unit: Unit = Unit.SENTENCE, allow_pii: bool = False,
-                       encoding: str | None = None,
+                       encoding: str | None = None, options: ReadOptions | None = None,
+                       roster: Path | None = None, ner: str | None = "auto",
+                       spacy_model: str | None = None,
                        progress: Progress | None = None) -> ImportResult:
-    """Import new and changed transcripts, with the privacy gate before anything is stored."""
-    result = ImportResult()
-    people = import_participants(store, project)
-    roster = {p.name: p for p in people or []}
-    result.participants = len(roster)
+    """Import new and changed transcripts, with the privacy gate before anything is stored.
+
+    ``roster`` is a file of real names (kept outside the project); ``ner`` is "auto" (an
+    installed trained spaCy pipeline, if any), a pipeline name, or None for no entity check.
+    """
+    options = options or ReadOptions(encoding=encoding)
+    people = read_roster(project)
+    roster_map = {p.name: p for p in people or []}
+    sheet = read_transcript_attributes(project.transcripts / ATTRIBUTES_FILE)
+    scanner = build_scanner(roster_map, roster, ner)
+    result = ImportResult(participants=len(roster_map), checks=scanner.summary())
     files = list(paths) if paths is not None else transcript_files(project)
+    total = 2 * len(files)
+
+    plan: list[_Planned] = []
+    findings: list[Finding] = []
+    names: dict[str, Path] = {}
     for done, path in enumerate(files, start=1):
-        _import_one(store, project, path, roster, unit, allow_pii, encoding, result)
+        name = path.stem
+        if name in names:
+            raise FileError(path, f"gives the same transcript name as {names[name].name} "
+                                  f"({name}); rename one of them")
+        names[name] = path
+        planned = _check(store, project, path, options, roster_map, scanner, findings, result)
+        if planned is not None:
+            plan.append(planned)
         if progress:
-            progress(done, len(files))
+            progress(done, total)
+    unknown = sorted(n for n in set(sheet) - set(names) if store.transcript(n) is None)
+    if unknown:
+        result.notes.append(f"{ATTRIBUTES_FILE} names {len(unknown)} transcript(s) qualkit "
+                            f"does not have: {', '.join(unknown[:5])}")
+    if findings and not allow_pii:
+        raise PiiFound(findings, len({f.file for f in findings}), scanner.summary())
+
+    if people is not None:
+        _store_roster(store, project, people)
+    for name in result.unchanged:
+        _refresh_attributes(store, name, roster_map, sheet)
+    for done, planned in enumerate(plan, start=len(files) + 1):
+        _store_one(store, project, planned, options, roster_map, sheet, unit, spacy_model,
+                   result, scanner.summary())
+        if progress:
+            progress(done, total)
+    if progress:
+        progress(total, total)
     return result
 
 
-def _import_one(store: Store, project: Project, path: Path, roster: dict[str, Participant],
-                unit: Unit, allow_pii: bool, encoding: str | None,
-                result: ImportResult) -> None:
+def _check(store: Store, project: Project, path: Path, options: ReadOptions,
+           roster: Mapping[str, Participant], scanner: Scanner, findings: list[Finding],
+           result: ImportResult) -> _Planned | None:
+    """First pass over one file: is it new, changed or unchanged; can it be read; is it
+    free of identifiers. Nothing is stored."""
     name = path.stem
-    text, digest = read_text(path, encoding)
+    digest = file_digest(path)
     existing = store.transcript(name)
     if existing is not None and existing.sha256 == digest:
         result.unchanged.append(name)
-        return
+        return None
     if existing is not None:
         events, coders = store.count_codings_on(existing.id)
         if events:
             raise ProjectError(
                 f"{path}: changed since it was imported, and {coders} coder(s) have recorded "
-                f"{events} decision(s) on it; qualkit will not re-segment a coded transcript. "
+                f"{events} decision(s) on it; qualkit will not re-segment a coded transcript "
+                "(their decisions would lose their segments), so nothing was imported. "
                 "Restore the imported version, or import the new one under another file name")
-    turns = parse_turns(text, path)
-    findings = scan(text, turns, roster)
-    if findings and not allow_pii:
-        first = findings[0]
-        more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-        raise PrivacyError(
-            f"{path}:{first.line}:{first.column}: {first.kind}{more}; pseudonymise the "
-            "transcript (or add the speaker to participants.csv), or pass --allow-pii")
-    spans = segment(text, turns, unit)
-    attributes = {"group": g} if (g := _group_of([t.speaker for t in turns], roster)) else {}
+    source = read_source(path, options)
+    found = findings_of(source, scanner, project.relative(path),
+                        canonical_turns(source.turns, roster))
+    findings.extend(found)
+    log.info("%s: %s, %d turns, labels %s, %d finding(s)", path.name, source.format,
+             len(source.turns), source.style or "-", len(found))
+    return _Planned(path, name, digest, existing.id if existing else None,
+                    Counter(f.kind.value for f in found), source.participants)
+
+
+def _refresh_attributes(store: Store, name: str, roster: Mapping[str, Participant],
+                        sheet: Mapping[str, Mapping[str, str]]) -> None:
+    """An unchanged transcript picks up edits to transcripts.csv and the roster."""
+    transcript = store.transcript(name)
+    if transcript is None:
+        return
+    speakers = sorted({t.speaker for t in store.turns(transcript.id)})
+    attributes = transcript_attributes(name, speakers, roster, sheet)
+    if attributes != dict(transcript.attributes):
+        with store.transaction() as conn:
+            store.set_transcript_attributes(conn, transcript.id, attributes)
+
+
+def _store_one(store: Store, project: Project, planned: _Planned, options: ReadOptions,
+               roster: Mapping[str, Participant], sheet: Mapping[str, Mapping[str, str]],
+               unit: Unit, spacy_model: str | None, result: ImportResult, checks: str) -> None:
+    source = read_source(planned.path, options)
+    if source.sha256 != planned.digest:
+        raise FileError(planned.path, "changed while it was being imported; run the import "
+                                      "again")
+    turns = canonical_turns(source.turns, roster)
+    attributes = transcript_attributes(planned.name, [t.speaker for t in turns], roster, sheet)
+    rel = project.relative(planned.path)
+    segments = 0
+
+    def counted() -> Iterable[tuple[int, int, int, str]]:
+        nonlocal segments
+        for span in iter_segments(source.text, turns, unit, spacy_model):
+            segments += 1
+            yield span
+
+    allowed = allowed_pii(store) if planned.findings else []  # read before writing
     with store.transaction() as conn:
-        if existing is not None:
-            store.delete_transcript(conn, existing.id)
-        store.add_transcript(conn, name=name, source=project.relative(path), sha256=digest,
-                             text=text, attributes=attributes, turns=turns, spans=spans)
-        store.record_import(conn, project.relative(path), "transcript", digest)
-    (result.replaced if existing is not None else result.added).append(name)
-    result.segments += len(spans)
-    log.info("imported %s: %d turns, %d segments", name, len(turns), len(spans))
+        if planned.replaces is not None:
+            store.delete_transcript(conn, planned.replaces)
+        store.add_transcript(conn, name=planned.name, source=rel, sha256=planned.digest,
+                             text=source.text, attributes=attributes, turns=turns,
+                             spans=counted())
+        if planned.people:
+            store.merge_participants(conn, [Participant(n, a)
+                                            for n, a in planned.people.items()])
+        store.record_import(conn, rel, "transcript", planned.digest)
+        if planned.findings:
+            allowed.append({"transcript": planned.name, "source": rel,
+                            "sha256": planned.digest, "at": now(),
+                            "findings": dict(planned.findings), "checks": checks})
+            store.set_setting(ALLOW_PII_SETTING, json.dumps(allowed, ensure_ascii=False), conn)
+    if planned.findings:
+        result.allowed[planned.name] = sum(planned.findings.values())
+    (result.replaced if planned.replaces is not None else result.added).append(planned.name)
+    result.segments += segments
+    log.info("imported %s: %d turns, %d segments", planned.name, len(turns), segments)
+
+
+def allowed_pii(store: Store) -> list[dict[str, object]]:
+    """Every import that passed the gate with --allow-pii, oldest first: a decision someone
+    took, so the project keeps it (kinds and counts only, never the text found)."""
+    return list(json.loads(store.setting(ALLOW_PII_SETTING) or "[]"))

@@ -13,10 +13,21 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from qualkit.coding import fold
@@ -167,23 +178,50 @@ class Store:
         return _transcript(row) if row else None
 
     def add_transcript(self, conn: Connection, *, name: str, source: str, sha256: str,
-                       text: str, attributes: dict[str, str], turns: Sequence[Turn],
-                       spans: Sequence[tuple[int, int, int, str]]) -> int:
-        """Store a transcript with its turns and segments (turn index, start, end, speaker)."""
+                       text: str, attributes: dict[str, str], turns: Iterable[Turn],
+                       spans: Iterable[tuple[int, int, int, str]],
+                       batch: int = 5000) -> int:
+        """Store a transcript with its turns and segments (turn index, start, end, speaker).
+
+        Turns and segments may be generators; they are inserted ``batch`` rows at a time so
+        a long transcript is never held twice in memory."""
         tid = conn.execute(insert(t.transcripts).values(
             name=name, source=source, sha256=sha256, text=text, attributes=attributes,
             imported_at=now())).inserted_primary_key[0]
-        if turns:
-            conn.execute(insert(t.turns), [
-                {"transcript_id": tid, "idx": turn.index, "speaker": turn.speaker,
-                 "start": turn.start, "end": turn.end, "timestamp": turn.timestamp}
-                for turn in turns])
-        if spans:
-            conn.execute(insert(t.segments), [
-                {"transcript_id": tid, "turn_idx": turn_idx, "idx": i, "start": start,
-                 "end": end, "speaker": speaker}
-                for i, (turn_idx, start, end, speaker) in enumerate(spans)])
+        turn_rows = ({"transcript_id": tid, "idx": turn.index, "speaker": turn.speaker,
+                      "start": turn.start, "end": turn.end, "timestamp": turn.timestamp}
+                     for turn in turns)
+        segment_rows = ({"transcript_id": tid, "turn_idx": turn_idx, "idx": i, "start": start,
+                         "end": end, "speaker": speaker}
+                        for i, (turn_idx, start, end, speaker) in enumerate(spans))
+        for table, rows in ((t.turns, turn_rows), (t.segments, segment_rows)):
+            while chunk := list(islice(rows, batch)):
+                conn.execute(insert(table), chunk)
         return int(tid)
+
+    def set_transcript_attributes(self, conn: Connection, transcript_id: int,
+                                  attributes: dict[str, str]) -> None:
+        conn.execute(update(t.transcripts).where(t.transcripts.c.id == transcript_id)
+                     .values(attributes=attributes))
+
+    def transcript_counts(self) -> dict[str, tuple[int, str, int, int, int]]:
+        """(id, source, turns, segments, distinct speakers) by transcript name, in name
+        order, without loading the texts."""
+        with self._read() as conn:
+            turns = dict(conn.execute(
+                select(t.turns.c.transcript_id, func.count())
+                .group_by(t.turns.c.transcript_id)).all())
+            speakers = dict(conn.execute(
+                select(t.turns.c.transcript_id, func.count(t.turns.c.speaker.distinct()))
+                .group_by(t.turns.c.transcript_id)).all())
+            segments = dict(conn.execute(
+                select(t.segments.c.transcript_id, func.count())
+                .group_by(t.segments.c.transcript_id)).all())
+            rows = conn.execute(select(t.transcripts.c.id, t.transcripts.c.name,
+                                       t.transcripts.c.source)
+                                .order_by(t.transcripts.c.name)).all()
+        return {r.name: (r.id, r.source, int(turns.get(r.id, 0)), int(segments.get(r.id, 0)),
+                         int(speakers.get(r.id, 0))) for r in rows}
 
     def delete_transcript(self, conn: Connection, transcript_id: int) -> None:
         conn.execute(delete(t.transcripts).where(t.transcripts.c.id == transcript_id))
@@ -243,6 +281,22 @@ class Store:
         rows = [{"name": p.name, "attributes": dict(p.attributes)} for p in people]
         if rows:
             conn.execute(insert(t.participants), rows)
+
+    def merge_participants(self, conn: Connection, people: Iterable[Participant]) -> None:
+        """Add speakers found in a transcript file (a spreadsheet's respondents); the
+        roster's attributes win where both name one."""
+        for person in people:
+            row = conn.execute(select(t.participants.c.attributes)
+                               .where(t.participants.c.name == person.name)).first()
+            if row is None:
+                conn.execute(insert(t.participants).values(name=person.name,
+                                                           attributes=dict(person.attributes)))
+            else:
+                merged = {**dict(person.attributes), **dict(row.attributes)}
+                if merged != row.attributes:
+                    conn.execute(update(t.participants)
+                                 .where(t.participants.c.name == person.name)
+                                 .values(attributes=merged))
 
     def participants(self) -> dict[str, Participant]:
         with self._read() as conn:

@@ -1,0 +1,143 @@
+"""Spreadsheet transcripts (``.csv``, ``.xlsx``): one row per turn.
+
+Open-ended survey answers and transcription-service exports come as tables: a speaker
+column, a text column, perhaps a timestamp, and often more columns about the respondent
+(age band, site, cohort). The speaker and text columns are found by their usual names or
+named with ``--speaker-column``/``--text-column``; every other column becomes an attribute
+of the participant, so it can be analysed like a ``participants.csv`` column. A row with
+text and no speaker continues the previous row's turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from qualkit.errors import FileError
+from qualkit.ingest.normalise import MAX_LINE_CHARS, decode_transcript, normalise
+from qualkit.ingest.source import Builder, ReadOptions, Source
+
+SPEAKER_NAMES = ("speaker", "speakername", "participant", "participantid", "respondent",
+                 "respondentid", "pseudonym", "name", "author", "who", "id")
+TEXT_NAMES = ("text", "transcript", "utterance", "talk", "answer", "response", "comment",
+              "content", "message", "quote", "transcription", "said")
+TIME_NAMES = ("timestamp", "time", "start", "starttime", "begin", "timecode")
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.time):
+        return value.strftime("%H:%M:%S") if isinstance(value, dt.time) else value.isoformat()
+    return normalise(str(value))
+
+
+def _column(header: Sequence[str], path: Path, named: str | None, usual: Sequence[str],
+            what: str, option: str, required: bool) -> int | None:
+    keys = [_key(h) for h in header]
+    if named is not None:
+        if _key(named) in keys:
+            return keys.index(_key(named))
+        raise FileError(path, f"has no column named {named!r} (its columns: "
+                              f"{', '.join(h for h in header if h)}); check {option}", line=1)
+    for name in usual:
+        if name in keys:
+            return keys.index(name)
+    if required:
+        raise FileError(path, f"has no {what} column (looked for {', '.join(usual[:6])}, …); "
+                              f"name it with {option}", line=1)
+    return None
+
+
+def _csv_rows(path: Path, data: bytes, encoding: str | None) -> Iterator[tuple[int, list[str]]]:
+    text = normalise(decode_transcript(data, path, encoding))
+    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+    with contextlib.suppress(csv.Error):
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    csv.field_size_limit(MAX_LINE_CHARS)
+    reader = csv.reader(io.StringIO(text), dialect)
+    line = 1
+    try:
+        for row in reader:
+            yield line, row
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise FileError(path, f"is not a readable CSV file ({exc})", line=line) from None
+
+
+def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises several unrelated types for a damaged file
+        raise FileError(path, "is not a readable Excel .xlsx file (damaged, or another "
+                              "format renamed); open it in Excel and save it again") from None
+    try:
+        sheet = book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell(v) for v in row]
+    finally:
+        book.close()
+
+
+def read_table(path: Path, data: bytes, sha256: str, fmt: str, options: ReadOptions,
+               voice: str) -> Source:
+    """Turns of a .csv or .xlsx file; ``voice`` names the speaker without a speaker column."""
+    rows = _csv_rows(path, data, options.encoding) if fmt == "csv" else _xlsx_rows(path, data)
+    header: list[str] | None = None
+    for _, row in rows:
+        if any(cell.strip() for cell in row):
+            header = [cell.strip() for cell in row]
+            break
+    if header is None:
+        raise FileError(path, "is empty; nothing to import")
+    labelled = not options.no_speakers
+    text_col = _column(header, path, options.text_column, TEXT_NAMES, "text",
+                       "--text-column", True)
+    speaker_col = _column(header, path, options.speaker_column, SPEAKER_NAMES, "speaker",
+                          "--speaker-column", labelled) if labelled else None
+    time_col = _column(header, path, None, TIME_NAMES, "timestamp", "", False)
+    used = {text_col, speaker_col, time_col}
+    extra = [(i, h) for i, h in enumerate(header) if i not in used and h]
+    builder = Builder("line" if fmt == "csv" else "row")
+    people: dict[str, dict[str, str]] = {}
+    speaker, pieces, stamp = "", [], None
+    for number, row in rows:
+        cells = row + [""] * (len(header) - len(row))
+        talk = cells[text_col].strip() if text_col is not None else ""
+        who = cells[speaker_col].strip() if speaker_col is not None else voice
+        if not talk:
+            continue
+        if who and pieces:
+            builder.add(speaker, pieces, stamp, show_speaker=labelled)
+            pieces = []
+        if not who and not pieces:
+            raise FileError(path, "a row with text and no speaker, before any speaker; fill "
+                                  "in the speaker or pass --no-speakers", line=number)
+        if who:
+            speaker = who
+            stamp = (cells[time_col].strip()[:32] or None) if time_col is not None else None
+            attrs = people.setdefault(who, {})
+            for i, name in extra:
+                if cells[i].strip() and name not in attrs:
+                    attrs[name] = cells[i].strip()
+        pieces.append((talk, number))
+    if pieces:
+        builder.add(speaker, pieces, stamp, show_speaker=labelled)
+    if not builder.turns:
+        raise FileError(path, "has no rows with text; nothing to import")
+    return builder.source(path, fmt, sha256, labelled=labelled,
+                          participants=people if labelled else {})

@@ -1,0 +1,96 @@
+"""Identifiers with a recognisable shape, found by regular expressions.
+
+Each rule errs towards flagging, but not so far that ordinary talk trips it: years, year
+ranges, clock times and counts are not phone numbers; a date is a date of birth only near
+"born", "birthday" or "date of birth"; an ID number has an identifying shape (US social
+security, UK National Insurance, IBAN, a card number passing the Luhn check) or follows a
+word like "student number".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from qualkit.privacy.kinds import Hit, Kind
+
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+PHONE = re.compile(
+    r"(?<![\w:.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(?\d{2,4}\)?[ .-]?){2,4}\d{3,4}(?![\w:/-])")
+_NOT_PHONE = re.compile(r"^(?:(?:19|20)\d\d\s*[-\u2013]\s*(?:19|20)\d\d|"
+                        r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4})$")
+_TLD = r"(?:com|org|net|edu|gov|io|co|uk|de|hu|fr|nl|eu|info|me|ly|ac\.uk|org\.uk)"
+URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\])]+|"
+                 rf"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.{_TLD}\b(?:/[^\s<>\"'\])]*)?",
+                 re.IGNORECASE)
+_STATES = (r"A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|"
+           r"O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]")
+POSTCODES = (
+    re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[ABD-HJLNP-UW-Z]{2}\b"),  # UK
+    re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b"),  # CA
+    re.compile(r"\b[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}\b"),  # NL
+    re.compile(r"\b\d{5}-\d{4}\b"),  # US ZIP+4
+    re.compile(rf"\b(?:{_STATES}),? \d{{5}}\b"),  # US state and ZIP
+    re.compile(r"\b\d{5} [A-ZÀ-Ý][a-zà-ÿ]{2,}"),  # 12345 City
+    re.compile(r"(?i:\b(?:post(?:al)? ?code|postcode|zip(?: ?code)?|PLZ|irányítószám)\b)"
+               r"\W{0,4}(?:is\s+)?(?=[A-Z0-9 ]{0,9}\d)[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?",
+               re.IGNORECASE),
+)
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
+          r"Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+DATE = re.compile(
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTH}(?:,? \d{{4}})?\b|"
+    rf"\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?\b|"
+    r"\b(?:19|20)\d{2}\b", re.IGNORECASE)
+BIRTH = re.compile(r"\b(?:born|birthday|date of birth|birth ?date|d\.?o\.?b\b\.?|"
+                   r"születési)", re.IGNORECASE)
+IDS = (
+    re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),  # US social security number
+    re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),  # UK NI
+    re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b"),  # IBAN
+)
+CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+ID_CONTEXT = re.compile(
+    r"\b(?:ID|identification|student|matriculation|neptun|patient|passport|social security|"
+    r"NHS|insurance|licen[cs]e|employee|staff|TAJ|personal)\s*(?:number|no\.?|code|#|ID)?"
+    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,})\b", re.IGNORECASE)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def find(text: str) -> Iterator[Hit]:
+    """Every identifier of a recognisable shape, in no particular order."""
+    for match in EMAIL.finditer(text):
+        yield Hit(match.start(), match.end(), Kind.EMAIL)
+    for match in PHONE.finditer(text):
+        found = match.group()
+        if sum(ch.isdigit() for ch in found) >= 8 and not _NOT_PHONE.match(found.strip()):
+            yield Hit(match.start(), match.end(), Kind.PHONE)
+    for match in URL.finditer(text):
+        yield Hit(match.start(), match.end(), Kind.URL)
+    for pattern in POSTCODES:
+        for match in pattern.finditer(text):
+            yield Hit(match.start(), match.end(), Kind.POSTCODE)
+    for match in BIRTH.finditer(text):
+        date = DATE.search(text, match.end(), min(len(text), match.end() + 40))
+        if date:
+            yield Hit(date.start(), date.end(), Kind.BIRTH_DATE)
+    for pattern in IDS:
+        for match in pattern.finditer(text):
+            yield Hit(match.start(), match.end(), Kind.ID_NUMBER)
+    for match in CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if _luhn(digits) and len(set(digits)) > 1:
+            yield Hit(match.start(), match.end(), Kind.ID_NUMBER)
+    for match in ID_CONTEXT.finditer(text):
+        if any(ch.isdigit() for ch in match["id"]):
+            yield Hit(match.start("id"), match.end("id"), Kind.ID_NUMBER)

@@ -1,0 +1,177 @@
+"""The privacy gate: what it finds, what it lets through, and that it never shows the text."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qualkit.privacy import Kind, Scanner, build_scanner
+from qualkit.privacy.names import Person, RealNames
+from qualkit.privacy.ner import Entities
+
+FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
+
+
+def kinds(text: str) -> list[tuple[str, Kind]]:
+    return [(text[h.start:h.end], h.kind) for h in Scanner().hits(text, [])]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mail me: jo.doe@example.org", [("jo.doe@example.org", Kind.EMAIL)]),
+    ("call +36 30 123 4567 now", [("+36 30 123 4567", Kind.PHONE)]),
+    ("see https://example.net/a?b=1 today", [("https://example.net/a?b=1", Kind.URL)]),
+    ("my page is example.co.uk/me", [("example.co.uk/me", Kind.URL)]),
+    ("we live at SW1A 1AA", [("SW1A 1AA", Kind.POSTCODE)]),
+    ("Springfield, IL 62704", [("IL 62704", Kind.POSTCODE)]),
+    ("my postcode is 1085", [("postcode is 1085", Kind.POSTCODE)]),
+    ("I was born on 3/4/2001", [("3/4/2001", Kind.BIRTH_DATE)]),
+    ("my birthday is 12 March", [("12 March", Kind.BIRTH_DATE)]),
+    ("SSN 078-05-1120", [("078-05-1120", Kind.ID_NUMBER)]),
+    ("NI number AB 12 34 56 C", [("AB 12 34 56 C", Kind.ID_NUMBER)]),
+    ("card 4111 1111 1111 1111 ok", [("4111 1111 1111 1111", Kind.ID_NUMBER)]),
+    ("my student number is AB12345", [("AB12345", Kind.ID_NUMBER)]),
+])
+def test_rules_find_each_kind(text: str, expected: list[tuple[str, Kind]]) -> None:
+    assert kinds(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "[00:02:37] P03: In 2019-2020 we had 12 mentees, 4 groups.",
+    "It was 20 minutes, from 10:30 to 10:50, on 2023-10-12.",
+    "The exam is on 12 March, I think.",  # a date, but not near "born"
+    "About 25000 students, 1500 in the English programme.",
+    "We read the 2nd edition, page 1234.",
+])
+def test_rules_leave_ordinary_talk_alone(text: str) -> None:
+    assert kinds(text) == []
+
+
+def test_roster_names_match_misspellings_and_first_names_only() -> None:
+    names = RealNames([Person("Katalin Szabó"), Person("Bence Tóth"), Person("Anna Kiss"),
+                       Person("Anna Nagy")])
+    text = "Katalyn said that Bence and KATALIN SZABO met Anna. Will you go? Anna Kiss did."
+    hits = [(text[h.start:h.end], h.person) for h in names.find(text)]
+    assert hits == [("Katalyn", 0), ("Bence", 1), ("KATALIN SZABO", 0), ("Anna", None),
+                    ("Anna Kiss", 2)]
+
+
+def test_roster_file_as_text_or_csv(tmp_path: Path) -> None:
+    assert [p.name for p in RealNames.load(FIXTURES / "real_names.txt").people] == [
+        "Katalin Szabó", "Bence Tóth"]
+    path = tmp_path / "real.csv"
+    path.write_text("name,pseudonym\nKatalin Szabó,P90\n", encoding="utf-8")
+    assert RealNames.load(path).people == [Person("Katalin Szabó", "P90")]
+
+
+def test_named_entities_from_a_pipeline(tmp_path: Path) -> None:
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Dora"},
+                        {"label": "GPE", "pattern": "Pécs"},
+                        {"label": "ORG", "pattern": "Semmelweis"}])
+    scanner = Scanner(entities=Entities(nlp, "test_pipeline"))
+    text = "P01: Dora took me to Pécs, not [Semmelweis]."
+    from qualkit.model import Turn
+
+    hits = scanner.hits(text, [Turn(0, 0, "P01", 5, len(text))])
+    assert [(text[h.start:h.end], h.kind) for h in hits] == [("Dora", Kind.PERSON),
+                                                            ("Pécs", Kind.PLACE)]
+    assert "named entities (test_pipeline)" in scanner.summary()
+
+
+def test_summary_says_which_checks_did_not_run() -> None:
+    assert build_scanner((), None, None).summary() == (
+        "checks run: e-mail, phone, URL, postal code, date of birth, ID number; not run: "
+        "speakers (no participants.csv), real names (no --roster), named entities (off)")
+
+
+# -- the CLI ---------------------------------------------------------------------------
+
+
+def test_privacy_scan_lists_places_and_kinds_never_the_text(cli, tmp_path: Path) -> None:
+    result = cli("privacy", "scan", str(FIXTURES / "with_pii.txt"), "--no-ner",
+                 "-p", str(tmp_path))
+    path = FIXTURES / "with_pii.txt"
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"{path}:3:29: an e-mail address\n"
+        f"{path}:5:18: a phone number\n"
+        f"{path}:5:45: a URL\n"
+        f"{path}:7:20: a date of birth\n"
+        f"{path}:7:59: an ID number\n"
+        f"{path}:9:18: a postal code\n"
+        "6 possible identifier(s) in 1 of 1 file(s).\n"
+        "Privacy gate: checks run: e-mail, phone, URL, postal code, date of birth, ID number; "
+        "not run: speakers (no participants.csv), real names (no --roster), named entities "
+        "(off).\n")
+    for secret in ("dora.kiss", "123 4567", "example.net", "2001", "AB12345", "SW1A"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_privacy_scan_of_a_clean_folder_exits_0(cli, tmp_path: Path) -> None:
+    for name in ("bracket_time.txt", "teams.vtt"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    result = cli("privacy", "scan", str(tmp_path), "--no-ner", "--json", "-p", str(tmp_path))
+    assert result.exit_code == 0
+    assert '"findings": []' in result.stdout and '"files": 2' in result.stdout
+
+
+def _project_with(tmp_path: Path, *names: str) -> Path:
+    root = tmp_path / "study"
+    for folder in ("codebooks", "transcripts", "exports"):
+        (root / folder).mkdir(parents=True)
+    for name in names:
+        shutil.copy(FIXTURES / name, root / "transcripts" / name)
+    return root
+
+
+def test_pseudonymise_is_consistent_across_files_and_runs(cli, tmp_path: Path) -> None:
+    root = _project_with(tmp_path, "with_names.txt", "colon_names.txt")
+    (root / "transcripts" / "participants.csv").write_text(
+        "participant\nModerator\nP27\nP28\n", encoding="utf-8")
+    key, out = tmp_path / "secret" / "key.csv", tmp_path / "clean"
+    args = ("privacy", "pseudonymise", str(root / "transcripts"), "--key", str(key),
+            "--out", str(out), "--roster", str(FIXTURES / "real_names.txt"), "--no-ner",
+            "-p", str(root))
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(
+        f"Pseudonymised 2 file(s) into {out}: 5 name(s) replaced by pseudonyms, 0 other "
+        "identifier(s) by placeholders, 0 ambiguous first name(s) by [name].\n"
+        f"Key: {key} (3 people, 3 new);")
+    with key.open(encoding="utf-8") as handle:
+        pseudonyms = {row["name"]: row["pseudonym"] for row in csv.DictReader(handle)}
+    # Files are read in name order: colon_names.txt names Dora, then Bence, first.
+    assert pseudonyms == {"Dora": "Person01", "Bence Tóth": "Person02",
+                          "Katalin Szabó": "Person03"}
+    assert (out / "with_names.txt").read_text(encoding="utf-8") == (
+        "Moderator: How did the first weeks go?\n\n"
+        "P27: Person03 helped me a lot, she's great. Person02 was away.\n\n"
+        "P28: I met Person03 at the library. Will you ask her too?\n")
+    assert (out / "colon_names.txt").read_text(encoding="utf-8").splitlines()[2] == (
+        "Person01: It was busy. I explained the cardiac exam twice a week.")
+    assert key.stat().st_mode & 0o077 == 0
+    again = cli(*args)
+    assert f"Key: {key} (3 people, 0 new)" in again.stdout
+
+
+def test_the_key_is_never_written_into_the_output_or_the_exports(cli, tmp_path: Path) -> None:
+    root = _project_with(tmp_path, "colon_names.txt")
+    out = tmp_path / "clean"
+    result = cli("privacy", "pseudonymise", str(root / "transcripts"), "--key",
+                 str(out / "key.csv"), "--out", str(out), "--no-ner", "-p", str(root))
+    assert result.exit_code == 2
+    assert result.stderr == (f"Error: {out / 'key.csv'}: the key holds real names and must "
+                             "not be inside the output folder; keep it somewhere only you "
+                             "can read\n")
+    result = cli("privacy", "pseudonymise", str(root / "transcripts"), "--key",
+                 str(root / "exports" / "key.csv"), "--out", str(out), "--no-ner",
+                 "-p", str(root))
+    assert result.exit_code == 2
+    assert "must not be inside the project's exports/" in result.stderr
+    assert not out.exists()
