@@ -132,3 +132,16 @@ def test_several_codebooks_need_a_choice_and_qualkit_toml_makes_it(project: Path
     assert result.exit_code == 0, result.stderr
     assert "under codebook" in result.stdout
     assert "Other codebook" in cli("status", "-p", str(project)).stdout
+
+
+def test_run_lists_every_privacy_finding_and_exits_1(project: Path, cli) -> None:
+    path = project / "transcripts" / "FG2.txt"
+    path.write_text(path.read_text() + "\n[00:01:00] P03: Mail jo@example.org or call "
+                    "+36 20 123 4567.\n", encoding="utf-8")
+    result = cli("run", "-p", str(project))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "transcripts/FG2.txt:5:22: an e-mail address"
+    assert lines[1] == "transcripts/FG2.txt:5:45: a phone number"
+    assert lines[-1].startswith("Error: the privacy gate found 2 possible identifier(s)")
+    assert "example.org" not in result.stderr

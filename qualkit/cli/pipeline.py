@@ -16,12 +16,19 @@ def register(app: typer.Typer) -> None:
         """Import new transcripts, suggest codes, import coders' files, write the report."""
         from contextlib import ExitStack
 
+        from qualkit.cli.transcripts import print_findings
         from qualkit.pipeline import run as run_job
+        from qualkit.privacy import PiiFound
 
         project = session.project()
         with project.open_store() as store, ExitStack() as bars:
-            summary = run_job(project, store, codebook_file=codebook, allow_pii=allow_pii,
-                              stage=lambda label: bars.enter_context(session.progress(label)))
+            try:
+                summary = run_job(
+                    project, store, codebook_file=codebook, allow_pii=allow_pii,
+                    stage=lambda label: bars.enter_context(session.progress(label)))
+            except PiiFound as err:
+                print_findings(session, err)
+                raise
         imp = summary.imported
         session.say(f"Transcripts: {len(imp.added)} imported, {len(imp.replaced)} re-imported, "
                     f"{len(imp.unchanged)} unchanged ({imp.participants} participants on the "
