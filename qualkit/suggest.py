@@ -42,6 +42,8 @@ from qualkit.store import Store
 if TYPE_CHECKING:
     from spacy.tokens import Doc
 
+LOWER = 66  # spacy.attrs.LOWER, as a literal so that importing this module stays light
+
 MODERATOR_LABELS = frozenset({"moderator", "interviewer", "facilitator"})
 NEGATORS = frozenset({"not", "n't", "never", "no", "nothing", "hardly", "barely", "neither",
                       "nor", "without", "nobody", "none"})
@@ -150,6 +152,7 @@ class KeywordMatcher:
         self.patterns = Matcher(vocab)
         self.keys: dict[int, tuple[str, str, MatchKind]] = {}
         self.excluded: dict[str, list[list[str]]] = {}
+        self.negators = {vocab.strings.add(w) for w in NEGATORS}
 
         def key(code_id: str, term: str, kind: MatchKind) -> str:
             name = f"{code_id}\x1f{kind.value}\x1f{term}"
@@ -183,31 +186,39 @@ class KeywordMatcher:
                 self.excluded[code.id] = [
                     [t.lower_ for t in self.nlp.make_doc(term)] for term in excludes]
 
-    def evidence(self, doc: Doc, offset: int) -> dict[str, list[Evidence]]:
+    def evidence(self, doc: Doc, offset: int, text: str) -> dict[str, list[Evidence]]:
         """Every match in one segment's doc, by code, with offsets into the transcript."""
         found: dict[str, list[Evidence]] = defaultdict(list)
-        lowers = [t.lower_ for t in doc]
         matches = self.phrases(doc)
         if len(self.patterns):
             matches = [*matches, *self.patterns(doc)]
+        if not matches:
+            return found
+        # Token attributes as arrays (C speed) rather than a Span per match.
+        lowers = doc.to_array(LOWER)
         for match_id, start, end in matches:
             code_id, term, kind = self.keys[match_id]
-            span = doc[start:end]
-            negated = any(w in NEGATORS for w in lowers[max(0, start - NEGATION_WINDOW):start])
+            first, last = doc[start], doc[end - 1]
+            begin, stop = first.idx, last.idx + len(last)
+            negated = any(int(h) in self.negators
+                          for h in lowers[max(0, start - NEGATION_WINDOW):start])
             found[code_id].append(Evidence(
-                term=term, matched=span.text, kind=kind, start=offset + span.start_char,
-                end=offset + span.end_char, negated=negated))
-        for code_id, terms in self.excluded.items():
-            if code_id in found and any(_contains(lowers, t) for t in terms):
-                del found[code_id]
+                term=term, matched=text[begin:stop], kind=kind, start=offset + begin,
+                end=offset + stop, negated=negated))
+        excluded = [code for code in found if code in self.excluded]
+        if excluded:
+            lowers = [t.lower_ for t in doc]
+            for code_id in excluded:
+                if any(_contains(lowers, term) for term in self.excluded[code_id]):
+                    del found[code_id]
         return found
 
     def suggest(self, segments: Sequence[Segment], context: bool = False
                 ) -> list[Suggestion]:
         """Suggestions for segments given in reading order (needed for ``context``)."""
         docs = self.nlp.tokenizer.pipe((s.text for s in segments), batch_size=256)
-        per_segment = [self.evidence(doc, seg.start) for seg, doc in zip(segments, docs,
-                                                                         strict=True)]
+        per_segment = [self.evidence(doc, seg.start, seg.text)
+                       for seg, doc in zip(segments, docs, strict=True)]
         found: list[Suggestion] = []
         for i, seg in enumerate(segments):
             evidence = {code: list(items) for code, items in per_segment[i].items()}

@@ -142,3 +142,11 @@ def test_one_word_matched_by_several_keywords_counts_once() -> None:
     (found,) = _suggest(book, "It is a leadership thing.")
     assert [(e.term, e.kind) for e in found.evidence] == [("leadership", MatchKind.LEMMA)]
     assert found.score == 0.5
+
+
+def test_the_lower_attribute_id_matches_spacy() -> None:
+    import spacy.attrs
+
+    from qualkit.suggest import LOWER
+
+    assert spacy.attrs.LOWER == LOWER

@@ -8,6 +8,7 @@ never rows or SQL.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -381,16 +382,15 @@ class Store:
         for table in (t.suggestions, t.suggested_segments):
             conn.execute(delete(table).where(table.c.codebook_version == version,
                                              table.c.segment_id.in_(ids)))
-        conn.execute(insert(t.suggested_segments),
-                     [{"segment_id": i, "codebook_version": version} for i in ids])
-        if found:
-            conn.execute(insert(t.suggestions), [
-                {"segment_id": s.segment_id, "codebook_version": version,
-                 "code_id": s.code_id, "score": s.score,
-                 "evidence": [{"term": e.term, "matched": e.matched, "kind": e.kind.value,
-                               "start": e.start, "end": e.end, "negated": e.negated,
-                               "context": e.context} for e in s.evidence]}
-                for s in found])
+        _bulk_insert(conn, t.suggested_segments, ("segment_id", "codebook_version"),
+                     [(i, version) for i in ids])
+        _bulk_insert(conn, t.suggestions,
+                     ("segment_id", "codebook_version", "code_id", "score", "evidence"),
+                     [(s.segment_id, version, s.code_id, s.score, json.dumps(
+                         [{"term": e.term, "matched": e.matched, "kind": e.kind.value,
+                           "start": e.start, "end": e.end, "negated": e.negated,
+                           "context": e.context} for e in s.evidence],
+                         ensure_ascii=False, separators=(",", ":"))) for s in found])
 
     def suggestions(self, version: str, segment_id: int | None = None) -> list[Suggestion]:
         query = select(t.suggestions).where(t.suggestions.c.codebook_version == version)
@@ -418,6 +418,25 @@ class Store:
         conn.execute(delete(t.imported_files).where(t.imported_files.c.path == path))
         conn.execute(insert(t.imported_files).values(path=path, kind=kind, sha256=sha256,
                                                      imported_at=now()))
+
+
+def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    """Many rows through the driver's executemany, skipping SQLAlchemy's per-row parameter
+    processing (the bulk of the time for hundreds of thousands of suggestions). Values must
+    already be in their database form (JSON as text). The placeholder follows the driver's
+    paramstyle, so the statement stays portable."""
+    if not rows:
+        return
+    style = conn.dialect.paramstyle
+    mark = "?" if style == "qmark" else "%s" if style in ("format", "pyformat") else None
+    if mark is None:
+        conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    conn.exec_driver_sql(sql, list(rows))
 
 
 def _transcript(row: Any) -> Transcript:
