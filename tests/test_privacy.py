@@ -175,3 +175,14 @@ def test_the_key_is_never_written_into_the_output_or_the_exports(cli, tmp_path: 
     assert result.exit_code == 2
     assert "must not be inside the project's exports/" in result.stderr
     assert not out.exists()
+
+
+def test_a_postcode_word_does_not_reach_into_the_next_line() -> None:
+    # Found by the benchmark corpus: "zip." at the end of a turn read the next turn's
+    # timestamp as a postal code.
+    from qualkit.privacy.rules import POSTCODES
+
+    text = "P01: I had a zip.\n[00:00:41] Moderator: Thanks.\nP02: My zip code is 1085 here."
+    found = [m.group() for p in POSTCODES for m in p.finditer(text)]
+    assert len(found) == 1
+    assert found[0].startswith("zip code is 1085")

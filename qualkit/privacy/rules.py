@@ -33,7 +33,7 @@ POSTCODES = (
     re.compile(rf"\b(?:{_STATES}),? \d{{5}}\b"),  # US state and ZIP
     re.compile(r"\b\d{5} [A-ZÀ-Ý][a-zà-ÿ]{2,}"),  # 12345 City
     re.compile(r"(?i:\b(?:post(?:al)? ?code|postcode|zip(?: ?code)?|PLZ|irányítószám)\b)"
-               r"\W{0,4}(?:is\s+)?(?=[A-Z0-9 ]{0,9}\d)[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?",
+               r"[^\w\n]{0,4}(?:is[ \t]+)?(?=[A-Z0-9 ]{0,9}\d)[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?",
                re.IGNORECASE),
 )
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
