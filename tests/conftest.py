@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,24 @@ FG1,P01,I explained the heart exam to my mentee. It made me understand it myself
 FG1,P02,I also practised blood pressure with them.,clinical_skills,
 FG2,,,,
 """
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
+
+
+@pytest.fixture
+def fixture_project(tmp_path: Path):
+    """Make a project whose transcripts/ holds the named files of tests/fixtures/."""
+
+    def make(*names: str) -> Path:
+        root = tmp_path / "study"
+        for folder in ("codebooks", "transcripts", "exports"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy(FIXTURES / name, root / "transcripts" / name)
+        return root
+
+    return make
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ re-imports, and the listing."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -19,17 +18,10 @@ from qualkit.project import find
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 
 
-def _project(tmp_path: Path, *names: str) -> Path:
-    root = tmp_path / "study"
-    for folder in ("codebooks", "transcripts", "exports"):
-        (root / folder).mkdir(parents=True)
-    for name in names:
-        shutil.copy(FIXTURES / name, root / "transcripts" / name)
-    return root
 
 
-def test_every_format_imports_with_exact_slices(tmp_path: Path, cli) -> None:
-    root = _project(tmp_path, "teams.vtt", "captions.srt", "prefixed.docx", "bold.docx",
+def test_every_format_imports_with_exact_slices(tmp_path: Path, fixture_project, cli) -> None:
+    root = fixture_project("teams.vtt", "captions.srt", "prefixed.docx", "bold.docx",
                     "survey.csv", "survey.xlsx", "otter.txt", "utf16.txt")
     (root / "transcripts" / "survey.xlsx").rename(root / "transcripts" / "survey2.xlsx")
     result = cli("import", "-p", str(root), "--no-ner")
@@ -47,8 +39,9 @@ def test_every_format_imports_with_exact_slices(tmp_path: Path, cli) -> None:
     assert store.participants()["R12"].attributes == {"Cohort": "2023"}
 
 
-def test_a_bad_file_stops_the_import_and_nothing_is_stored(tmp_path: Path, cli) -> None:
-    root = _project(tmp_path, "bracket_time.txt", "broken.vtt")
+def test_a_bad_file_stops_the_import_and_nothing_is_stored(
+        tmp_path: Path, fixture_project, cli) -> None:
+    root = fixture_project("bracket_time.txt", "broken.vtt")
     result = cli("import", "-p", str(root), "--no-ner")
     assert result.exit_code == 2
     assert result.stderr == (f"Error: {root / 'transcripts' / 'broken.vtt'}:8: broken cue "
@@ -56,8 +49,9 @@ def test_a_bad_file_stops_the_import_and_nothing_is_stored(tmp_path: Path, cli) 
     assert find(root).open_store().transcripts() == []
 
 
-def test_allow_pii_imports_and_is_recorded_in_the_project(tmp_path: Path, cli) -> None:
-    root = _project(tmp_path, "with_pii.txt", "participants.csv")
+def test_allow_pii_imports_and_is_recorded_in_the_project(
+        tmp_path: Path, fixture_project, cli) -> None:
+    root = fixture_project("with_pii.txt", "participants.csv")
     blocked = cli("import", "-p", str(root), "--no-ner")
     assert blocked.exit_code == 1
     assert blocked.stderr.splitlines()[:7] == [
@@ -80,8 +74,8 @@ def test_allow_pii_imports_and_is_recorded_in_the_project(tmp_path: Path, cli) -
     assert listing[0]["allow_pii"] is True
 
 
-def test_roster_of_real_names_on_import(tmp_path: Path, cli) -> None:
-    root = _project(tmp_path, "with_names.txt")
+def test_roster_of_real_names_on_import(tmp_path: Path, fixture_project, cli) -> None:
+    root = fixture_project("with_names.txt")
     result = cli("import", "-p", str(root), "--no-ner", "--roster",
                  str(FIXTURES / "real_names.txt"))
     assert result.exit_code == 1

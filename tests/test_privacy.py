@@ -121,17 +121,11 @@ def test_privacy_scan_of_a_clean_folder_exits_0(cli, tmp_path: Path) -> None:
     assert '"findings": []' in result.stdout and '"files": 2' in result.stdout
 
 
-def _project_with(tmp_path: Path, *names: str) -> Path:
-    root = tmp_path / "study"
-    for folder in ("codebooks", "transcripts", "exports"):
-        (root / folder).mkdir(parents=True)
-    for name in names:
-        shutil.copy(FIXTURES / name, root / "transcripts" / name)
-    return root
 
 
-def test_pseudonymise_is_consistent_across_files_and_runs(cli, tmp_path: Path) -> None:
-    root = _project_with(tmp_path, "with_names.txt", "colon_names.txt")
+def test_pseudonymise_is_consistent_across_files_and_runs(
+        fixture_project, cli, tmp_path: Path) -> None:
+    root = fixture_project("with_names.txt", "colon_names.txt")
     (root / "transcripts" / "participants.csv").write_text(
         "participant\nModerator\nP27\nP28\n", encoding="utf-8")
     key, out = tmp_path / "secret" / "key.csv", tmp_path / "clean"
@@ -160,8 +154,9 @@ def test_pseudonymise_is_consistent_across_files_and_runs(cli, tmp_path: Path) -
     assert f"Key: {key} (3 people, 0 new)" in again.stdout
 
 
-def test_the_key_is_never_written_into_the_output_or_the_exports(cli, tmp_path: Path) -> None:
-    root = _project_with(tmp_path, "colon_names.txt")
+def test_the_key_is_never_written_into_the_output_or_the_exports(
+        fixture_project, cli, tmp_path: Path) -> None:
+    root = fixture_project("colon_names.txt")
     out = tmp_path / "clean"
     result = cli("privacy", "pseudonymise", str(root / "transcripts"), "--key",
                  str(out / "key.csv"), "--out", str(out), "--no-ner", "-p", str(root))
