@@ -1,18 +1,34 @@
-"""Codebooks in a project: which version is active, and registering a new one.
+"""Codebooks in a project: which version is active, registering a new one, what changed.
 
 The active codebook is the one suggestions and new codings are made under; every coding
 records the version it was made with, so changing the codebook never rewrites history.
+
+Renames (``renamed_from``) carry codings over *when state is read*, not by appending
+events: :func:`code_id_mapping` says which old ids now mean which code, and whoever derives
+current codings (reports, agreement, tagging) translates through it. Why not append
+"apply new id" events for every coding of the old id? The log is the auditable record of
+what people decided; events written by a codebook load would be decisions nobody made,
+under every coder's name, and could not be undone when the rename itself is reverted. A
+mapping derived from the stored codebook versions is reversible, costs nothing to store,
+and leaves the log exactly as the coders wrote it. A removed code's codings stay in the
+log untouched and are counted in :class:`LoadResult` so the loss of meaning is reported.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.codebook import from_content, load_codebook
+from qualkit.codebook import from_content
 from qualkit.errors import ProjectError
-from qualkit.model import Codebook
+from qualkit.model import Codebook, Coding
 from qualkit.project import Project
 from qualkit.store import Store
+
+COMPARED = ("name", "definition", "include", "exclude", "keywords", "patterns", "examples",
+            "color", "theme_id", "parent_id")
 
 ACTIVE = "active_codebook"
 
@@ -40,8 +56,12 @@ def default_codebook_file(project: Project) -> Path:
 
 
 def register_codebook(store: Store, project: Project, path: Path) -> tuple[Codebook, bool]:
-    """Load a codebook file, store its version and make it active; (codebook, new?)."""
-    codebook, content = load_codebook(path)
+    """Load a codebook file (.yaml, .qdc, .csv, .xlsx), store its version and make it
+    active; (codebook, new?)."""
+    from qualkit.codebook_formats import read_codebook
+
+    checked = read_codebook(path).checked
+    codebook, content = checked.codebook, checked.content
     with store.transaction() as conn:
         new = store.save_codebook(conn, version=codebook.version, name=codebook.name,
                                   label=codebook.label, content=content,
@@ -67,3 +87,140 @@ def project_codebook(store: Store, project: Project, path: Path | None = None) -
             return active
         path = default_codebook_file(project)
     return register_codebook(store, project, path)[0]
+
+
+# -- what changed between two versions ---------------------------------------------------
+
+@dataclass(frozen=True)
+class CodebookChanges:
+    """Codes added, removed, renamed (old id → new id) and redefined (id → changed fields)."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    renamed: tuple[tuple[str, str], ...] = ()
+    redefined: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.removed or self.renamed or self.redefined)
+
+    def as_json(self) -> dict[str, object]:
+        return {"added": list(self.added), "removed": list(self.removed),
+                "renamed": [{"from": a, "to": b} for a, b in self.renamed],
+                "redefined": [{"code": c, "fields": list(f)} for c, f in self.redefined]}
+
+
+def diff_codebooks(old: Codebook, new: Codebook) -> CodebookChanges:
+    """What a coder must know when ``new`` replaces ``old``.
+
+    A code is renamed when ``new`` lists an old id in its ``renamed_from`` and ``old`` had
+    that id; a rename that also changed the definition is reported under both headings.
+    """
+    before = {c.id: c for c in old.codes}
+    after = {c.id: c for c in new.codes}
+    renamed: list[tuple[str, str]] = []
+    for code in new.codes:
+        if code.id in before:
+            continue
+        renamed.extend((o, code.id) for o in code.renamed_from
+                       if o in before and o not in after)
+    sources = {o for o, _ in renamed}
+    targets = {n: o for o, n in renamed}
+    added = tuple(i for i in after if i not in before and i not in targets)
+    removed = tuple(i for i in before if i not in after and i not in sources)
+    redefined: list[tuple[str, tuple[str, ...]]] = []
+    for code in new.codes:
+        previous = before.get(code.id) or before.get(targets.get(code.id, ""))
+        if previous is None:
+            continue
+        changed = tuple(f for f in COMPARED if getattr(previous, f) != getattr(code, f))
+        if changed:
+            redefined.append((code.id, changed))
+    return CodebookChanges(added=added, removed=removed, renamed=tuple(renamed),
+                           redefined=tuple(redefined))
+
+
+# -- carrying codings over renames ------------------------------------------------------
+
+def code_id_mapping(codebooks: Iterable[Codebook], target: Codebook) -> dict[str, str]:
+    """Old code id → the id of ``target`` it now counts as, following ``renamed_from`` over
+    every given version (so a → b in one version and b → c in the next gives a → c).
+
+    Ids of ``target`` itself, and ids that lead nowhere in ``target``, are not in the map:
+    a removed code's codings keep their old id.
+    """
+    step: dict[str, str] = {}
+    for book in [target, *codebooks]:  # the target's own declarations win
+        for code in book.codes:
+            for old in code.renamed_from:
+                step.setdefault(old, code.id)
+    current = {c.id for c in target.codes}
+    mapping: dict[str, str] = {}
+    for old in step:
+        if old in current:
+            continue
+        seen = {old}
+        here = step[old]
+        while here not in current and here in step and step[here] not in seen:
+            seen.add(here)
+            here = step[here]
+        if here in current:
+            mapping[old] = here
+    return mapping
+
+
+def carry_over(codings: Mapping[int, Coding], mapping: Mapping[str, str]
+               ) -> dict[int, Coding]:
+    """A coder's codings with renamed codes counted under their current ids."""
+    if not mapping:
+        return dict(codings)
+    return {seg: Coding(segment_id=c.segment_id, coder=c.coder,
+                        codes=frozenset(mapping.get(code, code) for code in c.codes))
+            for seg, c in codings.items()}
+
+
+def project_code_mapping(store: Store, target: Codebook) -> dict[str, str]:
+    """:func:`code_id_mapping` over the versions the project's coding log was made under."""
+    versions = {e.codebook_version for e in store.events()}
+    active = store.setting(ACTIVE)
+    if active:
+        versions.add(active)
+    books = [from_content(content) for v in sorted(versions)
+             if (content := store.codebook_content(v)) is not None]
+    return code_id_mapping(books, target)
+
+
+# -- loading a codebook into a project ---------------------------------------------------
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What loading a codebook file did, and what its coders need to know."""
+
+    codebook: Codebook
+    new: bool
+    previous: Codebook | None = None
+    changes: CodebookChanges = field(default_factory=CodebookChanges)
+    carried: Mapping[str, int] = field(default_factory=dict)  # old id → coded segments
+    kept: Mapping[str, int] = field(default_factory=dict)  # removed id → coded segments
+
+
+def load_into_project(store: Store, project: Project, path: Path) -> LoadResult:
+    """Register a codebook file as the active version and report what changed: codes
+    added, removed, renamed and redefined; codings carried over by renames; and codings of
+    removed codes, which are kept in the log (never dropped) and counted here."""
+    previous = active_codebook(store)
+    codebook, new = register_codebook(store, project, path)
+    if previous is None or previous.version == codebook.version:
+        return LoadResult(codebook=codebook, new=new, previous=previous)
+    mapping = project_code_mapping(store, codebook)
+    applied: Counter[str] = Counter()
+    from qualkit.coding import fold
+
+    for coding in fold(store.events()).values():
+        applied.update(coding.codes)
+    current = {c.id for c in codebook.codes}
+    carried = {old: applied[old] for old in sorted(mapping) if applied[old]}
+    kept = {code: n for code, n in sorted(applied.items())
+            if code not in current and code not in mapping}
+    return LoadResult(codebook=codebook, new=new, previous=previous,
+                      changes=diff_codebooks(previous, codebook), carried=carried, kept=kept)

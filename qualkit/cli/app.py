@@ -14,6 +14,7 @@ import typer
 from qualkit import __version__
 from qualkit.cli import (  # one command group per module; add yours on its own line
     agreement,
+    codebook,
     codings,
     pipeline,
     privacy,
@@ -53,6 +54,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
     project,
+    codebook,
     transcripts,
     privacy,
     suggest,
