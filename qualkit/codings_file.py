@@ -11,7 +11,8 @@ touches are recorded as "reviewed, none apply". A row with a transcript and no q
 declares a transcript reviewed with nothing coded. Re-importing a file appends only what
 changed (see :func:`qualkit.coding.diff`), so importing twice records nothing new.
 
-Columns: ``transcript, speaker, quote, codes, memo`` (codes separated by ``;``).
+Columns: ``transcript, speaker, quote, codes, memo`` (codes separated by ``;``). A memo is
+kept on the first segment its quote touches, in the note log beside the coder's decisions.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from qualkit.coding import diff
 from qualkit.errors import FileError, did_you_mean
 from qualkit.ingest.normalise import decode, normalise
-from qualkit.model import Codebook, CodingEvent, Segment, Transcript
+from qualkit.model import Codebook, CodingEvent, NoteKind, Segment, SegmentNote, Transcript
 from qualkit.project import Project
 from qualkit.store import Store
 
@@ -88,16 +89,20 @@ def import_codings_file(store: Store, project: Project, path: Path, codebook: Co
     if store.imported_hash(f"{rel}#{coder}") == digest:
         return CodingsImport(coder=coder, transcripts=0, segments_coded=0, events=0,
                              skipped_unchanged=True)
-    wanted, transcripts = _read(path, normalise(decode(data, path)), store, codebook)
+    wanted, transcripts, memos = _read(path, normalise(decode(data, path)), store, codebook)
     current = {seg: c.codes for seg, c in store.codings(coder).items()}
     changes = diff({s: current[s] for s in wanted if s in current}, wanted)
     at = datetime.now(UTC)
     events = [CodingEvent(segment_id=seg, coder=coder, action=action, code_id=code,
                           codebook_version=codebook.version, origin=f"file:{rel}", at=at)
               for seg, action, code in changes]
+    had = store.notes(NoteKind.MEMO, coder=coder)
+    notes = [SegmentNote(segment_id=seg, coder=coder, kind=NoteKind.MEMO, value=memo, at=at)
+             for seg, memo in memos.items() if had.get((coder, seg), "") != memo]
     with store.transaction() as conn:
         store.ensure_coder(conn, coder)
         store.append_events(conn, events)
+        store.add_notes(conn, notes)
         store.record_import(conn, f"{rel}#{coder}", "codings", digest)
     coded = sum(1 for codes in wanted.values() if codes)
     return CodingsImport(coder=coder, transcripts=len(transcripts), segments_coded=coded,
@@ -105,7 +110,7 @@ def import_codings_file(store: Store, project: Project, path: Path, codebook: Co
 
 
 def _read(path: Path, text: str, store: Store, codebook: Codebook
-          ) -> tuple[dict[int, frozenset[str]], list[str]]:
+          ) -> tuple[dict[int, frozenset[str]], list[str], dict[int, str]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
@@ -118,6 +123,7 @@ def _read(path: Path, text: str, store: Store, codebook: Codebook
     segments: dict[str, list[Segment]] = {}
     collapsed: dict[str, _Collapsed] = {}
     wanted: dict[int, set[str]] = {}
+    memos: dict[int, str] = {}
     for row in reader:
         line = reader.line_num
         name = (row.get("transcript") or "").strip()
@@ -146,9 +152,13 @@ def _read(path: Path, text: str, store: Store, codebook: Codebook
                                   "(or neither, to mark the transcript reviewed)", line=line)
         span = _locate(path, line, transcript, collapsed[name], segments[name], quote,
                        (row.get("speaker") or "").strip())
-        for seg in _overlapping(segments[name], span):
+        touched = _overlapping(segments[name], span)
+        for seg in touched:
             wanted[seg.id].update(codes)
-    return {k: frozenset(v) for k, v in wanted.items()}, list(segments)
+        memo = normalise(row.get("memo") or "").strip()
+        if memo and touched:
+            memos[touched[0].id] = memo
+    return {k: frozenset(v) for k, v in wanted.items()}, list(segments), memos
 
 
 def _locate(path: Path, line: int, transcript: Transcript, text: _Collapsed,

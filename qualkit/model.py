@@ -39,6 +39,18 @@ class CodingAction(StrEnum):
     REVIEWED_NONE = "reviewed_none"
 
 
+class NoteKind(StrEnum):
+    """What a coder can note on a segment beside a decision.
+
+    Notes are not coding: a memo or a quote mark never makes a segment "reviewed", so they
+    live in their own append-only log (the latest note of a kind per coder and segment is
+    the current one) rather than in the coding log that agreement is computed from.
+    """
+
+    MEMO = "memo"  # value: the memo text; "" clears it
+    QUOTE = "quote"  # value: "1" marks the segment as an illustrative quote, "" unmarks it
+
+
 class MatchKind(StrEnum):
     """How a piece of suggestion evidence matched the text."""
 
@@ -211,3 +223,14 @@ class Coding:
     segment_id: int
     coder: str
     codes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SegmentNote:
+    """One entry of the note log: a memo or an illustrative-quote mark, by a coder."""
+
+    segment_id: int
+    coder: str
+    kind: NoteKind
+    value: str
+    at: datetime

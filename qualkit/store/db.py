@@ -39,8 +39,10 @@ from qualkit.model import (
     CodingEvent,
     Evidence,
     MatchKind,
+    NoteKind,
     Participant,
     Segment,
+    SegmentNote,
     Suggestion,
     Transcript,
     Turn,
@@ -359,6 +361,45 @@ class Store:
     def codings(self, coder: str) -> dict[int, Coding]:
         """A coder's current decisions by segment id; unreviewed segments are absent."""
         return {seg: coding for (_, seg), coding in fold(self.events(coder)).items()}
+
+    # -- notes: memos and illustrative-quote marks -------------------------------------
+
+    def add_notes(self, conn: Connection, notes: Sequence[SegmentNote]) -> None:
+        """Append memos or quote marks; like the coding log, notes are never rewritten."""
+        for coder in {n.coder for n in notes}:
+            self.ensure_coder(conn, coder)
+        if notes:
+            conn.execute(insert(t.segment_notes), [
+                {"segment_id": n.segment_id, "coder": n.coder, "kind": n.kind.value,
+                 "value": n.value, "at": n.at.isoformat(timespec="microseconds")}
+                for n in notes])
+
+    def notes(self, kind: NoteKind, coder: str | None = None) -> dict[tuple[str, int], str]:
+        """The current note of one kind per (coder, segment): the latest, if not cleared.
+
+        Memos written on coding events (a coder's file, an adjudication) count too, in time
+        order with the note log, so a memo is found wherever it was written."""
+        query = (select(t.segment_notes.c.segment_id, t.segment_notes.c.coder,
+                        t.segment_notes.c.value, t.segment_notes.c.at)
+                 .where(t.segment_notes.c.kind == kind.value))
+        if coder is not None:
+            query = query.where(t.segment_notes.c.coder == coder)
+        with self._read() as conn:
+            rows = [(r.at, 1, r.coder, r.segment_id, r.value)
+                    for r in conn.execute(query.order_by(t.segment_notes.c.seq))]
+            if kind is NoteKind.MEMO:
+                memos = (select(t.coding_events.c.segment_id, t.coding_events.c.coder,
+                                t.coding_events.c.memo, t.coding_events.c.at)
+                         .where(t.coding_events.c.memo.is_not(None))
+                         .order_by(t.coding_events.c.seq))
+                if coder is not None:
+                    memos = memos.where(t.coding_events.c.coder == coder)
+                rows += [(r.at, 0, r.coder, r.segment_id, r.memo)
+                         for r in conn.execute(memos)]
+        current: dict[tuple[str, int], str] = {}
+        for _, _, who, segment_id, value in sorted(rows, key=lambda r: (r[0], r[1])):
+            current[(who, segment_id)] = value
+        return {key: value for key, value in current.items() if value}
 
     # -- suggestions -------------------------------------------------------------------
 

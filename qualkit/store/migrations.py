@@ -85,9 +85,14 @@ def _suggestions_memos_files(conn: Connection) -> None:
     schema.imported_files.create(conn)
 
 
+def _segment_notes(conn: Connection) -> None:
+    schema.segment_notes.create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "transcripts, segments, codebooks and the coding event log", _initial),
     Migration(2, "suggestions, memos on coding events, imported files", _suggestions_memos_files),
+    Migration(3, "segment notes: memos and illustrative-quote marks", _segment_notes),
 )
 
 LATEST = MIGRATIONS[-1].version

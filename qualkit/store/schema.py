@@ -136,3 +136,14 @@ imported_files = Table(
     Column("sha256", String(64), nullable=False),
     Column("imported_at", String(32), nullable=False),
 )
+
+segment_notes = Table(
+    "segment_notes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+    Column("coder", String(100), ForeignKey("coders.name"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("at", String(32), nullable=False),
+)
