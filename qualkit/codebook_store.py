@@ -16,6 +16,7 @@ log untouched and are counted in :class:`LoadResult` so the loss of meaning is r
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,9 +24,10 @@ from pathlib import Path
 
 from qualkit.codebook import from_content
 from qualkit.errors import ProjectError
-from qualkit.model import Codebook, Coding
+from qualkit.model import Codebook
 from qualkit.project import Project
 from qualkit.store import Store
+from qualkit.store.db import CODE_RENAMES
 
 COMPARED = ("name", "definition", "include", "exclude", "keywords", "patterns", "examples",
             "color", "theme_id", "parent_id")
@@ -62,11 +64,13 @@ def register_codebook(store: Store, project: Project, path: Path) -> tuple[Codeb
 
     checked = read_codebook(path).checked
     codebook, content = checked.codebook, checked.content
+    mapping = project_code_mapping(store, codebook)  # read before the write lock is taken
     with store.transaction() as conn:
         new = store.save_codebook(conn, version=codebook.version, name=codebook.name,
                                   label=codebook.label, content=content,
                                   source=project.relative(path))
         store.set_setting(ACTIVE, codebook.version, conn)
+        store.set_setting(CODE_RENAMES, json.dumps(mapping, sort_keys=True), conn)
     return codebook, new
 
 
@@ -169,19 +173,9 @@ def code_id_mapping(codebooks: Iterable[Codebook], target: Codebook) -> dict[str
     return mapping
 
 
-def carry_over(codings: Mapping[int, Coding], mapping: Mapping[str, str]
-               ) -> dict[int, Coding]:
-    """A coder's codings with renamed codes counted under their current ids."""
-    if not mapping:
-        return dict(codings)
-    return {seg: Coding(segment_id=c.segment_id, coder=c.coder,
-                        codes=frozenset(mapping.get(code, code) for code in c.codes))
-            for seg, c in codings.items()}
-
-
 def project_code_mapping(store: Store, target: Codebook) -> dict[str, str]:
     """:func:`code_id_mapping` over the versions the project's coding log was made under."""
-    versions = {e.codebook_version for e in store.events()}
+    versions = store.codebook_versions_used()
     active = store.setting(ACTIVE)
     if active:
         versions.add(active)

@@ -70,7 +70,7 @@ for group in COMMAND_GROUPS:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except QualkitError as err:
         if DEBUG["on"]:
             traceback.print_exc()
@@ -97,3 +97,5 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"Error: qualkit failed unexpectedly ({type(err).__name__}). Run the "
                    "command again with --debug and report the traceback.", err=True)
         sys.exit(ExitCode.INTERNAL)
+    if isinstance(code, int) and code:  # click returns typer.Exit's code in this mode
+        sys.exit(code)

@@ -13,6 +13,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -118,6 +119,8 @@ def open_store(path: Path, *, migrate: bool = True) -> Store:
             log.info("applied migration %d: %s", m.version, m.name)
     return Store(engine)
 
+
+CODE_RENAMES = "code_renames"  # setting: JSON map, old code id -> id in the active codebook
 
 class Store:
     """Queries over one project's database. Cheap to create; close it when done."""
@@ -359,8 +362,24 @@ class Store:
                             at=datetime.fromisoformat(r.at), memo=r.memo) for r in rows]
 
     def codings(self, coder: str) -> dict[int, Coding]:
-        """A coder's current decisions by segment id; unreviewed segments are absent."""
-        return {seg: coding for (_, seg), coding in fold(self.events(coder)).items()}
+        """A coder's current decisions by segment id; unreviewed segments are absent.
+
+        Codes renamed by the active codebook (``renamed_from``) count under their new ids:
+        the log keeps the id each decision was made under, and the rename map the project
+        stored when that codebook was loaded is applied here, before folding, so a removal
+        under the new id cancels an apply under the old one."""
+        events = self.events(coder)
+        renames = json.loads(self.setting(CODE_RENAMES) or "{}")
+        if renames:
+            events = [replace(e, code_id=renames.get(e.code_id, e.code_id))
+                      if e.code_id in renames else e for e in events]
+        return {seg: coding for (_, seg), coding in fold(events).items()}
+
+    def codebook_versions_used(self) -> set[str]:
+        """Every codebook version some decision in the log was made under."""
+        with self._read() as conn:
+            return set(conn.execute(select(t.coding_events.c.codebook_version).distinct()
+                                    ).scalars())
 
     # -- notes: memos and illustrative-quote marks -------------------------------------
 
