@@ -301,3 +301,18 @@ def test_loading_a_changed_codebook_reports_and_carries_renames(cli, coded_proje
     assert sum("teaching" in codes for codes in ana) == 2
     assert not any("teaching_skills" in codes for codes in ana)
     assert sum("clinical_skills" in codes for codes in ana) == 2  # kept, never dropped
+
+
+def test_bundled_programme_codebook_is_valid_and_covers_its_sources() -> None:
+    checked = check_codebook(SAMPLE.parent / "peer-mentoring-programs.yaml")
+    assert checked.warnings == ()
+    themes = {t["id"]: [c["id"] for c in t["codes"]] for t in checked.content["themes"]}
+    # seed 003: benefits, techniques, challenges with solutions, programme essentials;
+    # seed 002: academic and psychosocial support, the relationship, dual mentoring,
+    # role-model sessions.
+    assert set(themes) == {"benefits", "relationship", "techniques", "challenges",
+                           "programme_design"}
+    assert {"academic_support", "psychosocial_support"} <= set(themes["benefits"])
+    assert {"dual_mentoring", "role_model_sessions"} <= set(themes["programme_design"])
+    challenges = checked.content["themes"][3]["codes"]
+    assert all(c.get("codes") for c in challenges)  # each challenge has its solution

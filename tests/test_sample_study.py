@@ -67,6 +67,7 @@ def test_two_coders_coded_every_transcript() -> None:
 def test_main_job_on_the_sample_study(tmp_path: Path, cli) -> None:
     for folder in ("codebooks", "transcripts", "codings"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
+    shutil.copy(ROOT / "qualkit.toml", tmp_path / "qualkit.toml")  # names the codebook
     result = cli("run", "-p", str(tmp_path))
     assert result.exit_code == 0, result.stderr
     assert "Transcripts: 7 imported" in result.stdout
