@@ -259,14 +259,21 @@ def test_yaml_qdc_yaml_keeps_every_theme_and_code(tmp_path: Path,
     assert back["themes"] == read_codebook(tmp_path / "in.yaml").checked.content["themes"]
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=codebooks())
-def test_yaml_xlsx_yaml_keeps_everything(tmp_path: Path, content: dict[str, Any]) -> None:
+def test_yaml_table_yaml_keeps_everything(tmp_path: Path, suffix: str,
+                                          content: dict[str, Any]) -> None:
     content = {**_without_keyword_clashes(content), "label": "2",
                "description": "A test — with ünïcode"}
-    back = _round_trip(content, tmp_path, ".xlsx")
+    back = _round_trip(content, tmp_path, suffix)
     original = read_codebook(tmp_path / "in.yaml").checked.content
+    if suffix == ".csv":  # a CSV has no place for the codebook's own fields (and says so)
+        assert write_codebook(original, tmp_path / "again.csv") == [
+            ".csv cannot carry the codebook's name, description, version label; use .xlsx "
+            "or .yaml to keep them"]
+        back = {**back, **{k: original[k] for k in ("name", "label", "description")}}
     assert back == original
     assert content_version(back) == content_version(original)
 
