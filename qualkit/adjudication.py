@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from qualkit.agreement_project import choose_coders, compared_segments
 from qualkit.coding import diff
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
-from qualkit.model import CONSENSUS, Codebook, CodingEvent
+from qualkit.model import CONSENSUS, Codebook, CodingEvent, NoteKind
 from qualkit.store import Store
 
 __all__ = ["AcceptResult", "Disagreement", "Disagreements", "SettleResult", "accept_agreed",
@@ -44,6 +44,9 @@ class Disagreement:
     speaker: str
     text: str
     codes: tuple[frozenset[str], ...]
+    before: str = ""  # the segment before, in the same turn (context for the discussion)
+    after: str = ""  # the segment after, in the same turn
+    memos: tuple[str, ...] = ()  # memos[i]: coder i's memo on this segment, or ""
 
 
 @dataclass(frozen=True)
@@ -86,15 +89,21 @@ def disagreements(store: Store, coders: Sequence[str] | None = None, code: str |
     chosen = choose_coders(store, coders)
     compared, codings, _, total = compared_segments(store, chosen)
     names = {t.id: t.name for t in store.transcripts()}
+    memos = store.notes(NoteKind.MEMO)
+    by_place = {(s.transcript_id, s.index): s for s in compared}
     rows = []
     for seg in compared:
         sets = tuple(codings[c][seg.id] for c in chosen)
         differ = (len({code in s for s in sets}) > 1 if code is not None
                   else len(set(sets)) > 1)
         if differ:
+            near = [by_place.get((seg.transcript_id, seg.index + step)) for step in (-1, 1)]
+            before, after = (n.text if n is not None and n.turn_index == seg.turn_index
+                             else "" for n in near)
             rows.append(Disagreement(segment_id=seg.id, transcript=names[seg.transcript_id],
                                      position=seg.index, speaker=seg.speaker, text=seg.text,
-                                     codes=sets))
+                                     codes=sets, before=before, after=after,
+                                     memos=tuple(memos.get((c, seg.id), "") for c in chosen)))
     return Disagreements(coders=chosen, code=code, segments_compared=len(compared),
                          segments_left_out=total - len(compared), rows=tuple(rows))
 

@@ -28,6 +28,21 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """As :func:`atomic_write_text`, for a spreadsheet's or an archive's bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def safe_cell(value: object) -> object:
     """A spreadsheet cell that cannot be read as a formula (OWASP CSV injection advice)."""
     if isinstance(value, str) and value.startswith(FORMULA_START):

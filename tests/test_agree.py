@@ -255,7 +255,8 @@ def test_disagreements_table_and_code_filter(cli, imported: Path) -> None:
     assert data["disagreements"] == [
         {"segment_id": 9, "transcript": "FG2", "position": 1, "speaker": "P03",
          "text": "She taught us how to suture on a banana.",
-         "codes": {"ana": ["clinical_skills", "teaching_skills"], "ben": []}}]
+         "before": "", "after": "I was nervous at first.",
+         "codes": {"ana": ["clinical_skills", "teaching_skills"], "ben": []}, "memos": {}}]
     wrong = cli("disagreements", "-p", str(imported), "--code", "clinical")
     assert (wrong.exit_code, wrong.stderr) == (
         2, "Error: unknown code `clinical`; did you mean `clinical_skills`?\n")

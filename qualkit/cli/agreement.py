@@ -211,6 +211,10 @@ def register(app: typer.Typer) -> None:
                            code: Annotated[str | None, typer.Option(
                                "--code", help="Only segments where coders differ on this "
                                               "code.")] = None,
+                           output: Annotated[Path | None, typer.Option(
+                               "--output", "-o", dir_okay=False,
+                               help="Also write the list, with text, context, codes and "
+                                    "memos, to FILE.csv, FILE.xlsx or FILE.html.")] = None,
                            as_json: JsonOpt = False) -> None:
         """List the segments on which the coders' codes differ."""
         from qualkit.adjudication import disagreements
@@ -220,6 +224,10 @@ def register(app: typer.Typer) -> None:
         with project.open_store() as store:
             book = project_codebook(store, project)
             found = disagreements(store, _split(coders), code, book)
+        if output is not None:
+            from qualkit.disagreements_export import write_disagreements
+
+            write_disagreements(found, book, output)
         if as_json:
             session.json({
                 "coders": list(found.coders), "code": found.code,
@@ -228,11 +236,16 @@ def register(app: typer.Typer) -> None:
                 "disagreements": [
                     {"segment_id": d.segment_id, "transcript": d.transcript,
                      "position": d.position, "speaker": d.speaker, "text": d.text,
+                     "before": d.before, "after": d.after,
                      "codes": {c: sorted(s) for c, s in zip(found.coders, d.codes,
-                                                             strict=True)}}
+                                                             strict=True)},
+                     "memos": {c: m for c, m in zip(found.coders, d.memos, strict=True)
+                               if m}}
                     for d in found.rows]})
             return
         about = f" on {found.code}" if found.code else ""
+        if output is not None:
+            session.say(f"Wrote {output}.")
         session.say(f"{len(found.rows)} of {found.segments_compared} segments reviewed by all "
                     f"of {', '.join(found.coders)} differ{about}; {found.segments_left_out} "
                     "segment(s) not reviewed by all were left out.")

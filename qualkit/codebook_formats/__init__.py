@@ -85,29 +85,12 @@ def render_codebook(content: dict[str, Any], suffix: str) -> tuple[str | bytes, 
 
 def write_codebook(content: dict[str, Any], path: Path) -> list[str]:
     """Write canonical content to ``path`` (atomically); returns what was not carried."""
-    from qualkit.fileio import atomic_write_text
+    from qualkit.fileio import atomic_write_bytes, atomic_write_text
 
     data, notes = render_codebook(content, _suffix(path, WRITABLE, "write"))
     if isinstance(data, str):
         atomic_write_text(path, data)
     else:
-        _atomic_write_bytes(path, data)
+        atomic_write_bytes(path, data)
     return notes
 
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """As :func:`qualkit.fileio.atomic_write_text`, for a spreadsheet's bytes."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
