@@ -91,6 +91,13 @@ def main(argv: list[str] | None = None) -> None:
         else:
             typer.echo(f"Error: {err}", err=True)
         sys.exit(ExitCode.USAGE)
+    except OSError as err:  # the machine, not qualkit: a full disk, a read-only folder
+        if DEBUG["on"]:
+            traceback.print_exc()
+        where = f"{err.filename}: " if err.filename else ""
+        typer.echo(f"Error: {where}{err.strerror or err}; check free space and that the "
+                   "folder is writable, then run the command again", err=True)
+        sys.exit(ExitCode.USAGE)
     except Exception as err:  # a bug: say so briefly, never dump locals
         if DEBUG["on"]:
             traceback.print_exc()

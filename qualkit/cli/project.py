@@ -23,6 +23,29 @@ def register(app: typer.Typer) -> None:
         session.say("Next: put transcripts in transcripts/ and a codebook in codebooks/, "
                     "then run `qualkit run`.")
 
+    @command(app, "backup")
+    def backup(session: Session,
+               output: Annotated[Path | None, typer.Option(
+                   "--output", "-o", dir_okay=False,
+                   help="Where to write the copy (default: qualkit.db.<time>.bak beside "
+                        "the database).")] = None) -> None:
+        """Copy the project database now, consistently, even while others are coding."""
+        from datetime import UTC, datetime
+
+        from qualkit.errors import QualkitError
+        from qualkit.store.db import backup_database
+
+        project = session.project()
+        source = project.database
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        target = output or source.with_name(f"{source.name}.{stamp}.bak")
+        if target.exists():
+            raise QualkitError(f"{target} exists; name another file with -o")
+        backup_database(source, target)
+        size = target.stat().st_size / 1_000_000
+        session.say(f"Backed up {source.name} to {target} ({size:.1f} MB).")
+        session.say(f"To restore: while no qualkit command runs, copy it over {source}.")
+
     @command(app, "status")
     def status(session: Session, as_json: JsonOpt = False) -> None:
         """List the project's transcripts, codebook, coders and how much is reviewed."""

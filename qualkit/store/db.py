@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -82,12 +84,68 @@ def _sqlite_engine(path: Path) -> Engine:
 
 
 def _backup_sqlite(path: Path, version: int) -> Path:
-    """Copy the database before migrating it, with SQLite's online backup (WAL-safe)."""
+    """Copy the database before migrating it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    target = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
-    with sqlite3.connect(path) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
+    return backup_database(path, path.with_name(f"{path.name}.v{version}-{stamp}.bak"))
+
+
+def backup_database(path: Path, target: Path) -> Path:
+    """A consistent copy of a project database, safe while others write to it.
+
+    SQLite's online backup copies pages under a read transaction, so the copy holds every
+    committed decision (WAL included) and none half-made. It is written beside the target
+    and renamed, and checked with ``PRAGMA integrity_check`` before the rename, so a backup
+    that exists is a backup that opens."""
+    if not path.is_file():
+        raise ProjectError(f"{path}: no database to back up; run `qualkit init` or "
+                           "`qualkit run` first")
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        src = sqlite3.connect(path)
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+            ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dst.close()
+            src.close()
+        if ok != "ok":
+            raise ProjectError(f"{path}: the copy failed its integrity check ({ok}); the "
+                               "database may be damaged, keep earlier backups")
+        tmp.replace(target)
+    except sqlite3.Error as exc:
+        raise ProjectError(f"{target}: could not write the backup ({exc}); check free space "
+                           "and that the folder is writable") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
+
+
+def _open_error(path: Path, exc: DatabaseError) -> ProjectError:
+    """Say why a database would not open, so the advice fits: a read-only folder is not a
+    damaged database, and restoring a backup would not help."""
+    folder_writable = os.access(path.parent, os.W_OK)
+    if not folder_writable or (path.exists() and not os.access(path, os.W_OK)):
+        return ProjectError(
+            f"{path}: the project folder is read-only; qualkit keeps a journal beside the "
+            "database and needs to write there. Make the folder writable, or copy the "
+            "project to a writable folder")
+    if shutil.disk_usage(path.parent).free < 1_000_000:
+        return ProjectError(
+            f"{path}: the disk holding the project is full; free some space and run the "
+            "command again (nothing was changed)")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as err:
+        return ProjectError(f"{path}: cannot be read ({err.strerror}); check its permissions")
+    if header and header != b"SQLite format 3\x00":
+        return ProjectError(
+            f"{path}: not a qualkit database ({exc.orig}); restore it from a backup "
+            f"(files named {path.name}.*.bak beside it) or move it aside")
+    return ProjectError(
+        f"{path}: the database cannot be opened ({exc.orig}); if it is damaged, restore it "
+        f"from a backup (files named {path.name}.*.bak beside it)")
 
 
 def open_store(path: Path, *, migrate: bool = True) -> Store:
@@ -100,10 +158,7 @@ def open_store(path: Path, *, migrate: bool = True) -> Store:
             version = migrations.current_version(conn)
     except DatabaseError as exc:
         engine.dispose()
-        raise ProjectError(
-            f"{path}: not a qualkit database ({exc.orig}); restore it from a backup "
-            f"(files named {path.name}.v*.bak beside it) or move it aside"
-        ) from None
+        raise _open_error(path, exc) from None
     if version > migrations.LATEST:
         engine.dispose()
         raise ProjectError(
@@ -121,6 +176,7 @@ def open_store(path: Path, *, migrate: bool = True) -> Store:
 
 
 CODE_RENAMES = "code_renames"  # setting: JSON map, old code id -> id in the active codebook
+
 
 class Store:
     """Queries over one project's database. Cheap to create; close it when done."""

@@ -1,0 +1,187 @@
+"""SIGKILL at random moments (issue 10): the project opens afterwards, the database passes
+`PRAGMA integrity_check`, no acknowledged decision is lost, a half-done step leaves no half
+of anything, and an interrupted export never replaces a good earlier file.
+
+Each command runs as its own process and is killed after a random delay drawn across its
+normal running time (seeded, so a failure can be replayed with the same seed).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qualkit.model import CONSENSUS
+from qualkit.store.db import open_store
+from tests.reliability.conftest import (
+    KILLS,
+    QUALKIT,
+    SCRIPTED_CODER,
+    copy_project,
+    integrity,
+    run,
+)
+
+pytestmark = pytest.mark.reliability
+
+
+def kill_later(command: list[str], cwd: Path, delay: float) -> tuple[bool, str]:
+    """Run ``command``; SIGKILL it after ``delay`` seconds unless it ended. (killed, out)"""
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        out, _ = proc.communicate(timeout=delay)
+        return False, out
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        return True, out
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def kill_loop(name: str, base: Path, tmp: Path, command: list[str],
+              check: Callable[[Path, str, int], None]) -> int:
+    """Kill ``command`` KILLS times on fresh copies of ``base``; returns how many kills
+    landed before the command ended on its own (the rest are checked too). ``check`` gets
+    the project, what the command printed, and the attempt number (costly checks, such as
+    finishing the job, run on every fifth attempt)."""
+    duration = timed(command, copy_project(base, tmp / f"{name}-timing"))
+    rng = random.Random(f"{name}-{KILLS}")
+    landed = 0
+    for attempt in range(KILLS):
+        project = copy_project(base, tmp / f"{name}-{attempt}")
+        killed, out = kill_later(command, project, rng.uniform(0.05, duration))
+        landed += killed
+        if (project / "qualkit.db").exists():
+            assert integrity(project / "qualkit.db") == "ok", (name, attempt)
+        check(project, out, attempt)
+    return landed
+
+
+def segments_per_transcript(project: Path) -> dict[str, int]:
+    with open_store(project / "qualkit.db") as store:
+        counts = store.transcript_counts()
+    return {name: row[1] for name, row in counts.items()}
+
+
+def test_kill_import(sample_files: Path, tmp_path: Path) -> None:
+    reference = copy_project(sample_files, tmp_path / "reference")
+    run("import", "-q", cwd=reference)
+    complete = segments_per_transcript(reference)
+
+    def check(project: Path, _out: str, attempt: int) -> None:
+        if not (project / "qualkit.db").exists():
+            return  # killed before the database was created
+        partial = segments_per_transcript(project)
+        # every transcript is there in full or not at all
+        assert all(complete[name] == n for name, n in partial.items()), partial
+        if attempt % 5 == 0:
+            run("import", "-q", cwd=project)  # and the next import finishes the job
+            assert segments_per_transcript(project) == complete
+
+    landed = kill_loop("import", sample_files, tmp_path, [QUALKIT, "import", "-q"], check)
+    assert landed >= KILLS // 2
+
+
+def test_kill_suggest(sample_files: Path, tmp_path: Path) -> None:
+    base = copy_project(sample_files, tmp_path / "imported")
+    run("import", "-q", cwd=base)
+    reference = copy_project(base, tmp_path / "reference")
+    run("suggest", "-q", cwd=reference)
+    expected = run("suggest", "--json", "-q", cwd=reference, check=False)
+
+    def check(project: Path, _out: str, attempt: int) -> None:
+        if attempt % 5:
+            return  # the database was checked; finishing the job is the costly part
+        run("suggest", "-q", cwd=project)
+        again = run("suggest", "--json", "-q", cwd=project, check=False)
+        assert again.stdout == expected.stdout
+
+    landed = kill_loop("suggest", base, tmp_path, [QUALKIT, "suggest", "-q"], check)
+    assert landed >= KILLS // 2
+
+
+def test_kill_codings_import(sample_files: Path, tmp_path: Path) -> None:
+    base = copy_project(sample_files, tmp_path / "imported")
+    run("import", "-q", cwd=base)
+    reference = copy_project(base, tmp_path / "reference")
+    run("codings", "import", "codings/ana.csv", "-q", cwd=reference)
+    with open_store(reference / "qualkit.db") as store:
+        complete = store.codings("ana")
+
+    def check(project: Path, _out: str, _attempt: int) -> None:
+        with open_store(project / "qualkit.db") as store:
+            state = store.codings("ana")
+        assert state in ({}, complete)  # all of the file or none of it
+
+    landed = kill_loop("codings", base, tmp_path,
+                       [QUALKIT, "codings", "import", "codings/ana.csv", "-q"], check)
+    assert landed >= KILLS // 2
+
+
+def test_kill_report_keeps_the_good_export(sample_study: Path, tmp_path: Path) -> None:
+    good = {p.name: p.read_bytes() for p in (sample_study / "exports").iterdir()
+            if not p.name.startswith(".")}
+    assert good
+
+    def check(project: Path, _out: str, _attempt: int) -> None:
+        now = {p.name: p.read_bytes() for p in (project / "exports").iterdir()
+               if not p.name.startswith(".")}
+        assert now == good  # the same data gives the same files: old or new, never half
+
+    landed = kill_loop("report", sample_study, tmp_path, [QUALKIT, "report", "-q"], check)
+    assert landed >= KILLS // 2
+
+
+def _acked(out: str) -> dict[int, set[str]]:
+    acks: dict[int, set[str]] = {}
+    for line in out.splitlines():
+        _, segment, codes = line.split(" ")
+        acks[int(segment)] = set(codes.split(",")) if codes else set()
+    return acks
+
+
+def test_kill_scripted_coding_session(sample_study: Path, tmp_path: Path) -> None:
+    checked = []
+
+    def check(project: Path, out: str, _attempt: int) -> None:
+        acks = _acked(out)
+        with open_store(project / "qualkit.db") as store:
+            state = store.codings("carol")
+        for segment, codes in acks.items():
+            assert codes <= state[segment].codes, segment
+        checked.append(len(acks))
+
+    command = [sys.executable, SCRIPTED_CODER, ".", "carol", "300"]
+    landed = kill_loop("session", sample_study, tmp_path, command, check)
+    assert landed >= KILLS // 2
+    assert sum(checked) > 0  # some decisions were acknowledged before a kill
+
+
+def test_kill_adjudication(sample_study: Path, tmp_path: Path) -> None:
+    checked = []
+
+    def check(project: Path, out: str, _attempt: int) -> None:
+        acks = _acked(out)
+        with open_store(project / "qualkit.db") as store:
+            state = store.codings(CONSENSUS)
+        for segment, codes in acks.items():
+            assert state[segment].codes == frozenset(codes), segment
+        checked.append(len(acks))
+
+    command = [sys.executable, SCRIPTED_CODER, ".", "Dr Lee", "60", "--adjudicate"]
+    landed = kill_loop("adjudicate", sample_study, tmp_path, command, check)
+    assert landed >= KILLS // 2
+    assert sum(checked) > 0
