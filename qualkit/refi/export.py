@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -83,11 +84,25 @@ def variable_guid(name: str) -> str:
     return guid("variable", name)
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+REPLACED = {"count": 0}
+
+
+def xml_safe(text: str) -> str:
+    """XML 1.0 cannot hold most control characters at all, escaped or not; a memo or an
+    attribute holding one (pasted from a PDF, say) gets U+FFFD in its place, counted so the
+    export can say so, rather than writing a file no tool can parse."""
+    cleaned, count = _NOT_XML.subn("\ufffd", text)
+    REPLACED["count"] += count
+    return cleaned
+
+
 def _sub(parent: ET.Element, name: str, attrs: Mapping[str, str] | None = None,
          text: str | None = None) -> ET.Element:
-    element = ET.SubElement(parent, tag(name), dict(attrs or {}))
+    element = ET.SubElement(parent, tag(name), {k: xml_safe(v) for k, v in
+                                                (attrs or {}).items()})
     if text is not None:
-        element.text = text
+        element.text = xml_safe(text)
     return element
 
 
@@ -155,6 +170,7 @@ def build_project(store: Store, project: Project) -> tuple[bytes, dict[str, byte
         by_transcript[segment.transcript_id].append(segment)
     people = store.participants()
     notes: list[str] = []
+    REPLACED["count"] = 0
 
     ET.register_namespace("", NS)
     root = ET.Element(tag("Project"), {"name": project.root.resolve().name,
@@ -248,6 +264,9 @@ def build_project(store: Store, project: Project) -> tuple[bytes, dict[str, byte
         listed = ", ".join(f"`{c}` ({n})" for c, n in sorted(state.dropped.items()))
         notes.append(f"codings of code(s) no longer in the active codebook were left out: "
                      f"{listed}")
+    if REPLACED["count"]:
+        notes.append(f"{REPLACED['count']} control character(s) XML cannot hold were "
+                     "replaced by U+FFFD in names, memos or attributes")
     quotes = store.notes(NoteKind.QUOTE)
     if quotes:
         notes.append(f"{len(quotes)} illustrative-quote mark(s) left out: REFI-QDA has no "

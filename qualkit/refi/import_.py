@@ -118,6 +118,15 @@ def _codebook(doc: Document, path: Path, sidecar: Mapping[str, Any] | None, unit
     if not nodes:
         notes.append("the file has no codebook; its codings (if any) were left out")
         return None, None, {}, set()
+    coded = {g for source in doc.sources for sel in source.selections
+             for _, g in sel.codings}
+    promoted = [n for n in nodes if n.codable and n.children
+                and norm_guid(n.guid) not in coded]
+    for node in promoted:  # a tool without themes (qualitative-coding): a parent nobody
+        node.codable = False  # coded directly is what qualkit calls a theme
+    if promoted:
+        notes.append(f"{len(promoted)} top-level code(s) with sub-codes and no codings of "
+                     "their own became themes: " + ", ".join(f"`{n.name}`" for n in promoted))
     data = to_data(nodes, doc.name, notes)
     extra = sidecar.get("codebook") if sidecar else None
     if isinstance(extra, dict):
