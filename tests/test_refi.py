@@ -20,7 +20,7 @@ from qualkit.store.db import open_store
 
 MEMO_CODER = """\
 transcript,speaker,quote,codes,memo
-FG1,P01,I explained the heart exam to my mentee.,teaching_skills,"first sign of <teaching> & ""care"" too"
+FG1,P01,I explained the heart exam to my mentee.,teaching_skills,"<first> & ""care"" too"
 FG1,P02,I felt more confident after a few weeks.,self_confidence,
 FG2,P03,She taught us how to suture on a banana.,teaching_skills;clinical_skills,
 """
@@ -97,7 +97,7 @@ def test_export_validates_against_the_refi_schema(cli, coded: Path) -> None:
     assert set(cases) == {"Moderator", "P01", "P02", "P03"}
     assert [v["TextValue"] for v in cases["P03"]["VariableValue"]] == ["FG2", "mentee", "1"]
     notes = root["Notes"]["Note"]
-    assert [n["PlainTextContent"] for n in notes] == ['first sign of <teaching> & "care" too']
+    assert [n["PlainTextContent"] for n in notes] == ['<first> & "care" too']
     assert "Warning: not in the file: machine suggestions are not exported" in result.stderr
 
 
@@ -277,11 +277,14 @@ MINIMAL = f'<Project {NS} name="x"/>'.encode()
 XXE = f"""<?xml version="1.0"?>
 <!DOCTYPE Project [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
 <Project {NS} name="&secret;"/>""".encode()
-LAUGHS = (f"""<?xml version="1.0"?>
-<!DOCTYPE Project [<!ENTITY lol "lol">"""
-          + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
-                    for i in range(1, 10))
-          + f"""]><Project {NS} name="&lol9;"/>""").encode()
+def _laugh(i: int) -> str:
+    inner = "&lol;" if i == 1 else f"&lol{i - 1};"
+    return f'<!ENTITY lol{i} "{inner * 10}">'
+
+
+LAUGHS = ('<?xml version="1.0"?>\n<!DOCTYPE Project [<!ENTITY lol "lol">'
+          + "".join(_laugh(i) for i in range(1, 10))
+          + f']><Project {NS} name="&lol9;"/>').encode()
 
 
 @pytest.mark.parametrize(("members", "message"), [
