@@ -19,6 +19,7 @@ from qualkit.cli import (  # one command group per module; add yours on its own 
     pipeline,
     privacy,
     project,
+    refi,
     report,
     suggest,
     transcripts,
@@ -60,6 +61,7 @@ COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
     suggest,
     codings,
     report,
+    refi,
     agreement,
     pipeline,
 )

@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
                 files: Annotated[list[Path] | None, typer.Argument(
                     exists=True, dir_okay=False,
                     help="Transcript files: .txt, .vtt, .srt, .docx, .csv, .xlsx (default: "
-                         "every new or changed file in transcripts/).")] = None,
+                         "every new or changed file in transcripts/); or one REFI-QDA "
+                         "project, FILE.qdpx (into --project, created if missing).")] = None,
                 unit: Annotated[str, typer.Option(
                     help="Segment unit: sentence or turn.")] = "sentence",
                 encoding: EncodingOpt = None,
@@ -85,6 +86,20 @@ def register(app: typer.Typer) -> None:
             chosen = Unit(unit)
         except ValueError:
             raise QualkitError(f"--unit must be sentence or turn, not {unit!r}") from None
+        qdpx = [f for f in files or [] if f.suffix.lower() == ".qdpx"]
+        if qdpx:
+            if len(files or []) > 1:
+                raise QualkitError("import a .qdpx file on its own, not with other files")
+            from qualkit.cli.refi import import_qdpx_command
+            from qualkit.privacy import PiiFound
+
+            try:
+                import_qdpx_command(session, qdpx[0], unit=chosen, allow_pii=allow_pii,
+                                    roster=roster, ner=None if no_ner else "auto")
+            except PiiFound as err:
+                print_findings(session, err)
+                raise
+            return
         options = read_options(encoding, speaker_pattern, no_speakers, speaker_column,
                                text_column)
         project = session.project()

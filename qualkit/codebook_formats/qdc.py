@@ -102,30 +102,42 @@ def write_qdc(content: dict[str, Any], notes: list[str]) -> str:
         notes.append(f".qdc cannot carry the codebook's {', '.join(lost)}")
     ET.register_namespace("", NS)
     root = ET.Element(f"{{{NS}}}CodeBook", {"origin": f"qualkit {__version__}"})
-    codes = ET.SubElement(root, f"{{{NS}}}Codes")
-    for theme in content["themes"]:
-        element = _element(codes, content["name"], theme, codable=False)
-        _children(element, content["name"], theme["codes"])
+    write_codes(root, content, NS)
     ET.indent(root, space="  ")
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
             + ET.tostring(root, encoding="unicode") + "\n")
 
 
+def code_guid(content: dict[str, Any], item_id: str) -> str:
+    """The GUID a theme or code of this codebook is written with (stable across exports)."""
+    return _guid(content["name"], item_id)
+
+
+def write_codes(parent: ET.Element, content: dict[str, Any], ns: str) -> ET.Element:
+    """A ``<Codes>`` element under ``parent``: the part a .qdc and a project file share
+    (they differ only in namespace)."""
+    codes = ET.SubElement(parent, f"{{{ns}}}Codes")
+    for theme in content["themes"]:
+        element = _element(codes, content["name"], theme, codable=False, ns=ns)
+        _children(element, content["name"], theme["codes"], ns)
+    return codes
+
+
 def _element(parent: ET.Element, book: str, item: dict[str, Any],
-             codable: bool) -> ET.Element:
+             codable: bool, ns: str) -> ET.Element:
     attrs = {"guid": _guid(book, item["id"]), "name": item["name"],
              "isCodable": "true" if codable else "false"}
     if item.get("color"):
         attrs["color"] = item["color"]
-    element = ET.SubElement(parent, f"{{{NS}}}Code", attrs)
-    ET.SubElement(element, f"{{{NS}}}Description").text = describe(item)
+    element = ET.SubElement(parent, f"{{{ns}}}Code", attrs)
+    ET.SubElement(element, f"{{{ns}}}Description").text = describe(item)
     return element
 
 
-def _children(parent: ET.Element, book: str, codes: list[dict[str, Any]]) -> None:
+def _children(parent: ET.Element, book: str, codes: list[dict[str, Any]], ns: str) -> None:
     for code in codes:
-        element = _element(parent, book, code, codable=True)
-        _children(element, book, code.get("codes", []))
+        element = _element(parent, book, code, codable=True, ns=ns)
+        _children(element, book, code.get("codes", []), ns)
 
 
 def _local(tag: str) -> str:
@@ -159,8 +171,13 @@ def read_qdc(path: Path, notes: list[str]) -> dict[str, Any]:
             if _local(s.tag) == "Set"]
     if sets:
         notes.append(f"{len(sets)} code set(s) left out: qualkit has no code sets")
-    nodes = [_node(e) for e in codes if _local(e.tag) == "Code"]
-    return to_data(nodes, path.stem, notes)
+    return to_data(read_codes(codes), path.stem, notes)
+
+
+def read_codes(codes: ET.Element) -> list[Node]:
+    """The code tree under a ``<Codes>`` element (of a .qdc or a project file), each node
+    with the GUID it was written with."""
+    return [_node(e) for e in codes if _local(e.tag) == "Code"]
 
 
 def _node(element: ET.Element) -> Node:
@@ -172,5 +189,5 @@ def _node(element: ET.Element) -> Node:
     if element.get("color"):
         fields["color"] = element.get("color", "").strip()
     return Node(name=(element.get("name") or "").strip(), id=item_id or None,
-                codable=codable, fields=fields,
+                codable=codable, fields=fields, guid=element.get("guid"),
                 children=[_node(e) for e in element if _local(e.tag) == "Code"])

@@ -30,6 +30,7 @@ class Node:
     children: list[Node] = field(default_factory=list)
     line: int = 1
     columns: dict[str, int] = field(default_factory=dict)
+    guid: str | None = None  # as written in a REFI-QDA file: codings point at it
 
 
 def slug(name: str) -> str:

@@ -322,6 +322,13 @@ class Store:
         segments.sort(key=lambda s: (names[s.transcript_id], s.index))
         return segments
 
+    def segment_ids(self, conn: Connection, transcript_id: int) -> list[int]:
+        """A transcript's segment ids in reading order, inside a transaction that may have
+        just stored them (another connection would not see them yet)."""
+        return list(conn.execute(select(t.segments.c.id)
+                                 .where(t.segments.c.transcript_id == transcript_id)
+                                 .order_by(t.segments.c.idx)).scalars())
+
     def segment(self, segment_id: int) -> Segment | None:
         found = [s for s in self._segments(t.segments.c.id == segment_id)]
         return found[0] if found else None

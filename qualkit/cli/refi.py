@@ -1,0 +1,54 @@
+"""``qualkit export FILE.qdpx`` (and the .qdpx half of ``qualkit import``): REFI-QDA
+projects for NVivo, ATLAS.ti, MAXQDA, QualCoder and the ``qualitative-coding`` tool."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qualkit.cli.common import Session, command
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "export")
+    def export(session: Session,
+               file: Annotated[Path, typer.Argument(
+                   dir_okay=False, help="The REFI-QDA project to write (FILE.qdpx).")]) -> None:
+        """Write the project as a REFI-QDA project (.qdpx) other QDA tools open."""
+        from qualkit.refi.export import export_qdpx
+
+        project = session.project()
+        with project.open_store() as store:
+            result = export_qdpx(store, project, file)
+        session.say(f"Wrote {file}: {result.transcripts} transcript(s), {result.codes} "
+                    f"code(s), {result.coders} coder(s), {result.selections} coded "
+                    f"selection(s) with {result.codings} coding(s), {result.memos} memo(s), "
+                    f"{result.participants} participant(s).")
+        for note in result.notes:
+            session.warn(f"not in the file: {note}")
+
+
+def import_qdpx_command(session: Session, file: Path, *, unit: Any, allow_pii: bool,
+                        roster: Path | None, ner: str | None) -> None:
+    """``qualkit import FILE.qdpx``: into the --project folder, created when missing or
+    empty."""
+    from qualkit.refi.import_ import import_into, import_qdpx
+
+    result, created = import_into(
+        session.project_dir, file,
+        lambda store, project: import_qdpx(store, project, file, unit=unit,
+                                           allow_pii=allow_pii, roster=roster, ner=ner))
+    if created:
+        session.say(f"Created the project {session.project_dir}.")
+    book = "no codebook"
+    if result.codebook:
+        book = f"codebook {result.codebook}" + (
+            f" (new: {result.codebook_file})" if result.codebook_file else
+            " (new)" if result.codebook_new else " (already in the project)")
+    session.say(f"Imported {file}: {len(result.added)} new transcript(s) with "
+                f"{result.segments} segments, {len(result.matched)} already in the project; "
+                f"{len(result.coders)} coder(s), {result.codings} coding(s) giving "
+                f"{result.events} new decision(s); {result.memos} memo(s); "
+                f"{result.participants} participant(s); {book}.")
+    for note in result.notes:
+        session.warn(note)

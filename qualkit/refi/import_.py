@@ -1,0 +1,506 @@
+"""A REFI-QDA project (.qdpx) into a qualkit project: one transaction, warnings for
+everything not carried over.
+
+How selections become segment codings (``docs/refi-qda.md`` says the same for users):
+
+- a selection's offsets are translated exactly into the normalised text (CRLF and
+  decomposed accents are normalised once; :mod:`qualkit.refi.text` maps each offset), and
+  it codes **every segment it overlaps** — the rule quotes in a codings CSV follow. A
+  selection that starts or ends inside a sentence therefore codes the whole sentence; its
+  exact span is kept in the coding log as the event's origin (``qdpx:FILE@START-END``,
+  offsets as the file gave them), so nothing of what the sender selected is lost;
+- a selection that covers no segment's text (only a speaker label or blank lines) is
+  counted and reported, not stretched onto a neighbour;
+- REFI-QDA does not say what a coder *read*, only what they coded; a user with any coding
+  in a source is taken to have reviewed all of it (segments they left uncoded become
+  "reviewed, none apply"), the rule a codings CSV follows. A file qualkit wrote carries
+  the exact reviewed segments, turns and segment boundaries in ``qualkit.json``, so a
+  round trip changes nothing.
+
+Turns and segments of a source from another tool are found as for a text file: speaker
+labels when there are any (else one voice, a turn per paragraph), then sentences (or
+turns, with ``unit=turn``). The privacy gate runs on every new source before anything is
+stored, as for any transcript.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import logging
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from qualkit.coding import diff
+from qualkit.errors import FileError, ProjectError
+from qualkit.ingest.formats import FORMATS
+from qualkit.ingest.source import Locator
+from qualkit.model import (
+    Codebook,
+    CodingEvent,
+    NoteKind,
+    Participant,
+    SegmentNote,
+    Turn,
+    Unit,
+)
+from qualkit.project import Project
+from qualkit.refi.read import Document, TextSource, read_document
+from qualkit.refi.text import normalise_mapped
+from qualkit.refi.xml import norm_guid
+from qualkit.store import Store
+
+log = logging.getLogger(__name__)
+
+Span = tuple[int, int, int, str]
+DEFAULT_CODER = "imported"
+
+
+@dataclass
+class QdpxImport:
+    """What an import did, and what the user must know about what it did not carry."""
+
+    added: list[str] = field(default_factory=list)
+    matched: list[str] = field(default_factory=list)
+    """Transcripts the project already had with the same text; codings were added to them."""
+    segments: int = 0
+    coders: list[str] = field(default_factory=list)
+    codings: int = 0
+    events: int = 0
+    memos: int = 0
+    participants: int = 0
+    codebook: str | None = None
+    codebook_new: bool = False
+    codebook_file: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    name: str
+    text: str
+    existing: int | None
+    turns: list[Turn]
+    spans: list[Span]
+    attributes: dict[str, str]
+    labelled: bool
+    state: dict[str, dict[int, frozenset[str]]]  # coder -> segment index -> codes
+    origins: dict[tuple[str, int, str], str]
+    memos: list[tuple[str, int, str]]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _walk(nodes: list[Any]) -> list[Any]:
+    found: list[Any] = []
+    for node in nodes:
+        found.append(node)
+        found.extend(_walk(node.children))
+    return found
+
+
+def _codebook(doc: Document, path: Path, sidecar: Mapping[str, Any] | None, unit: Unit,
+              notes: list[str]) -> tuple[Codebook | None, dict[str, Any] | None,
+                                         dict[str, str], set[str]]:
+    """The codebook, its content, code GUID -> code id, and the GUIDs of themes."""
+    from qualkit.codebook import check_data
+    from qualkit.codebook_formats.qdc import read_codes
+    from qualkit.codebook_formats.tree import to_data
+
+    nodes = read_codes(doc.codes) if doc.codes is not None else []
+    if not nodes:
+        notes.append("the file has no codebook; its codings (if any) were left out")
+        return None, None, {}, set()
+    coded = {g for source in doc.sources for sel in source.selections
+             for _, g in sel.codings}
+    promoted = [n for n in nodes if n.codable and n.children
+                and norm_guid(n.guid) not in coded]
+    for node in promoted:  # a tool without themes (qualitative-coding): a parent nobody
+        node.codable = False  # coded directly is what qualkit calls a theme
+    if promoted:
+        notes.append(f"{len(promoted)} top-level code(s) with sub-codes and no codings of "
+                     "their own became themes: " + ", ".join(f"`{n.name}`" for n in promoted))
+    data = to_data(nodes, doc.name, notes)
+    extra = sidecar.get("codebook") if sidecar else None
+    if isinstance(extra, dict):
+        data.update({k: v for k, v in extra.items()
+                     if k in ("name", "version", "description", "unit", "authors")})
+    else:
+        data["unit"] = unit.value
+    checked = check_data(data, path)
+    book = checked.codebook
+    codable = {c.id for c in book.codes}
+    code_of: dict[str, str] = {}
+    themes: set[str] = set()
+    for node in _walk(nodes):
+        key = norm_guid(node.guid)
+        if node.id in codable:
+            code_of[key] = node.id
+        else:
+            themes.add(key)
+    return book, checked.content, code_of, themes
+
+
+def _transcript_name(source: TextSource, used: set[str]) -> str:
+    name = source.name.strip() or source.guid
+    if Path(name).suffix.lower() in FORMATS:
+        name = Path(name).stem
+    name = name[:190]
+    candidate, number = name, 2
+    while candidate in used:
+        candidate, number = f"{name} ({number})", number + 1
+    used.add(candidate)
+    return candidate
+
+
+def _sidecar_source(sidecar: Mapping[str, Any] | None, guid: str, text: str
+                    ) -> dict[str, Any] | None:
+    """The sidecar's turns, segments and reviewed ranges for a source, if they are
+    well-formed and were written for exactly this text; else None (derive them)."""
+    if not sidecar or not isinstance(sidecar.get("sources"), dict):
+        return None
+    entry = {norm_guid(k): v for k, v in sidecar["sources"].items()}.get(guid)
+    if not isinstance(entry, dict) or entry.get("sha256") != _sha(text):
+        return None
+    try:
+        turns = [Turn(0, i, str(s), int(a), int(b), None if ts is None else str(ts))
+                 for i, (s, a, b, ts) in enumerate(entry["turns"])]
+        spans = [(int(ti), int(a), int(b), str(s)) for ti, a, b, s in entry["segments"]]
+        reviewed = {str(coder): [(int(a), int(b)) for a, b in runs]
+                    for coder, runs in entry.get("reviewed", {}).items()}
+    except (KeyError, TypeError, ValueError):
+        return None
+    size = len(text)
+    if any(not 0 <= t.start <= t.end <= size for t in turns) or any(
+            not (0 <= a < b <= size and 0 <= ti < len(turns)) for ti, a, b, _ in spans):
+        return None
+    if any(b < a or a < 0 or b >= len(spans) for runs in reviewed.values() for a, b in runs):
+        return None
+    if any(spans[i][1] < spans[i - 1][2] for i in range(1, len(spans))):
+        return None
+    return {"turns": turns, "spans": spans, "reviewed": reviewed}
+
+
+def _derive(text: str, name: str, roster: Mapping[str, Participant], unit: Unit
+            ) -> tuple[list[Turn], list[Span], bool]:
+    from qualkit.ingest.importer import canonical_turns
+    from qualkit.ingest.segment import segment
+    from qualkit.ingest.speakers import paragraph_turns, read_turns
+
+    try:
+        turns, _ = read_turns(text, Path(name))
+        labelled = True
+    except FileError:
+        turns, labelled = paragraph_turns(text, name), False
+    turns = canonical_turns(turns, roster)
+    return turns, segment(text, turns, unit), labelled
+
+
+def _overlapped(spans: list[Span], ends: list[int], start: int, end: int) -> list[int]:
+    end = max(end, start + 1)
+    first = bisect.bisect_right(ends, start)
+    found = []
+    for i in range(first, len(spans)):
+        if spans[i][1] >= end:
+            break
+        found.append(i)
+    return found
+
+
+class _Mapper:
+    """Selections of one source onto its segments, per coder."""
+
+    def __init__(self, doc: Document, book: Codebook | None, code_of: Mapping[str, str],
+                 themes: set[str], origin: str, counts: dict[str, int]) -> None:
+        self.doc, self.book, self.code_of, self.themes = doc, book, code_of, themes
+        self.origin = origin
+        self.counts = counts
+        self.used_notes: set[str] = set()
+
+    def coder(self, *guids: str) -> str:
+        for key in guids:
+            if key:
+                return self.doc.users.get(key) or f"user-{key[:8]}"
+        self.counts["codings without a user (recorded as `imported`)"] += 1
+        return DEFAULT_CODER
+
+    def map(self, source: TextSource, text_len: int, offsets: list[int], spans: list[Span],
+            reviewed: Mapping[str, list[tuple[int, int]]] | None
+            ) -> tuple[dict[str, dict[int, frozenset[str]]], dict[tuple[str, int, str], str],
+                       list[tuple[str, int, str]]]:
+        ends = [s[2] for s in spans]
+        raw_len = len(offsets) - 1
+        wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
+        origins: dict[tuple[str, int, str], str] = {}
+        memos: list[tuple[str, int, str]] = []
+        for selection in source.selections:
+            if selection.end > raw_len:
+                self.counts["selections ending past their text (cut at its end)"] += 1
+            a = offsets[min(selection.start, raw_len)]
+            b = offsets[min(selection.end, raw_len)]
+            hit = _overlapped(spans, ends, a, b) if a < text_len else []
+            if not hit:
+                self.counts["selections covering no segment's text (a speaker label or "
+                            "blank lines)"] += 1
+                continue
+            for user, code_guid in selection.codings:
+                coder = self.coder(user, selection.user)
+                code = self.code_of.get(code_guid)
+                if code is None:
+                    self.counts["codings on themes or unknown codes" if code_guid in
+                                self.themes or self.book is None else
+                                "codings on codes not in the codebook"] += 1
+                    continue
+                self.counts["codings"] += 1
+                for i in hit:
+                    wanted[coder][i].add(code)
+                    origins.setdefault((coder, i, code),
+                                       f"{self.origin}@{selection.start}-{selection.end}")
+            for note_guid in selection.notes:
+                note = self.doc.notes.get(note_guid)
+                if note is None or not note.text:
+                    continue
+                self.used_notes.add(note_guid)
+                users = [u for u, _ in selection.codings]
+                memos.append((self.coder(note.user, selection.user, *users), hit[0],
+                              note.text))
+        state: dict[str, dict[int, frozenset[str]]] = {}
+        if reviewed is not None:
+            for coder in set(reviewed) | set(wanted):
+                indices = {i for a, b in reviewed.get(coder, []) for i in range(a, b + 1)}
+                indices |= set(wanted.get(coder, {}))
+                state[coder] = {i: frozenset(wanted.get(coder, {}).get(i, ()))
+                                for i in sorted(indices)}
+        else:
+            for coder, coded in wanted.items():
+                state[coder] = {i: frozenset(coded.get(i, ())) for i in range(len(spans))}
+        return state, origins, memos
+
+
+def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit.SENTENCE,
+                allow_pii: bool = False, roster: Path | None = None,
+                ner: str | None = "auto") -> QdpxImport:
+    """Read ``path`` whole, check it, then store it in one transaction."""
+    from qualkit.codebook_store import ACTIVE, active_codebook
+    from qualkit.privacy.scan import Finding, PiiFound, build_scanner
+
+    doc = read_document(path)
+    result = QdpxImport()
+    counts: dict[str, int] = defaultdict(int)
+    sidecar = doc.sidecar if doc.sidecar and doc.sidecar.get("format") == 1 else None
+    book, content, code_of, themes = _codebook(doc, path, sidecar, unit, result.notes)
+
+    known_people = store.participants()
+    people = {n: Participant(n, a) for n, a in doc.cases.items()}
+    roster_map = {**people, **known_people}
+    scanner = build_scanner(roster_map, roster, ner)
+    rel = project.relative(path)
+    origin = f"qdpx:{path.name[:150]}"
+    mapper = _Mapper(doc, book, code_of, themes, origin, counts)
+    used: set[str] = set()
+    plans: list[_Plan] = []
+    findings: list[Finding] = []
+    derived = 0
+    for source in doc.sources:
+        if source.text is None:
+            result.notes.append(f"source `{source.name}` was left out: {source.why_no_text}")
+            continue
+        if not source.text.strip():
+            result.notes.append(f"source `{source.name}` was left out: its text is empty")
+            continue
+        text, offsets, composed = normalise_mapped(source.text)
+        if not composed:
+            result.notes.append(f"source `{source.name}`: its Unicode could not be composed "
+                                "(NFC) without moving offsets; kept as written")
+        if source.rich_only:
+            result.notes.append(f"source `{source.name}` has only a Word file; its text was "
+                                "read from it, and selections may not fall where the sending "
+                                "tool put them")
+        if source.whole_codings:
+            counts["codings of whole sources (qualkit codes segments)"] += source.whole_codings
+        name = _transcript_name(source, used)
+        existing = store.transcript(name)
+        carried = _sidecar_source(sidecar, source.guid, text)
+        if existing is not None:
+            if existing.text != text:
+                raise ProjectError(f"{path}: source `{source.name}` has the name of transcript "
+                                   f"{name} in this project, with different text; nothing was "
+                                   "imported. Rename one of them (in the sending tool) or "
+                                   "import into a new project")
+            turns = store.turns(existing.id)
+            spans = [(s.turn_index, s.start, s.end, s.speaker)
+                     for s in store.segments([existing.id])]
+            labelled = True
+        elif carried is not None:
+            turns, spans, labelled = carried["turns"], carried["spans"], True
+        else:
+            turns, spans, labelled = _derive(text, name, roster_map, unit)
+            derived += 1
+        reviewed = carried["reviewed"] if carried is not None else None
+        state, origins, memos = mapper.map(source, len(text), offsets, spans, reviewed)
+        if existing is None:
+            locator = Locator(text)
+            for hit in scanner.hits(text, turns, labelled):
+                place = locator.place(hit.start)
+                findings.append(Finding(f"{rel}: {name}", hit.kind, place.line, place.column))
+        plans.append(_Plan(name, text, existing.id if existing else None, turns, spans,
+                           source.attributes, labelled, state, origins, memos))
+    if findings and not allow_pii:
+        raise PiiFound(findings, len({f.file for f in findings}), scanner.summary())
+    if derived:
+        result.notes.append(f"{derived} source(s) had no qualkit segment boundaries: turns "
+                            "and segments were found as for a text file, and each coder "
+                            "with a coding in a source is taken to have reviewed all of it")
+    for what, n in sorted(counts.items()):
+        if what != "codings":
+            result.notes.append(f"{n} {what} not carried over")
+    for what, n in sorted(doc.skipped.items()):
+        if n:
+            result.notes.append(f"{n} {what} not carried over (qualkit has no place for them)")
+    unused = [g for g, note in doc.notes.items()
+              if g not in mapper.used_notes and note.text]
+    if unused:
+        result.notes.append(f"{len(unused)} note(s) not attached to a coded passage not "
+                            "carried over")
+
+    # -- everything is read and checked; store it in one transaction --------------------
+    previous = active_codebook(store)
+    coders = sorted({c for plan in plans for c in plan.state} |
+                    {c for plan in plans for c, _, _ in plan.memos})
+    current = {coder: store.codings(coder) for coder in coders}
+    memos_now = store.notes(NoteKind.MEMO)
+    at = datetime.now(UTC)
+    written: Path | None = None
+    try:
+        with store.transaction() as conn:
+            if book is not None and content is not None:
+                target = _codebook_file(project, path, book)
+                result.codebook_new = store.save_codebook(
+                    conn, version=book.version, name=book.name, label=book.label,
+                    content=content, source=project.relative(target))
+                store.set_setting(ACTIVE, book.version, conn)
+                result.codebook = book.version
+                if result.codebook_new:
+                    _write_codebook(target, content)
+                    written = target
+                    result.codebook_file = project.relative(target)
+                if previous is not None and previous.version != book.version:
+                    result.notes.append(f"the project's active codebook is now the file's "
+                                        f"({book.version}; it was {previous.version})")
+            if people:
+                conflicts = [n for n, p in people.items() if n in known_people
+                             and dict(known_people[n].attributes) != dict(p.attributes)]
+                if conflicts:
+                    result.notes.append(f"{len(conflicts)} participant(s) already in the "
+                                        "project kept their attributes: "
+                                        + ", ".join(conflicts[:5]))
+                store.merge_participants(conn, people.values())
+                result.participants = len(people)
+            events: list[CodingEvent] = []
+            notes: list[SegmentNote] = []
+            for plan in plans:
+                if plan.existing is None:
+                    tid = store.add_transcript(conn, name=plan.name, source=f"{rel}: {plan.name}",
+                                               sha256=_sha(plan.text), text=plan.text,
+                                               attributes=plan.attributes, turns=plan.turns,
+                                               spans=plan.spans)
+                    result.added.append(plan.name)
+                    result.segments += len(plan.spans)
+                else:
+                    tid = plan.existing
+                    result.matched.append(plan.name)
+                ids = store.segment_ids(conn, tid)
+                events.extend(_events(plan, ids, current, book, origin, at))
+                for coder, index, memo in plan.memos:
+                    if memos_now.get((coder, ids[index])) != memo:
+                        notes.append(SegmentNote(ids[index], coder, NoteKind.MEMO, memo, at))
+            store.append_events(conn, events)
+            store.add_notes(conn, notes)
+            store.record_import(conn, rel, "qdpx", _file_sha(path))
+    except BaseException:
+        if written is not None:
+            written.unlink(missing_ok=True)
+        raise
+    result.coders = coders
+    result.codings = counts.get("codings", 0)
+    result.events = len(events)
+    result.memos = len(notes)
+    log.info("imported %s: %d transcript(s), %d event(s)", path.name, len(plans), len(events))
+    return result
+
+
+def _events(plan: _Plan, ids: list[int], current: Mapping[str, Mapping[int, Any]],
+            book: Codebook | None, origin: str, at: datetime) -> list[CodingEvent]:
+    if book is None:
+        return []
+    events = []
+    index_of = {segment_id: i for i, segment_id in enumerate(ids)}
+    for coder, state in sorted(plan.state.items()):
+        wanted = {ids[i]: codes for i, codes in state.items()}
+        have = {seg: coding.codes for seg, coding in current.get(coder, {}).items()
+                if seg in wanted}
+        for segment_id, action, code in diff(have, wanted):
+            index = index_of[segment_id]
+            events.append(CodingEvent(
+                segment_id=segment_id, coder=coder, action=action, code_id=code,
+                codebook_version=book.version,
+                origin=plan.origins.get((coder, index, code or ""), origin), at=at))
+    return events
+
+
+def _file_sha(path: Path) -> str:
+    from qualkit.ingest.formats import file_digest
+
+    return file_digest(path)
+
+
+def _codebook_file(project: Project, path: Path, book: Codebook) -> Path:
+    """Where an imported codebook is kept in the project: codebooks/<file>.yaml, or a free
+    name beside it (an existing file is never overwritten)."""
+    from qualkit.codebook_formats.tree import slug
+
+    base = slug(path.stem).replace("_", "-")
+    candidate, number = project.codebooks / f"{base}.yaml", 2
+    while candidate.exists():
+        candidate, number = project.codebooks / f"{base}-{number}.yaml", number + 1
+    return candidate
+
+
+def _write_codebook(target: Path, content: dict[str, Any]) -> None:
+    from qualkit.codebook_formats.yamlfile import dump_yaml
+    from qualkit.fileio import atomic_write_text
+
+    atomic_write_text(target, dump_yaml(content))
+
+
+def import_into(root: Path, path: Path, call: Callable[[Store, Project], QdpxImport]
+                ) -> tuple[QdpxImport, bool]:
+    """Run an import into the project at ``root``, creating the project when the folder is
+    missing or empty; a project created here is removed again if the import fails, so a
+    failed import leaves nothing half-written."""
+    from qualkit import project as projects
+
+    fresh = not root.exists() or (root.is_dir() and not any(root.iterdir()))
+    existed = root.exists()
+    if fresh:
+        project, _ = projects.init(root)
+    else:
+        project = projects.find(root)
+    try:
+        with project.open_store() as store:
+            return call(store, project), fresh
+    except BaseException:
+        if fresh:
+            if existed:
+                for child in root.iterdir():
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+        raise
