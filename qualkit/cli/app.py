@@ -21,6 +21,7 @@ from qualkit.cli import (  # one command group per module; add yours on its own 
     project,
     report,
     suggest,
+    tagging,
     transcripts,
 )
 from qualkit.cli.common import DEBUG
@@ -59,6 +60,7 @@ COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
     privacy,
     suggest,
     codings,
+    tagging,
     report,
     agreement,
     pipeline,
