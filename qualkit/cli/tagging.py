@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
             session.warn(warning)
         for problem in done.problems:
             typer.echo(f"{file}: {problem}", err=True)
-        session.say(f"{coder}: {done.rows_applied:,} row(s) applied, {done.events:,} new "
+        session.say(f"{coder}: {done.rows_applied:,} row(s) with decisions, {done.events:,} new "
                     f"decision(s), {done.notes:,} memo/quote change(s)"
                     + (f"; {len(done.problems)} row(s) not applied (listed above)"
                        if done.problems else "") + ".")
