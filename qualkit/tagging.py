@@ -237,8 +237,8 @@ class TaggingSession:
         if at is None:  # no turn recorded: show the segment alone
             return None, TurnView(seg.speaker, "", seg.text, ""), None
         turn = turns[at]
-        current = TurnView(turn.speaker, text[turn.start:seg.start].lstrip(), seg.text,
-                           text[seg.end:turn.end].rstrip())
+        current = TurnView(turn.speaker, text[turn.start:seg.start].strip(), seg.text,
+                           text[seg.end:turn.end].strip())
 
         def whole(i: int) -> TurnView | None:
             if 0 <= i < len(turns):

@@ -16,6 +16,7 @@ from contextlib import suppress
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -142,7 +143,9 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one("#help").focus()
 
-    def on_key(self, event: object) -> None:
+    def on_key(self, event: events.Key) -> None:
+        event.stop()  # the key closes the help and does nothing else
+        event.prevent_default()
         self.dismiss(None)
 
 
@@ -214,6 +217,10 @@ class FilterScreen(ModalScreen[Filters | None]):
         self.dismiss(None)
 
 
+_APP_ACTIONS = {"quit", "command_palette", "help_quit", "screenshot", "focus_next",
+                "focus_previous"}
+
+
 class TaggingApp(App[None]):
     """The full-screen coding session."""
 
@@ -260,6 +267,11 @@ class TaggingApp(App[None]):
 
     def on_mount(self) -> None:
         self.refresh_view()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Session keys act only on the session screen: not under the help, a memo or a
+        filter (where the key belongs to the overlay)."""
+        return not (isinstance(self.screen, ModalScreen) and action not in _APP_ACTIONS)
 
     def refresh_view(self) -> None:
         view = self.session.view()
