@@ -60,7 +60,7 @@ def test_sigkill_mid_session_loses_nothing_acknowledged(ready: Path) -> None:
 def test_two_coders_at_once_lose_nothing_and_never_see_a_lock(ready: Path) -> None:
     presses = 80
     procs = {coder: worker(ready, coder, presses) for coder in ("ana", "ben")}
-    for coder, proc in procs.items():
+    for proc in procs.values():
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         assert "locked" not in out + err and "ERROR" not in out
