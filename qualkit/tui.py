@@ -121,7 +121,12 @@ def render_context(view: View) -> Text:
 
 
 def render_codes(view: View) -> Text:
-    return Text("\n").join(_code_line(line, view.pending) for line in view.codes)
+    """The numbered codes, after one line naming the suggested ones, so a suggestion is
+    seen even when its code is below the fold of a long codebook."""
+    hits = [f"{line.number} {line.code.name}" for line in view.codes if line.suggested]
+    top = Text("Suggested (S, press a to accept): " + "; ".join(hits) if hits
+               else "No suggestions", style="bold" if hits else "dim")
+    return Text("\n").join([top, *(_code_line(line, view.pending) for line in view.codes)])
 
 
 class HelpScreen(ModalScreen[None]):

@@ -160,7 +160,8 @@ def test_find_by_part_of_a_name_and_by_number(ready: Path) -> None:
 def test_suggestions_are_marked_with_evidence_and_not_ticked_by_default(ready: Path) -> None:
     _work, screen = drive(ready, ["s", "s"])  # segment 3: teaching suggested
     lines = screen.splitlines()
-    teaching = next(line for line in lines if "Teaching and explaining" in line)
+    assert "Suggested (S, press a to accept): 1 Teaching and explaining" in lines
+    teaching = next(line for line in lines if line.startswith("[ ]  1 Teaching"))
     assert teaching.startswith("[ ]") and " S " in teaching and "explained" in teaching
     assert "» I explained the heart exam to my mentee. «" in screen
     assert "P01: " in screen
