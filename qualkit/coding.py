@@ -17,11 +17,15 @@ def fold(events: Iterable[CodingEvent]) -> dict[tuple[str, int], Coding]:
 
     - ``apply`` adds a code; ``remove`` takes it away (the segment stays reviewed: the coder
       looked at it and decided); ``reviewed_none`` clears every code and records the "no".
+    - ``unreview`` withdraws the pair's decisions: it is "not reviewed" again (an undo).
     - A (coder, segment) pair with no event is absent from the result: not reviewed.
     """
     state: dict[tuple[str, int], set[str]] = {}
     for event in events:
         key = (event.coder, event.segment_id)
+        if event.action is CodingAction.UNREVIEW:
+            state.pop(key, None)
+            continue
         codes = state.setdefault(key, set())
         if event.action is CodingAction.APPLY and event.code_id is not None:
             codes.add(event.code_id)

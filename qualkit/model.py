@@ -37,6 +37,9 @@ class CodingAction(StrEnum):
     APPLY = "apply"
     REMOVE = "remove"
     REVIEWED_NONE = "reviewed_none"
+    # Withdraws every decision on the segment: back to "not reviewed" (missing data). What
+    # undoing a coder's first decision on a segment records, since the log is never edited.
+    UNREVIEW = "unreview"
 
 
 class NoteKind(StrEnum):

@@ -58,3 +58,10 @@ def test_diff_brings_state_to_target() -> None:
     replayed = fold([ev(s, A, c) for s, codes in current.items() for c in codes]
                     + [ev(s, a, c) for s, a, c in changes])
     assert {k[1]: v.codes for k, v in replayed.items()} == wanted
+
+
+def test_unreview_returns_the_segment_to_missing() -> None:
+    state = fold([ev(1, A, "x"), ev(1, CodingAction.UNREVIEW), ev(2, N),
+                  ev(2, CodingAction.UNREVIEW), ev(2, A, "y")])
+    assert ("ana", 1) not in state  # undone: missing data again, not a "no"
+    assert state[("ana", 2)].codes == frozenset({"y"})

@@ -22,6 +22,7 @@ from qualkit.cli import (  # one command group per module; add yours on its own 
     refi,
     report,
     suggest,
+    tagging,
     transcripts,
 )
 from qualkit.cli.common import DEBUG
@@ -60,6 +61,7 @@ COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
     privacy,
     suggest,
     codings,
+    tagging,
     report,
     refi,
     agreement,

@@ -542,6 +542,57 @@ class Store:
         conn.execute(insert(t.imported_files).values(path=path, kind=kind, sha256=sha256,
                                                      imported_at=now()))
 
+    # -- the tagging session and the audit trail ---------------------------------------
+
+    def suggestion_index(self, version: str) -> dict[int, frozenset[str]]:
+        """Suggested code ids by segment, without the evidence: what filters need."""
+        query = (select(t.suggestions.c.segment_id, t.suggestions.c.code_id)
+                 .where(t.suggestions.c.codebook_version == version))
+        found: dict[int, set[str]] = {}
+        with self._read() as conn:
+            for segment_id, code_id in conn.execute(query):
+                found.setdefault(segment_id, set()).add(code_id)
+        return {seg: frozenset(codes) for seg, codes in found.items()}
+
+    def segment_events(self, segment_id: int) -> list[CodingEvent]:
+        """Every coder's events on one segment, in log order (the segment's history)."""
+        query = (select(t.coding_events).where(t.coding_events.c.segment_id == segment_id)
+                 .order_by(t.coding_events.c.seq))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [CodingEvent(segment_id=r.segment_id, coder=r.coder,
+                            action=CodingAction(r.action), code_id=r.code_id,
+                            codebook_version=r.codebook_version, origin=r.origin,
+                            at=datetime.fromisoformat(r.at), memo=r.memo) for r in rows]
+
+    def segment_note_log(self, segment_id: int) -> list[SegmentNote]:
+        """Every coder's memos and quote marks on one segment, in log order."""
+        query = (select(t.segment_notes).where(t.segment_notes.c.segment_id == segment_id)
+                 .order_by(t.segment_notes.c.seq))
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [SegmentNote(segment_id=r.segment_id, coder=r.coder, kind=NoteKind(r.kind),
+                            value=r.value, at=datetime.fromisoformat(r.at)) for r in rows]
+
+    def coder_activity(self) -> dict[str, tuple[int, int, str | None]]:
+        """(coding events, notes, last time active) per coder, in name order."""
+        events = (select(t.coding_events.c.coder, func.count(), func.max(t.coding_events.c.at))
+                  .group_by(t.coding_events.c.coder))
+        notes = (select(t.segment_notes.c.coder, func.count(), func.max(t.segment_notes.c.at))
+                 .group_by(t.segment_notes.c.coder))
+        with self._read() as conn:
+            by_events = {r[0]: (int(r[1]), r[2]) for r in conn.execute(events)}
+            by_notes = {r[0]: (int(r[1]), r[2]) for r in conn.execute(notes)}
+            names = list(conn.execute(select(t.coders.c.name).order_by(t.coders.c.name))
+                         .scalars())
+        result: dict[str, tuple[int, int, str | None]] = {}
+        for name in names:
+            n_events, last_event = by_events.get(name, (0, None))
+            n_notes, last_note = by_notes.get(name, (0, None))
+            last = max((x for x in (last_event, last_note) if x), default=None)
+            result[name] = (n_events, n_notes, last)
+        return result
+
 
 def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],
                  rows: Sequence[tuple[Any, ...]]) -> None:

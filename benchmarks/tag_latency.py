@@ -1,0 +1,147 @@
+"""Key press to next segment on screen in ``qualkit tag``, on a 100k-segment project.
+
+``python -m benchmarks.tag_latency [--segments 100000] [--presses 300]``
+
+The project is built straight through the store (import and suggest have their own
+benchmarks): 100 transcripts of sentence segments in turns of one to four sentences, the
+sample codebook, and a suggestion on every fifth segment. The real Textual app then runs
+headless at 80x24 and each measured step is from the moment a key is handed to the app
+until the first screen update showing the decision's result is written to the driver (the
+app's ``_display``): ``n`` (decide "none apply": one transaction, then the next segment)
+and ``s`` (skip). The pilot's own waiting after the key is not counted; for comparison the
+whole pilot round trip (press, then wait until idle) is reported too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qualkit.codebook_store import register_codebook
+from qualkit.model import Evidence, MatchKind, Suggestion, Turn
+from qualkit.project import Project
+from qualkit.store import open_store
+from qualkit.tagging import TaggingSession
+from qualkit.tui import TaggingApp
+
+REPO = Path(__file__).resolve().parent.parent
+WORDS = ["mentor", "mentee", "explain", "teach", "confident", "anatomy", "exam", "session",
+         "week", "felt", "learn", "practice", "suture", "patient", "group", "time", "stress",
+         "support", "question", "answer"]
+
+
+def build(root: Path, segments: int, seed: int = 1) -> Project:
+    rng = random.Random(seed)
+    for folder in ("codebooks", "transcripts", "exports"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "codebooks" / "mentoring.yaml").write_text(
+        (REPO / "codebooks" / "mentoring.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    project = Project(root)
+    store = open_store(project.database)
+    book, _ = register_codebook(store, project, root / "codebooks" / "mentoring.yaml")
+    per = segments // 100
+    codes = [c.id for c in book.codes]
+    with store.transaction() as conn:
+        for n in range(100):
+            parts: list[str] = []
+            turns: list[Turn] = []
+            spans: list[tuple[int, int, int, str]] = []
+            pos = 0
+            while len(spans) < per:
+                speaker = f"P{rng.randint(1, 12):02d}"
+                start = pos
+                for _ in range(rng.randint(1, 4)):
+                    if len(spans) >= per:
+                        break
+                    sentence = " ".join(rng.choices(WORDS, k=rng.randint(6, 25))) + "."
+                    spans.append((len(turns), pos, pos + len(sentence), speaker))
+                    parts.append(sentence + " ")
+                    pos += len(sentence) + 1
+                turns.append(Turn(0, len(turns), speaker, start, pos - 1))
+                parts.append("\n")
+                pos += 1
+            store.add_transcript(conn, name=f"FG{n:03d}", source=f"transcripts/FG{n:03d}.txt",
+                                 sha256=f"{n:064d}", text="".join(parts), attributes={},
+                                 turns=turns, spans=spans)
+    ids = [s.id for s in store.segments()]
+    found = [Suggestion(i, rng.choice(codes), 0.5,
+                        (Evidence("teach", "teach", MatchKind.LEMMA, 0, 5),))
+             for i in ids[::5]]
+    with store.transaction() as conn:
+        store.save_suggestions(conn, book.version, ids, found)
+    store.close()
+    return project
+
+
+class _Timed(TaggingApp):
+    """Notes when the first screen update after a key press reaches the driver."""
+
+    pressed: float | None = None
+    shown: float | None = None
+
+    def _do(self, step):  # type: ignore[no-untyped-def]
+        self.acted = True
+        super()._do(step)
+
+    def _display(self, screen, renderable):  # type: ignore[no-untyped-def]
+        super()._display(screen, renderable)
+        if getattr(self, "acted", False) and self.shown is None:
+            self.shown = time.perf_counter()
+            self.acted = False
+
+
+async def measure(project: Project, presses: int) -> dict[str, list[float]]:
+    from qualkit.codebook_store import active_codebook
+
+    store = open_store(project.database)
+    book = active_codebook(store)
+    assert book is not None
+    started = time.perf_counter()
+    session = TaggingSession(store, book, "bench")
+    opened = time.perf_counter() - started
+    times: dict[str, list[float]] = {"open": [opened], "n": [], "s": [], "pilot": []}
+    app = _Timed(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for i in range(presses):
+            key = "n" if i % 2 == 0 else "s"
+            app.shown = None
+            t0 = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.shown is not None, "no screen update after the key"
+            times[key].append(app.shown - t0)
+            times["pilot"].append(time.perf_counter() - t0)
+    store.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--segments", type=int, default=100_000)
+    parser.add_argument("--presses", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        project = build(Path(tmp), args.segments)
+        built = time.perf_counter() - t0
+        times = asyncio.run(measure(project, args.presses))
+    print(f"qualkit tag latency, {args.segments:,} segments, {args.presses} presses, "
+          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC (project built in {built:.1f} s)")
+    print(f"session open (load {args.segments:,} segments): {times['open'][0] * 1000:.0f} ms")
+    for key, label in (("n", "n (none apply: save + next)"), ("s", "s (skip: next)"),
+                       ("pilot", "pilot round trip (either key)")):
+        values = sorted(times[key])
+        p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+        print(f"{label:<30} p50 {statistics.median(values) * 1000:6.1f} ms   "
+              f"p95 {p95 * 1000:6.1f} ms   max {values[-1] * 1000:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
