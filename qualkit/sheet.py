@@ -204,6 +204,17 @@ def _is_formula(cell: Any) -> bool:
     ) or (isinstance(value, str) and value.startswith("=") and len(value) > 1)
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """What the checks need of a cell, read while the workbook was open (a read-only
+    workbook reads lazily, so damage can only surface inside the read)."""
+
+    row: int
+    column: int
+    value: Any
+    data_type: str | None
+
+
 @dataclass
 class _Row:
     number: int
@@ -213,18 +224,11 @@ class _Row:
     memo: str
 
 
-def _read_workbook(path: Path) -> Any:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        return load_workbook(path, read_only=True, data_only=False)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or "not an .xlsx workbook"
-        raise FileError(path, f"cannot be read ({reason}); export a fresh sheet with "
-                              "`qualkit sheet export`") from None
+def _damaged(path: Path) -> Any:
+    def error(_reason: str) -> FileError:
+        return FileError(path, "cannot be read (not an .xlsx workbook, or damaged); export "
+                               "a fresh sheet with `qualkit sheet export`")
+    return error
 
 
 def _meta(path: Path, book: Any) -> tuple[dict[str, str], list[int]]:
@@ -252,17 +256,27 @@ def import_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
 
     Raises :class:`SheetError` listing every problem unless ``partial``, in which case the
     valid rows are applied and the problems returned."""
+    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    book = _read_workbook(path)
-    try:
-        info, exported = _meta(path, book)
-        if info.get("coder") and info["coder"] != coder:
-            raise FileError(path, f"was exported for coder {info['coder']}, not {coder}; "
-                                  f"import it with --coder {info['coder']}")
-        rows = list(book[SHEET].iter_rows())
-    finally:
-        book.close()
+    from qualkit.xlsx import reading_workbook
+
+    if not path.is_file():
+        raise FileError(path, "cannot be read (no such file); check the path")
+    with reading_workbook(_damaged(path)):
+        book = load_workbook(path, read_only=True, data_only=False)
+        try:
+            info, exported = _meta(path, book)
+            if info.get("coder") and info["coder"] != coder:
+                raise FileError(path, f"was exported for coder {info['coder']}, not "
+                                      f"{coder}; import it with --coder {info['coder']}")
+            rows = [[_Cell(getattr(c, "row", None) or number,
+                           getattr(c, "column", None) or column, c.value,
+                           getattr(c, "data_type", None))
+                     for column, c in enumerate(row, start=1)]
+                    for number, row in enumerate(book[SHEET].iter_rows(), start=1)]
+        finally:
+            book.close()
     warnings: list[str] = []
     if info.get("codebook_version") and info["codebook_version"] != codebook.version:
         warnings.append(f"{path} was exported under codebook {info['codebook_version'][:12]}"

@@ -185,7 +185,7 @@ def test_not_a_workbook_or_not_a_qualkit_sheet(cli, ready: Path, tmp_path: Path)
     junk = tmp_path / "junk.xlsx"
     junk.write_text("hello", encoding="utf-8")
     result = cli("sheet", "import", str(junk), "--coder", "cara", "-p", str(ready))
-    assert result.stderr == (f"Error: {junk}: cannot be read (not an .xlsx workbook); "
+    assert result.stderr == (f"Error: {junk}: cannot be read (not an .xlsx workbook, or damaged); "
                              "export a fresh sheet with `qualkit sheet export`\n")
     from openpyxl import Workbook
 

@@ -130,25 +130,26 @@ def read_csv(path: Path, notes: list[str]) -> dict[str, Any]:
 
 
 def read_xlsx(path: Path, notes: list[str]) -> dict[str, Any]:
-    from zipfile import BadZipFile
-
     from openpyxl import load_workbook
 
-    try:
+    from qualkit.xlsx import reading_workbook
+
+    def damaged(reason: str) -> CodebookError:
+        return CodebookError(path, [Problem(1, 1, f"cannot be read as .xlsx ({reason}); "
+                                                  "open it in Excel and save it again")])
+
+    with reading_workbook(damaged):
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, BadZipFile, KeyError, ValueError) as exc:
-        raise CodebookError(path, [Problem(1, 1, f"cannot be read as .xlsx "
-                                                 f"({type(exc).__name__})")]) from None
-    try:
-        sheet = book["Codebook"] if "Codebook" in book.sheetnames else book.worksheets[0]
-        table = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        about: dict[str, str] = {}
-        if "About" in book.sheetnames:
-            for row in book["About"].iter_rows(values_only=True):
-                if len(row) >= 2 and row[0]:
-                    about[_text(row[0]).strip().lower()] = _text(row[1])
-    finally:
-        book.close()
+        try:
+            sheet = book["Codebook"] if "Codebook" in book.sheetnames else book.worksheets[0]
+            table = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            about: dict[str, str] = {}
+            if "About" in book.sheetnames:
+                for row in book["About"].iter_rows(values_only=True):
+                    if len(row) >= 2 and row[0]:
+                        about[_text(row[0]).strip().lower()] = _text(row[1])
+        finally:
+            book.close()
     return _from_table(path, table, about, notes)
 
 

@@ -80,17 +80,20 @@ def _csv_rows(path: Path, data: bytes, encoding: str | None) -> Iterator[tuple[i
 def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
-    try:
+    from qualkit.xlsx import reading_workbook
+
+    def damaged(_reason: str) -> FileError:
+        return FileError(path, "is not a readable Excel .xlsx file (damaged, or another "
+                               "format renamed); open it in Excel and save it again")
+
+    with reading_workbook(damaged):
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises several unrelated types for a damaged file
-        raise FileError(path, "is not a readable Excel .xlsx file (damaged, or another "
-                              "format renamed); open it in Excel and save it again") from None
-    try:
-        sheet = book.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell(v) for v in row]
-    finally:
-        book.close()
+        try:
+            sheet = book.worksheets[0]
+            rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    yield from enumerate(rows, start=1)
 
 
 def read_table(path: Path, data: bytes, sha256: str, fmt: str, options: ReadOptions,
