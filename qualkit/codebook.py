@@ -258,6 +258,32 @@ def content_version(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 
+MAX_VALUES = 200_000  # far beyond any codebook; stops "billion laughs" alias expansion
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds once aliases are expanded, counted without
+    expanding them (a node shared by aliases is counted once per use, memoised), so a
+    small file that would expand to billions of values is refused in linear time."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias counts once, and ends the recursion
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(v) for v in node.value)
+        else:
+            total = 1
+        sizes[id(node)] = min(total, MAX_VALUES + 1)
+        return sizes[id(node)]
+
+    return size(root)
+
+
 def read_yaml(path: Path) -> Any:
     """The YAML data of a codebook file, with locations; syntax errors as CodebookError."""
     try:
@@ -265,7 +291,22 @@ def read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise CodebookError(path, [Problem(1, 1, f"cannot be read ({exc})")]) from None
     try:
-        return yaml.load(raw, Loader=_Loader)  # _Loader is a SafeLoader subclass
+        loader = _Loader(raw)  # a SafeLoader subclass: no Python objects from YAML tags
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if _expanded_size(node) > MAX_VALUES:
+                raise CodebookError(path, [Problem(
+                    node.start_mark.line + 1, node.start_mark.column + 1,
+                    f"YAML aliases here expand to more than {MAX_VALUES:,} values (an alias "
+                    "bomb?); write the values out instead of repeating aliases")])
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except RecursionError:
+        raise CodebookError(path, [Problem(1, 1, "YAML nested too deeply to be a codebook; "
+                                                 "a codebook needs only a few levels")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)

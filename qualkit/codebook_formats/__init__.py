@@ -47,7 +47,11 @@ def read_codebook(path: Path) -> Read:
     if suffix == ".qdc":
         from qualkit.codebook_formats.qdc import read_qdc
 
-        data = read_qdc(path, notes)
+        try:
+            data = read_qdc(path, notes)
+        except RecursionError:
+            raise CodebookError(path, [Problem(1, 1, "codes nested too deeply to be a "
+                                                     "codebook; export it again")]) from None
     elif suffix == ".csv":
         from qualkit.codebook_formats.table import read_csv
 

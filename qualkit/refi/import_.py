@@ -495,7 +495,12 @@ def import_into(root: Path, path: Path, call: Callable[[Store, Project], QdpxImp
         project = projects.find(root)
     try:
         with project.open_store() as store:
-            return call(store, project), fresh
+            try:
+                return call(store, project), fresh
+            except RecursionError:
+                raise FileError(path, "nests its codes or elements too deeply to be a QDA "
+                                      "project; export it again from the tool that made "
+                                      "it") from None
     except BaseException:
         if fresh:
             if existed:
