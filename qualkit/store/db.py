@@ -362,6 +362,43 @@ class Store:
         """A coder's current decisions by segment id; unreviewed segments are absent."""
         return {seg: coding for (_, seg), coding in fold(self.events(coder)).items()}
 
+    # -- bulk reads for analysis (reports at 100k segments) --------------------------------
+
+    def segment_rows(self) -> list[tuple[int, int, int, int, int, int, str]]:
+        """(id, transcript id, turn index, index, start, end, speaker) of every segment.
+
+        Plain rows without text, for building tables in bulk: making a :class:`Segment`
+        (and slicing its text) per segment costs more than the whole analysis."""
+        s = t.segments.c
+        query = select(s.id, s.transcript_id, s.turn_idx, s.idx, s.start, s.end, s.speaker)
+        with self._read() as conn:
+            return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+
+    def coding_log(self, coder: str) -> list[tuple[int, int, str, str | None, str]]:
+        """(seq, segment id, action, code id, origin) of a coder's events in log order:
+        the log as plain rows, for folding in bulk (see :func:`qualkit.coding.fold`)."""
+        e = t.coding_events.c
+        query = (select(e.seq, e.segment_id, e.action, e.code_id, e.origin)
+                 .where(e.coder == coder).order_by(e.seq))
+        with self._read() as conn:
+            return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+
+    def coding_versions(self, coder: str | None = None) -> set[str]:
+        """The codebook versions the coding log (of one coder, or everyone) was made under."""
+        query = select(t.coding_events.c.codebook_version).distinct()
+        if coder is not None:
+            query = query.where(t.coding_events.c.coder == coder)
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
+
+    def suggestion_counts(self, version: str) -> dict[str, int]:
+        """Segments the matcher suggested each code for, under one codebook version."""
+        query = (select(t.suggestions.c.code_id, func.count())
+                 .where(t.suggestions.c.codebook_version == version)
+                 .group_by(t.suggestions.c.code_id))
+        with self._read() as conn:
+            return {code: int(n) for code, n in conn.execute(query)}
+
     # -- notes: memos and illustrative-quote marks -------------------------------------
 
     def add_notes(self, conn: Connection, notes: Sequence[SegmentNote]) -> None:
