@@ -37,7 +37,7 @@ class Attribute:
 
 def attributes(data: CodingData) -> list[Attribute]:
     """Every attribute a breakdown can use: the roster's, then transcripts' (not ``group``,
-    which the code × transcript matrix already shows)."""
+    which the code-by-transcript matrix already shows)."""
     seen: dict[str, Attribute] = {}
     for person in data.roster.values():
         for key in person.attributes:
@@ -146,7 +146,7 @@ def participant_by_code(data: CodingData, codebook: Codebook) -> pd.DataFrame:
 
 
 def _count(frame: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
-    """Rows × columns counts (``pd.crosstab`` does the same, several times slower)."""
+    """Counts of rows by columns (``pd.crosstab`` does the same, several times slower)."""
     return frame.groupby([rows, columns], sort=False).size().unstack(fill_value=0)
 
 
