@@ -188,6 +188,9 @@ def coding_data(store: Store, coder: str, codebook: Codebook | None = None) -> C
     applied = reviewed.merge(applied, on="segment_id", how="inner", sort=False)
     applied = applied.sort_values(["transcript", "position", "code_id"], kind="stable"
                                   ).reset_index(drop=True)
+    for name in ("code_id", "speaker", "transcript", "group", "role"):
+        # Grouping by categories groups small integers instead of hashing strings.
+        applied[name] = applied[name].astype("category")
     marked = frozenset(seg for (_, seg) in store.notes(NoteKind.QUOTE, coder))
     return CodingData(coder=coder, reviewed=reviewed, applied=applied,
                       transcripts=transcripts, roster=roster, marked=marked,

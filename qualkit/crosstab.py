@@ -174,7 +174,10 @@ def saturation(data: CodingData, codebook: Codebook) -> pd.DataFrame:
     import pandas as pd
 
     names = {c.id: c.name for c in codebook.codes}
-    used = data.applied.groupby("transcript")["code_id"].unique()
+    pairs = data.applied[["transcript", "code_id"]].drop_duplicates()
+    used: dict[str, set[str]] = {}
+    for transcript, code in pairs.itertuples(index=False):
+        used.setdefault(transcript, set()).add(code)
     order = _codes(codebook, data)
     seen: set[str] = set()
     rows = []

@@ -23,15 +23,16 @@ TIDY = "coded_segments.csv"
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """:func:`safe_cell` on every text column at once (the tidy table has 100k+ rows)."""
+    """:func:`safe_cell` on every text column of a frame (the tidy table has 100k+ rows)."""
+    from pandas.api.types import is_numeric_dtype
+
     frame = frame.copy()
     for name in frame.columns:
-        column = frame[name]
-        if column.dtype == object or str(column.dtype).startswith(("string", "str")):
-            text = column.astype(str)
-            risky = text.str.startswith(FORMULA_START)
-            if risky.any():
-                frame[name] = text.where(~risky, "'" + text)
+        if is_numeric_dtype(frame[name]):
+            continue
+        values = frame[name].tolist()
+        if any(isinstance(v, str) and v.startswith(FORMULA_START) for v in values):
+            frame[name] = [safe_cell(v) for v in values]
     return frame
 
 
