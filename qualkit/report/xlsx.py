@@ -151,18 +151,30 @@ def _text_column(values: Sequence[Any]) -> list[str]:
     return ["'" + t if t.startswith(FORMULA_START) else t for t in texts]
 
 
+def _cells(values: Sequence[Any]) -> list[str]:
+    """The ``<c>`` elements of one column: integers as numbers, anything else as an inline
+    string. A column with few distinct values (coder, transcript, speaker, code) is built
+    once per value."""
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return [f"<c><v>{v}</v></c>" for v in values]
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) * 4 < len(values):
+        markup = dict(zip(distinct, _strings(distinct), strict=True))
+        return [markup[v] for v in values]
+    return _strings(values)
+
+
+def _strings(values: Sequence[Any]) -> list[str]:
+    return [f'<c t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
+            for t in _text_column(values)]
+
+
 def rows_xml(columns: Sequence[Sequence[Any]], first_row: int) -> str:
-    """SpreadsheetML ``<row>`` elements, one column at a time: integers as numbers, anything
-    else as an inline string, escaped and neutralised as :func:`clean` does."""
+    """SpreadsheetML ``<row>`` elements, one column at a time, escaped and neutralised as
+    :func:`clean` does."""
     if not columns or not len(columns[0]):
         return ""
-    cells: list[list[str]] = []
-    for values in columns:
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            cells.append([f"<c><v>{v}</v></c>" for v in values])
-        else:
-            cells.append([f'<c t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
-                          for t in _text_column(values)])
+    cells = [_cells(values) for values in columns]
     return "".join(f'<row r="{n}">{"".join(row)}</row>'
                    for n, row in enumerate(zip(*cells, strict=True), start=first_row))
 
