@@ -129,7 +129,7 @@ def test_methods_and_agreement_in_markdown(reported: Path) -> None:
     methods = markdown[markdown.index("## Methods"):markdown.index("## Coder: ana")]
     assert "two transcripts with three participants" in methods
     assert "“Tiny mentoring codebook” (version 1" in methods
-    assert "Two coders coded independently" in methods
+    assert "Two coders coded the transcripts, each decision recorded separately." in methods
     assert "pooled Krippendorff's alpha 0.43" in methods
     assert "| Teaching and explaining | 0.800 | 0.500 | 0.375 | 0.406 | 0.706 |" in markdown
 

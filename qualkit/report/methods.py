@@ -49,8 +49,9 @@ def methods_paragraph(codebook: Codebook, sections: Sequence[CoderReport],
     ]
     coders = list(facts["coders"])
     if len(coders) >= 2:
-        parts.append(f"{_n(len(coders), 'coder').capitalize()} coded independently, blind to "
-                     "each other.")
+        # How independent the coders were is the author's to state: qualkit cannot know.
+        parts.append(f"{_n(len(coders), 'coder').capitalize()} coded the transcripts, each "
+                     "decision recorded separately.")
     elif len(coders) == 1:
         parts.append("One coder coded the transcripts.")
     if agreement is not None:
