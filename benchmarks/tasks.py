@@ -200,14 +200,21 @@ def report_prepare(args: Args) -> Outcome:
 def report_qualkit(args: Args) -> Outcome:
     """The whole report, analysis included, to every format; ``formats`` says how long each
     format's writing took (the analysis is shared and counted once, as ``analysis``)."""
+    import importlib
+
     import docx  # noqa: F401
     import jinja2  # noqa: F401
-    import matplotlib  # noqa: F401
     import openpyxl  # noqa: F401
     import pandas  # noqa: F401
     import spacy  # noqa: F401
 
     from qualkit.analysis import report_coders
+    from qualkit.report import charts
+    from qualkit.report.render import MODULES
+
+    for module in MODULES.values():  # importing is set-up, not the figure
+        importlib.import_module(f"qualkit.report.{module}")
+    charts._pyplot()
     from qualkit.codebook_store import active_codebook
     from qualkit.project import find
     from qualkit.report import FORMATS, build_report, write_report
