@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ class Table:
     rows: Sequence[Sequence[Any]]
     note: str = ""
     matrix: bool = False  # a grid of counts, which may be too wide to print
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def printed(self) -> tuple[int, ...]:
