@@ -9,6 +9,7 @@ import importlib.util
 import json
 import math
 import shutil
+import statistics
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -172,8 +173,8 @@ def report_project(suite: Suite) -> tuple[Path, int] | None:
 def report(suite: Suite) -> Result:
     prepared = report_project(suite)
     coded = prepared[1] if prepared else suite.size.report_coded
-    result = Result("report", f"report, {words_label(coded)} coded segments", "s", False, "",
-                    context={"coded": coded})
+    result = Result("report", f"report, {words_label(coded)} coded segments, every format",
+                    "s", False, "", context={"coded": coded})
     if prepared is None:
         result.note = "skipped: preparing the coded project failed"
         return result
@@ -186,7 +187,15 @@ def report(suite: Suite) -> Result:
         finally:
             suite.discard(project)
 
-    return suite.compare(result, qualkit, None)
+    result = suite.compare(result, qualkit, None)
+    runs = [r for r in result.raw.get("qualkit", []) if r.get("ok") and r.get("formats")]
+    if runs:
+        parts = [f"analysis {statistics.median(r['analysis'] for r in runs):.2f} s"]
+        parts += [f"{fmt} {statistics.median(r['formats'][fmt] for r in runs):.2f} s"
+                  for fmt in runs[0]["formats"]]
+        breakdown = "medians: " + ", ".join(parts)
+        result.note = f"{result.note}; {breakdown}" if result.note else breakdown
+    return result
 
 
 FIGURES: dict[str, Callable[[Suite], Result]] = {

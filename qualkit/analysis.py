@@ -4,17 +4,24 @@ Counts come only from coders' decisions (the consensus when there is one). Machi
 suggestions are counted in their own column so a reader can see how much the machine
 proposed, but they never add to a code's segments, participants or groups.
 
-Illustrative quote rule (stated in every report): the first coded segment in reading order
-(transcript name, then position) spoken by a participant, not a moderator, with 12 to 60
-words; failing that, the longest coded participant segment.
+Everything is computed on whole tables (pandas) read from the store in bulk, never segment
+by segment: a report over 100,000 coded segments must take seconds, and building a record
+per segment and event costs more than the analysis itself. The coding log is folded here in
+bulk with the same rules as :func:`qualkit.coding.fold` (tested to agree with it), and codes
+renamed in a later codebook version count under their current id, as everywhere else.
+
+Illustrative quotes: the segments a coder marked as quotes while coding (the note log), up
+to three per code in reading order; for a code with none marked, the rule
+:data:`QUOTE_RULE`, stated in every report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qualkit.model import CONSENSUS, Codebook, Participant
+from qualkit.model import CONSENSUS, Codebook, CodingAction, NoteKind, Participant, Transcript
 from qualkit.store import Store
 from qualkit.suggest import is_moderator
 
@@ -24,7 +31,28 @@ if TYPE_CHECKING:
 QUOTE_RULE = ("the first coded participant segment in reading order with 12 to 60 words, "
               "or else the longest")
 QUOTE_WORDS = (12, 60)
+MARKED_QUOTES = 3
 MODERATOR = "moderator"
+
+SEGMENT_COLUMNS = ["segment_id", "transcript_id", "turn", "position", "start", "end",
+                   "speaker"]
+TIDY_COLUMNS = ["coder", "segment_id", "transcript", "group", "speaker", "role", "position",
+                "start", "end", "code_id", "text"]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """An illustrative quote, attributed by pseudonym and group only."""
+
+    text: str
+    speaker: str
+    group: str
+    segment_id: int
+    marked: bool  # marked by the coder while coding; False: chosen by QUOTE_RULE
+
+    @property
+    def source(self) -> str:
+        return f"{self.speaker}, {self.group}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +68,7 @@ class ThemeRow:
     quote: str
     quote_source: str
     machine_suggested: int
+    quotes: tuple[Quote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,44 @@ class ThemeTable:
     participants: int
     segments_reviewed: int
     rows: tuple[ThemeRow, ...]
+    segments_coded: int = 0
+
+
+@dataclass(frozen=True)
+class CodingData:
+    """One coder's current decisions as tables, with what is needed to describe them.
+
+    ``reviewed``: one row per segment the coder reviewed, in reading order (transcript name,
+    position), with ``segment_id, transcript_id, turn, position, start, end, speaker,
+    transcript, group, role, moderator, first_seq`` (``first_seq``: when the coder first
+    decided on it, for the coding order). ``applied``: one row per (segment, code) applied,
+    in reading order, with the same columns plus ``code_id``.
+    """
+
+    coder: str
+    reviewed: pd.DataFrame
+    applied: pd.DataFrame
+    transcripts: Mapping[int, Transcript]
+    roster: Mapping[str, Participant]
+    marked: frozenset[int]
+    adjudicated: int
+
+    def texts(self, frame: pd.DataFrame) -> list[str]:
+        """The text of each row's segment, sliced from its transcript."""
+        texts = {tid: t.text for tid, t in self.transcripts.items()}
+        return [texts[tid][start:end] for tid, start, end in
+                zip(frame["transcript_id"], frame["start"], frame["end"], strict=True)]
+
+    @property
+    def participants(self) -> list[str]:
+        """Non-moderator speakers of the reviewed segments, sorted."""
+        spoken = self.reviewed.loc[~self.reviewed["moderator"], "speaker"]
+        return sorted(spoken.unique())
+
+    def transcript_order(self) -> list[str]:
+        """Transcript names in the order the coder coded them (their first decision)."""
+        first = self.reviewed.groupby("transcript", sort=False)["first_seq"].min()
+        return list(first.sort_values(kind="stable").index)
 
 
 def report_coders(store: Store) -> list[str]:
@@ -59,73 +126,154 @@ def report_coders(store: Store) -> list[str]:
     return [CONSENSUS] if CONSENSUS in coders else coders
 
 
-def coded_segments(store: Store, coder: str) -> pd.DataFrame:
-    """The tidy table: one row per (segment, code) a coder applied, with its context."""
+def fold_log(log: pd.DataFrame) -> pd.DataFrame:
+    """The codes currently applied, per segment, from a log of (seq, segment_id, action,
+    code_id) rows in seq order: the rules of :func:`qualkit.coding.fold`, on whole columns.
+
+    After a segment's last ``reviewed_none`` only later events count; of those, each code's
+    last ``apply`` or ``remove`` decides whether it is applied."""
+    cleared = log.loc[log["action"] == CodingAction.REVIEWED_NONE.value]
+    last_clear = cleared.groupby("segment_id")["seq"].max()
+    changes = log.loc[(log["action"] != CodingAction.REVIEWED_NONE.value)
+                      & log["code_id"].notna()]
+    after = changes["seq"].to_numpy() > changes["segment_id"].map(last_clear).fillna(-1
+                                                                                    ).to_numpy()
+    changes = changes.loc[after].drop_duplicates(["segment_id", "code_id"], keep="last")
+    applied = changes.loc[changes["action"] == CodingAction.APPLY.value,
+                          ["segment_id", "code_id"]]
+    return applied.reset_index(drop=True)
+
+
+def _rename_mapping(store: Store, coder: str, codebook: Codebook | None) -> dict[str, str]:
+    if codebook is None:
+        return {}
+    from qualkit.codebook import from_content
+    from qualkit.codebook_store import code_id_mapping
+
+    books = [from_content(content) for v in sorted(store.coding_versions(coder))
+             if (content := store.codebook_content(v)) is not None]
+    return code_id_mapping(books, codebook)
+
+
+def coding_data(store: Store, coder: str, codebook: Codebook | None = None) -> CodingData:
+    """Read one coder's decisions in bulk and fold them into tables (see :class:`CodingData`).
+    With ``codebook``, codings of renamed codes count under the codebook's ids."""
     import pandas as pd
 
     transcripts = {t.id: t for t in store.transcripts()}
     roster = store.participants()
-    codings = store.codings(coder)
-    rows = []
-    for seg in store.segments():
-        coding = codings.get(seg.id)
-        if coding is None:
-            continue
-        transcript = transcripts[seg.transcript_id]
-        group = transcript.attributes.get("group", transcript.name)
-        for code_id in sorted(coding.codes):
-            rows.append({"coder": coder, "segment_id": seg.id, "transcript": transcript.name,
-                         "group": group, "speaker": seg.speaker,
-                         "role": _role(seg.speaker, roster), "position": seg.index,
-                         "start": seg.start, "end": seg.end, "code_id": code_id,
-                         "text": seg.text})
-    columns = ["coder", "segment_id", "transcript", "group", "speaker", "role", "position",
-               "start", "end", "code_id", "text"]
-    return pd.DataFrame(rows, columns=columns)
+    log = pd.DataFrame.from_records(store.coding_log(coder),
+                                    columns=["seq", "segment_id", "action", "code_id", "origin"])
+    first_seq = log.groupby("segment_id")["seq"].min()
+    adjudicated = int(log.loc[log["origin"].str.startswith("adjudication"),
+                              "segment_id"].nunique())
+    applied = fold_log(log)
+    mapping = _rename_mapping(store, coder, codebook)
+    if mapping:
+        applied["code_id"] = applied["code_id"].replace(mapping)
+        applied = applied.drop_duplicates(["segment_id", "code_id"])
+
+    segments = pd.DataFrame.from_records(store.segment_rows(), columns=SEGMENT_COLUMNS)
+    reviewed = segments.loc[segments["segment_id"].isin(first_seq.index)].copy()
+    reviewed["first_seq"] = reviewed["segment_id"].map(first_seq)
+    names = {tid: t.name for tid, t in transcripts.items()}
+    groups = {tid: t.attributes.get("group") or t.name for tid, t in transcripts.items()}
+    reviewed["transcript"] = reviewed["transcript_id"].map(names)
+    reviewed["group"] = reviewed["transcript_id"].map(groups)
+    roles = {s: _role(s, roster) for s in reviewed["speaker"].unique()}
+    reviewed["role"] = reviewed["speaker"].map(roles).fillna("")
+    reviewed["moderator"] = reviewed["role"] == MODERATOR
+    reviewed = reviewed.sort_values(["transcript", "position"], kind="stable"
+                                    ).reset_index(drop=True)
+    applied = reviewed.merge(applied, on="segment_id", how="inner", sort=False)
+    applied = applied.sort_values(["transcript", "position", "code_id"], kind="stable"
+                                  ).reset_index(drop=True)
+    for name in ("code_id", "speaker", "transcript", "group", "role"):
+        # Grouping by categories groups small integers instead of hashing strings.
+        applied[name] = applied[name].astype("category")
+    marked = frozenset(seg for (_, seg) in store.notes(NoteKind.QUOTE, coder))
+    return CodingData(coder=coder, reviewed=reviewed, applied=applied,
+                      transcripts=transcripts, roster=roster, marked=marked,
+                      adjudicated=adjudicated)
 
 
-def _role(speaker: str, roster: dict[str, Participant]) -> str:
-    if is_moderator(speaker, roster):
+def _role(speaker: str, roster: Mapping[str, Participant]) -> str:
+    if is_moderator(speaker, dict(roster)):
         return MODERATOR
     person = roster.get(speaker)
     return person.role if person else ""
 
 
-def _quote(spoken: pd.DataFrame) -> tuple[str, str]:
+def coded_segments(data: CodingData) -> pd.DataFrame:
+    """The tidy table: one row per (segment, code) the coder applied, with its context."""
+    frame = data.applied.copy()
+    frame["coder"] = data.coder
+    frame["text"] = data.texts(frame)
+    return frame[TIDY_COLUMNS]
+
+
+def _quotes(data: CodingData, codes: Sequence[str]) -> dict[str, tuple[Quote, ...]]:
+    """Each code's illustrative quotes: marked ones first, else one by the stated rule."""
+    applied = data.applied
+    chosen: dict[str, tuple[Quote, ...]] = {}
+    if data.marked:
+        marked = applied.loc[applied["segment_id"].isin(data.marked)]
+        marked = marked.groupby("code_id", sort=False).head(MARKED_QUOTES)
+        texts = data.texts(marked)
+        for row, text in zip(marked.itertuples(index=False), texts, strict=True):
+            chosen[row.code_id] = (*chosen.get(row.code_id, ()),
+                                   Quote(text, row.speaker, row.group, row.segment_id, True))
+    spoken = applied.loc[~applied["moderator"] & applied["code_id"].isin(codes)
+                         & ~applied["code_id"].isin(list(chosen))]
     if spoken.empty:
-        return "", ""
-    spoken = spoken.sort_values(["transcript", "position"])
-    words = spoken["text"].str.split().str.len()
-    fitting = spoken[(words >= QUOTE_WORDS[0]) & (words <= QUOTE_WORDS[1])]
-    pick = fitting.iloc[0] if not fitting.empty else spoken.loc[words.idxmax()]
-    return str(pick["text"]), f"{pick['speaker']}, {pick['group']}"
+        return chosen
+    unique = spoken.drop_duplicates("segment_id")
+    words = dict(zip(unique["segment_id"],
+                     (len(t.split()) for t in data.texts(unique)), strict=True))
+    count = spoken["segment_id"].map(words)
+    fits = spoken.loc[(count >= QUOTE_WORDS[0]) & (count <= QUOTE_WORDS[1])]
+    picks = fits.groupby("code_id", sort=False).head(1)
+    rest = spoken.loc[~spoken["code_id"].isin(picks["code_id"])]
+    if not rest.empty:
+        longest = count.loc[rest.index].groupby(rest["code_id"]).idxmax()
+        picks = _concat([picks, spoken.loc[longest.to_numpy()]])
+    for row, text in zip(picks.itertuples(index=False), data.texts(picks), strict=True):
+        chosen[row.code_id] = (Quote(text, row.speaker, row.group, row.segment_id, False),)
+    return chosen
 
 
-def theme_table(store: Store, codebook: Codebook, coder: str) -> ThemeTable:
-    roster = store.participants()
-    coded = coded_segments(store, coder)
-    codings = store.codings(coder)
-    reviewed_ids = set(codings)
-    reviewed_segments = [s for s in store.segments() if s.id in reviewed_ids]
-    speakers = {s.speaker for s in reviewed_segments if not is_moderator(s.speaker, roster)}
-    suggested = {}
-    for suggestion in store.suggestions(codebook.version):
-        suggested[suggestion.code_id] = suggested.get(suggestion.code_id, 0) + 1
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.concat([f for f in frames if not f.empty] or frames[:1])
+
+
+def theme_table(store: Store, codebook: Codebook, coder: str,
+                data: CodingData | None = None) -> ThemeTable:
+    """The theme table of one coder (``data`` when already read, else read now)."""
+    data = data if data is not None else coding_data(store, coder, codebook)
+    applied, reviewed = data.applied, data.reviewed
+    spoken = applied.loc[~applied["moderator"]]
+    speakers = len(data.participants)
+    segments = applied.groupby("code_id")["segment_id"].nunique()
+    people = spoken.groupby("code_id")["speaker"].nunique()
+    groups = applied.groupby("code_id")["group"].nunique()
+    suggested = store.suggestion_counts(codebook.version)
+    quotes = _quotes(data, [c.id for c in codebook.codes])
     rows = []
     for theme in codebook.themes:
         for code in theme.codes:
-            mine = coded[coded["code_id"] == code.id]
-            spoken = mine[mine["role"] != MODERATOR]
-            people = spoken["speaker"]
-            quote, source = _quote(spoken)
+            mine = quotes.get(code.id, ())
+            n_people = int(people.get(code.id, 0))
             rows.append(ThemeRow(
                 theme=theme.name, code_id=code.id, code=code.name, definition=code.definition,
-                segments=int(mine["segment_id"].nunique()), participants=int(people.nunique()),
-                participant_share=(people.nunique() / len(speakers)) if speakers else 0.0,
-                groups=int(mine["group"].nunique()), quote=quote, quote_source=source,
-                machine_suggested=suggested.get(code.id, 0)))
-    return ThemeTable(coder=coder, codebook_name=codebook.name,
+                segments=int(segments.get(code.id, 0)), participants=n_people,
+                participant_share=n_people / speakers if speakers else 0.0,
+                groups=int(groups.get(code.id, 0)),
+                quote=mine[0].text if mine else "", quote_source=mine[0].source if mine else "",
+                machine_suggested=suggested.get(code.id, 0), quotes=mine))
+    return ThemeTable(coder=data.coder, codebook_name=codebook.name,
                       codebook_version=codebook.version,
-                      transcripts=len({s.transcript_id for s in reviewed_segments}),
-                      participants=len(speakers), segments_reviewed=len(reviewed_segments),
-                      rows=tuple(rows))
+                      transcripts=int(reviewed["transcript_id"].nunique()),
+                      participants=speakers, segments_reviewed=len(reviewed),
+                      rows=tuple(rows), segments_coded=int(applied["segment_id"].nunique()))

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.analysis import ThemeTable, report_coders, theme_table
+from qualkit.analysis import ThemeTable, report_coders
 from qualkit.codebook_store import default_codebook_file, register_codebook
 from qualkit.codings_file import CodingsImport, codings_files, import_codings_file
 from qualkit.ingest.importer import ImportResult, import_transcripts
 from qualkit.model import Codebook
 from qualkit.project import Project
-from qualkit.report import ReportFiles, write_report
+from qualkit.report import ReportFiles, build_report, write_report
 from qualkit.store import Store
 from qualkit.suggest import SuggestResult, suggest_project
 
@@ -55,6 +55,7 @@ def run(project: Project, store: Store, *, codebook_file: Path | None = None,
         summary.codings.append(import_codings_file(store, project, coder_file, codebook))
     coders = report_coders(store)
     if coders:
-        summary.tables = [theme_table(store, codebook, coder) for coder in coders]
-        summary.report = write_report(store, summary.tables, project.exports)
+        report = build_report(store, codebook, coders)
+        summary.tables = [section.theme for section in report.coders]
+        summary.report = write_report(report, project.exports, progress=stage("Writing the report"))
     return summary

@@ -230,7 +230,7 @@ def test_one_coder_only(cli, project: Path) -> None:
     assert (result.exit_code, result.stderr) == (
         2, "Error: agreement needs at least two coders; only ana has coded (import another "
            "coder's decisions with `qualkit codings import FILE --coder NAME`)\n")
-    report = (project / "exports" / "theme_table.md").read_text()
+    report = (project / "exports" / "report.md").read_text()
     assert "Inter-coder agreement" not in report
 
 
@@ -318,7 +318,7 @@ def test_adjudicate_errors(cli, imported: Path, args: tuple[str, ...], message: 
 
 
 def test_report_has_an_agreement_section_with_two_coders(cli, imported: Path) -> None:
-    report = (imported / "exports" / "theme_table.md").read_text()
+    report = (imported / "exports" / "report.md").read_text()
     section = report[report.index("## Inter-coder agreement"):]
     assert "| Teaching and explaining | 0.800 | 0.500 | 0.375 | 0.406 | 0.706 |" in section
     assert "| All codes | 0.867 | 0.500 | 0.429 | 0.433 | 0.827 |" in section

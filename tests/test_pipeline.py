@@ -22,7 +22,7 @@ def test_run_writes_theme_tables_from_people_not_suggestions(coded_project: Path
     result = cli("run", "-p", str(coded_project))
     assert result.exit_code == 0, result.stderr
     assert "Coder ana: 4 segments coded, 11 new decision(s)." in result.stdout
-    assert "Wrote exports/theme_table.md" in result.stdout
+    assert "Wrote exports/report.md" in result.stdout
     table = {(r["coder"], r["code_id"]): r
              for r in _rows(coded_project / "exports" / "theme_table.csv")}
     # ana coded teaching on P01 (FG1) and P03 (FG2); clinical on P02 (FG1) and P03 (FG2);
@@ -41,9 +41,10 @@ def test_run_writes_theme_tables_from_people_not_suggestions(coded_project: Path
     assert table[("ben", "self_confidence")]["machine_suggested"] == "1"
     assert table[("ana", "teaching_skills")]["quote"] == "She taught us how to suture on a banana."
     assert table[("ana", "teaching_skills")]["quote_source"] == "P03, FG2"
-    markdown = (coded_project / "exports" / "theme_table.md").read_text(encoding="utf-8")
+    markdown = (coded_project / "exports" / "report.md").read_text(encoding="utf-8")
     assert "## Coder: ana" in markdown and "## Coder: ben" in markdown
-    assert "| Professional growth | Teaching and explaining | 2 | 2 | 67% | 2 |" in markdown
+    assert ("| Professional growth | Teaching and explaining | The mentor teaches or explains. "
+            "| 2 | 2 | 67% | 2 |") in markdown
 
 
 def test_run_is_idempotent(coded_project: Path, cli) -> None:
@@ -72,7 +73,7 @@ def test_without_coders_run_says_what_to_do(project: Path, cli) -> None:
     assert result.stdout.rstrip().endswith(
         "No report yet: nobody has coded. Add a coder's file to codings/ or run "
         "`qualkit codings import FILE --coder NAME`.")
-    assert not (project / "exports" / "theme_table.md").exists()
+    assert not (project / "exports" / "report.md").exists()
 
 
 def test_changed_coder_file_appends_only_the_difference(coded_project: Path, cli) -> None:

@@ -1,10 +1,12 @@
-"""``qualkit report``: theme tables into exports/."""
+"""``qualkit report``: the theme report into exports/, in every format a paper needs."""
 
 from typing import Annotated
 
 import typer
 
-from qualkit.cli.common import Session, command
+from qualkit.cli.common import JsonOpt, Session, command
+
+ALL = "html,md,csv,xlsx,docx,tex"
 
 
 def register(app: typer.Typer) -> None:
@@ -13,32 +15,46 @@ def register(app: typer.Typer) -> None:
                coder: Annotated[list[str] | None, typer.Option(
                    help="Whose decisions (repeatable; default: consensus if it exists, "
                         "else every coder).")] = None,
+               by: Annotated[list[str] | None, typer.Option(
+                   "--by", help="Break codes down by this participant or transcript "
+                                "attribute (repeatable; default: every attribute with at "
+                                "most 12 values).")] = None,
                format: Annotated[str, typer.Option(
-                   "--format", help="Comma-separated: md,csv.")] = "md,csv") -> None:
-        """Write the theme table (segments, participants, groups, a quote per code)."""
-        from qualkit.analysis import report_coders, theme_table
+                   "--format", help=f"Comma-separated formats: {ALL}.")] = ALL,
+               as_json: JsonOpt = False) -> None:
+        """Write the theme report: theme table with quotes, breakdowns, matrices,
+        saturation, agreement and a methods paragraph."""
+        from qualkit.analysis import report_coders
         from qualkit.codebook_store import project_codebook
-        from qualkit.errors import NotFoundError, QualkitError
-        from qualkit.report import write_report
-        from qualkit.report.render import FORMATS
+        from qualkit.errors import NotFoundError, QualkitError, did_you_mean
+        from qualkit.report import FORMATS, build_report, write_report
 
-        formats = [f.strip() for f in format.split(",") if f.strip()]
+        formats = list(dict.fromkeys(f.strip().lower() for f in format.split(",")
+                                     if f.strip()))
         unknown = [f for f in formats if f not in FORMATS]
         if unknown or not formats:
-            raise QualkitError(f"--format takes {','.join(FORMATS)}; not {','.join(unknown)}")
+            raise QualkitError(f"--format takes {','.join(FORMATS)}; not "
+                               f"{','.join(unknown) or 'nothing'}")
         project = session.project()
         with project.open_store() as store:
             book = project_codebook(store, project)
             known = store.coders()
-            chosen = coder or report_coders(store)
+            chosen = list(dict.fromkeys(coder or report_coders(store)))
             for name in chosen:
                 if name not in known:
-                    raise NotFoundError(f"no coder named {name!r}; coders: "
-                                        f"{', '.join(known) or 'none yet'}")
+                    hint = did_you_mean(name, known) or (
+                        "; coders: " + (", ".join(known) or "none yet"))
+                    raise NotFoundError(f"no coder named {name!r}{hint}")
             if not chosen:
                 raise NotFoundError("nobody has coded yet; import a coder's decisions with "
                                     "`qualkit codings import FILE --coder NAME`")
-            tables = [theme_table(store, book, name) for name in chosen]
-            files = write_report(store, tables, project.exports, formats)
+            with session.progress("Analysing") as _:
+                built = build_report(store, book, chosen, by)
+        with session.progress("Writing the report") as bar:
+            files = write_report(built, project.exports, formats, progress=bar)
+        if as_json:
+            session.json({"coders": chosen, "files": [str(project.relative(p))
+                                                      for p in files.paths]})
+            return
         for path in files.paths:
             session.say(f"Wrote {project.relative(path)}")

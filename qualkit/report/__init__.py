@@ -1,5 +1,7 @@
-"""Renderers: theme tables to Markdown and CSV in ``exports/``."""
+"""The theme report: built once from the store (:func:`build_report`), written into
+``exports/`` in each format (:func:`write_report`)."""
 
-from qualkit.report.render import ReportFiles, write_report
+from qualkit.report.content import Report, build_report
+from qualkit.report.render import FORMATS, ReportFiles, write_report
 
-__all__ = ["ReportFiles", "write_report"]
+__all__ = ["FORMATS", "Report", "ReportFiles", "build_report", "write_report"]

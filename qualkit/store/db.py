@@ -444,6 +444,43 @@ class Store:
             return set(conn.execute(select(t.coding_events.c.codebook_version).distinct()
                                     ).scalars())
 
+    # -- bulk reads for analysis (reports at 100k segments) --------------------------------
+
+    def segment_rows(self) -> list[tuple[int, int, int, int, int, int, str]]:
+        """(id, transcript id, turn index, index, start, end, speaker) of every segment.
+
+        Plain rows without text, for building tables in bulk: making a :class:`Segment`
+        (and slicing its text) per segment costs more than the whole analysis."""
+        s = t.segments.c
+        query = select(s.id, s.transcript_id, s.turn_idx, s.idx, s.start, s.end, s.speaker)
+        with self._read() as conn:
+            return _raw_rows(conn, query)
+
+    def coding_log(self, coder: str) -> list[tuple[int, int, str, str | None, str]]:
+        """(seq, segment id, action, code id, origin) of a coder's events in log order:
+        the log as plain rows, for folding in bulk (see :func:`qualkit.coding.fold`)."""
+        e = t.coding_events.c
+        query = (select(e.seq, e.segment_id, e.action, e.code_id, e.origin)
+                 .where(e.coder == coder).order_by(e.seq))
+        with self._read() as conn:
+            return _raw_rows(conn, query)
+
+    def coding_versions(self, coder: str | None = None) -> set[str]:
+        """The codebook versions the coding log (of one coder, or everyone) was made under."""
+        query = select(t.coding_events.c.codebook_version).distinct()
+        if coder is not None:
+            query = query.where(t.coding_events.c.coder == coder)
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
+
+    def suggestion_counts(self, version: str) -> dict[str, int]:
+        """Segments the matcher suggested each code for, under one codebook version."""
+        query = (select(t.suggestions.c.code_id, func.count())
+                 .where(t.suggestions.c.codebook_version == version)
+                 .group_by(t.suggestions.c.code_id))
+        with self._read() as conn:
+            return {code: int(n) for code, n in conn.execute(query)}
+
     # -- notes: memos and illustrative-quote marks -------------------------------------
 
     def add_notes(self, conn: Connection, notes: Sequence[SegmentNote]) -> None:
@@ -592,6 +629,22 @@ class Store:
             last = max((x for x in (last_event, last_note) if x), default=None)
             result[name] = (n_events, n_notes, last)
         return result
+
+
+def _raw_rows(conn: Connection, query: Any) -> list[Any]:
+    """All rows of a query of plain columns as the driver's tuples: SQLAlchemy's per-row
+    processing costs more than the query itself for a few hundred thousand rows. The
+    statement is compiled for the connection's dialect, so it stays portable."""
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args: Any = ([params[name] for name in compiled.positiontup or ()]
+                 if compiled.positional else params)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],

@@ -1,0 +1,110 @@
+"""What a report says, computed once and handed to every renderer.
+
+:func:`build_report` reads the store and runs the analysis; the renderers (HTML, Markdown,
+CSV, XLSX, Word, LaTeX) only format what is here, so the formats cannot disagree and the
+analysis is not repeated per format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from qualkit import __version__
+from qualkit.analysis import QUOTE_RULE, ThemeTable, coded_segments, coding_data, theme_table
+from qualkit.model import CONSENSUS, Codebook
+from qualkit.report import tables as tb
+from qualkit.report.methods import methods_paragraph
+from qualkit.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualkit.agreement_project import ProjectAgreement
+
+
+@dataclass(frozen=True)
+class CoderReport:
+    """Everything shown for one coder (usually the consensus)."""
+
+    coder: str
+    theme: ThemeTable
+    tables: tuple[tb.Table, ...]
+    saturation: pd.DataFrame
+    tidy: pd.DataFrame  # one row per (segment, code) applied
+    adjudicated: int = 0  # segments settled by adjudication (the consensus)
+
+
+@dataclass(frozen=True)
+class Report:
+    codebook: Codebook
+    coders: tuple[CoderReport, ...]
+    agreement: ProjectAgreement | None
+    agreement_table: tb.Table | None
+    methods: str
+    facts: dict[str, Any]
+    quote_rule: str = QUOTE_RULE
+    qualkit_version: str = __version__
+    generated: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"Theme report — {self.codebook.name}"
+
+
+def _coder_report(store: Store, codebook: Codebook, coder: str,
+                  by: Sequence[str] | None) -> CoderReport:
+    from qualkit import crosstab as ct
+
+    data = coding_data(store, coder, codebook)
+    themes = theme_table(store, codebook, coder, data)
+    names = {c.id: c.name for c in codebook.codes}
+    tables: list[tb.Table] = [tb.theme(themes), tb.quotes(themes)]
+    for attribute in ct.resolve_attributes(data, by):
+        tables.append(tb.breakdown(ct.breakdown(data, codebook, attribute), attribute))
+    by_transcript = ct.code_by_transcript(data, codebook)
+    tables.append(tb.matrix(by_transcript.rename(index=names), "code_by_transcript",
+                            "Codes × transcripts", "Code",  # noqa: RUF001
+                            "Segments coded with each code in each transcript."))
+    tables.append(tb.matrix(ct.participant_by_code(data, codebook), "participant_by_code",
+                            "Participants × codes", "Participant",  # noqa: RUF001
+                            "Segments each participant spoke that were coded with each "
+                            "code (moderators left out)."))
+    for unit in ("segment", "turn"):
+        grid = ct.cooccurrence(data, codebook, unit)
+        tables.append(tb.matrix(grid.rename(index=names), f"cooccurrence_{unit}",
+                                f"Code co-occurrence in the same {unit}", "Code",
+                                f"{unit.capitalize()}s holding both codes; the diagonal "
+                                f"counts {unit}s holding the code at all."))
+    saturation = ct.saturation(data, codebook)
+    tables.append(tb.saturation(saturation))
+    return CoderReport(coder=coder, theme=themes, tables=tuple(tables), saturation=saturation,
+                       tidy=coded_segments(data), adjudicated=data.adjudicated)
+
+
+def build_report(store: Store, codebook: Codebook, coders: Sequence[str],
+                 by: Sequence[str] | None = None) -> Report:
+    """The report of the given coders' decisions; agreement over every coder but
+    ``consensus`` when two or more coded; breakdowns by ``by`` (default: every attribute
+    with few values)."""
+    from qualkit.agreement_project import agreement_summary
+
+    sections = tuple(_coder_report(store, codebook, coder, by) for coder in coders)
+    agreement = agreement_summary(store, codebook)
+    counts = store.transcript_counts()
+    independent = [c for c in store.coders() if c != CONSENSUS]
+    facts = {
+        "transcripts": len(counts),
+        "segments": sum(c[3] for c in counts.values()),
+        "turns": sum(c[2] for c in counts.values()),
+        "unit": codebook.unit.value,
+        "coders": independent,
+        "consensus": CONSENSUS in coders,
+        "adjudicated": next((s.adjudicated for s in sections if s.coder == CONSENSUS), 0),
+    }
+    return Report(codebook=codebook, coders=sections, agreement=agreement,
+                  agreement_table=tb.agreement(agreement) if agreement else None,
+                  methods=methods_paragraph(codebook, sections, agreement, facts),
+                  facts=facts, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
