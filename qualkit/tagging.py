@@ -12,8 +12,9 @@ A researcher spends hours here, so two promises shape the design:
   of a "no".
 
 The session is blind by default: it reads only its own coder's decisions and notes. The
-adjudication walk-through reuses it with ``others`` (the coders being settled) shown and the
-decisions recorded as the consensus coder.
+adjudication walk-through (``qualkit adjudicate --walk``) reuses it over the disagreements,
+with ``others`` (the coders being settled, and their memos) shown and the decisions
+recorded as the consensus coder under the adjudicator's origin.
 
 The whole queue is held in memory (100k segments are a few tens of MB), so moving and
 deciding touch the database only for the one write and the current segment's suggestions.
@@ -113,6 +114,7 @@ class View:
     memo: str
     quote: bool
     others: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    others_memos: Mapping[str, str] = field(default_factory=dict)  # non-empty memos only
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,12 @@ class TaggingSession:
                  filters: Filters | None = None, preselect: bool = False,
                  segment_ids: Sequence[int] | None = None,
                  others: Mapping[str, Mapping[int, frozenset[str]]] | None = None,
+                 others_memos: Mapping[str, Mapping[int, str]] | None = None,
                  origin_prefix: str = "") -> None:
+        """``origin_prefix``, when given, replaces ``manual`` as the origin of the coder's
+        own decisions and prefixes the others (``PREFIX:suggestion``, ``PREFIX:undo``), so
+        the adjudication walk records ``adjudication:by:NAME`` exactly as the one-segment
+        ``qualkit adjudicate`` does."""
         if not coder.strip():
             raise QualkitError("--coder needs a name")
         self.store = store
@@ -141,6 +148,7 @@ class TaggingSession:
         self.coder = coder
         self.preselect = preselect
         self.others = dict(others or {})
+        self.others_memos = dict(others_memos or {})
         self.origin_prefix = origin_prefix
         self.codes: tuple[Code, ...] = codebook.codes
         self._mapping = project_code_mapping(store, codebook)
@@ -226,7 +234,9 @@ class TaggingSession:
                     decided=decided is not None, pending=pending,
                     memo=self._memos.get(seg.id, ""), quote=seg.id in self._quotes,
                     others={name: codings.get(seg.id) for name, codings in
-                            self.others.items()})
+                            self.others.items()},
+                    others_memos={name: memos[seg.id] for name, memos in
+                                  self.others_memos.items() if memos.get(seg.id)})
 
     def _context(self, seg: Segment) -> tuple[TurnView | None, TurnView, TurnView | None]:
         turns = self._turns.get(seg.transcript_id)
@@ -365,7 +375,9 @@ class TaggingSession:
     # -- deciding ----------------------------------------------------------------------
 
     def _origin(self, kind: str) -> str:
-        return f"{self.origin_prefix}{kind}" if self.origin_prefix else kind
+        if not self.origin_prefix:
+            return kind
+        return self.origin_prefix if kind == MANUAL else f"{self.origin_prefix}:{kind}"
 
     def _write_coding(self, segment_id: int, target: frozenset[str] | None,
                       suggested: frozenset[str] = frozenset(), origin: str = MANUAL,

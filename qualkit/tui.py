@@ -117,6 +117,8 @@ def render_context(view: View) -> Text:
                                          if codes is not None else "not reviewed")
                           for name, codes in view.others.items())
         parts.append(Text(f"Coders: {shown}", style="underline"))
+    for name, memo in view.others_memos.items():
+        parts.append(Text(f"{name}'s memo: {memo}", style="italic"))
     return Text("\n").join(parts)
 
 
