@@ -12,8 +12,8 @@ decision is an event with the time and an origin that says how it was reached:
   all those coders agreed;
 * ``adjudication:by:<name>`` -- settled by a person: one segment with :func:`settle`, in
   the terminal walk-through (:func:`walk_session`, the ``qualkit tag`` session over the
-  disagreements; ``adjudication:by:<name>:undo`` / ``:suggestion`` for its undos and
-  accepted suggestions) or from an adjudication sheet (:func:`import_consensus_sheet`).
+  disagreements; its undos are ``adjudication:by:<name>:undo``) or from an adjudication
+  sheet (:func:`import_consensus_sheet`).
 
 Neither overwrites a decision the consensus already holds, except a person's explicit
 decision about a segment.
@@ -199,10 +199,10 @@ def by_origin(decided_by: str) -> str:
 
 def _to_settle(store: Store, codebook: Codebook, coders: Sequence[str] | None,
                code: str | None) -> Disagreements:
-    found = disagreements(store, coders, code, codebook)
-    if CONSENSUS in found.coders:
+    if coders and CONSENSUS in coders:
         raise QualkitError(f"--coders names {CONSENSUS!r}; choose the coders whose "
                            "disagreements the consensus should settle")
+    found = disagreements(store, coders, code, codebook)
     if not found.rows:
         about = f" on {code}" if code else ""
         raise QualkitError(f"{', '.join(found.coders)} do not disagree{about} on any segment "

@@ -137,9 +137,9 @@ class TaggingSession:
                  others: Mapping[str, Mapping[int, frozenset[str]]] | None = None,
                  others_memos: Mapping[str, Mapping[int, str]] | None = None,
                  origin_prefix: str = "") -> None:
-        """``origin_prefix``, when given, replaces ``manual`` as the origin of the coder's
-        own decisions and prefixes the others (``PREFIX:suggestion``, ``PREFIX:undo``), so
-        the adjudication walk records ``adjudication:by:NAME`` exactly as the one-segment
+        """``origin_prefix``, when given, is the origin of every decision made here
+        (``manual`` and ``suggestion`` alike) and prefixes undos (``PREFIX:undo``), so the
+        adjudication walk records ``adjudication:by:NAME`` exactly as the one-segment
         ``qualkit adjudicate`` does."""
         if not coder.strip():
             raise QualkitError("--coder needs a name")
@@ -377,7 +377,9 @@ class TaggingSession:
     def _origin(self, kind: str) -> str:
         if not self.origin_prefix:
             return kind
-        return self.origin_prefix if kind == MANUAL else f"{self.origin_prefix}:{kind}"
+        # A suggestion ticked by the adjudicator is still the adjudicator's decision.
+        return (self.origin_prefix if kind in (MANUAL, SUGGESTION)
+                else f"{self.origin_prefix}:{kind}")
 
     def _write_coding(self, segment_id: int, target: frozenset[str] | None,
                       suggested: frozenset[str] = frozenset(), origin: str = MANUAL,
