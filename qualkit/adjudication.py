@@ -283,7 +283,8 @@ class BeforeAfter:
 
     coders: Pooled
     against_consensus: tuple[tuple[str, Pooled | None], ...]
-    consensus_decided: int  # of the segments the coders were compared on
+    agreed_missing: int  # segments the coders agree on that the consensus lacks
+    unsettled: int  # disagreements the consensus has not decided
 
 
 def _pooled(store: Store, codebook: Codebook, coders: Sequence[str]) -> Pooled | None:
@@ -312,10 +313,12 @@ def before_after(store: Store, codebook: Codebook, coders: Sequence[str] | None 
         raise QualkitError(f"no segment was reviewed by all of {', '.join(chosen)}")
     against = tuple((name, _pooled(store, codebook, [name, CONSENSUS])
                      if CONSENSUS in store.coders() else None) for name in chosen)
-    compared, _, _, _ = compared_segments(store, chosen)
+    compared, codings, _, _ = compared_segments(store, chosen)
     decided = store.codings(CONSENSUS)
+    agreed = [len({codings[c][s.id] for c in chosen}) == 1
+              for s in compared if s.id not in decided]
     return BeforeAfter(coders=together, against_consensus=against,
-                       consensus_decided=sum(1 for s in compared if s.id in decided))
+                       agreed_missing=sum(agreed), unsettled=len(agreed) - sum(agreed))
 
 
 def number(value: float) -> str:

@@ -93,6 +93,7 @@ def test_walk_settles_two_disagreements_by_key_presses(imported: Path) -> None:
     # Resumable: the next walk opens on the one left, segment 9, and undo is on record.
     work, (again, after) = walk(imported, ["1", "2", "u"])
     assert "segment 3 of 3" in again and "id 9 ·" in again
+    assert "Undone: segment 9 is teaching_skills again (saved)" in after
     assert consensus_log(imported)[2:] == [(9, "apply", "teaching_skills", BY),
                                            (9, "apply", "clinical_skills", BY),
                                            (9, "remove", "clinical_skills", f"{BY}:undo")]
@@ -230,8 +231,8 @@ def test_agreement_before_and_after_by_hand(cli, imported: Path) -> None:
         "alpha 0.433, percent agreement 0.867.",
         "Each coder against the consensus now, alpha (percent agreement): "
         "ana 0.779 (0.889, 3 segment(s)); ben 0.215 (0.667, 3 segment(s)).",
-        "The consensus has decided 3 of those 10 segments; `qualkit adjudicate "
-        "--accept-agreed` adds the agreed ones."]
+        "Not in the consensus yet: 7 agreed segment(s) to add with `qualkit adjudicate "
+        "--accept-agreed`."]
     assert cli("adjudicate", "-p", str(imported), "--accept-agreed").exit_code == 0
     second = cli("adjudicate", "-p", str(imported), "--from-sheet", str(out),
                  "--coder-name", "Dr Lee")

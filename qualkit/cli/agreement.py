@@ -449,7 +449,11 @@ def _say_before_after(session: Session, found: Any) -> None:
              for name, p in found.against_consensus]
     session.say(f"Each coder against the consensus now, alpha (percent agreement): "
                 f"{'; '.join(parts)}.")
-    if found.consensus_decided < together.segments:
-        session.say(f"The consensus has decided {found.consensus_decided} of those "
-                    f"{together.segments} segments; `qualkit adjudicate --accept-agreed` "
-                    "adds the agreed ones.")
+    left = []
+    if found.unsettled:
+        left.append(f"{found.unsettled} disagreement(s) to settle")
+    if found.agreed_missing:
+        left.append(f"{found.agreed_missing} agreed segment(s) to add with `qualkit "
+                    "adjudicate --accept-agreed`")
+    if left:
+        session.say(f"Not in the consensus yet: {'; '.join(left)}.")
