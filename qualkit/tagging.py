@@ -467,6 +467,29 @@ class TaggingSession:
         self.next()
         return f"Segment {seg.id}: none apply (saved)"
 
+    def adopt(self, query: str) -> str:
+        """Take one shown coder's codes (by number, 1 = first, or name) as this segment's
+        decision and move on: in the adjudication walk, most disagreements are settled by
+        siding with one coder."""
+        names = list(self.others)
+        if not names:
+            return "No other coders' codes are shown in this session"
+        text = query.strip()
+        name = (names[int(text) - 1] if text.isdigit() and 1 <= int(text) <= len(names)
+                else text if text in names else None)
+        if name is None:
+            return f"No coder “{text}”; choose " + ", ".join(
+                f"{i} {n}" for i, n in enumerate(names, start=1))
+        seg = self.current
+        theirs = self.others[name].get(seg.id)
+        if theirs is None:
+            return f"{name} has not reviewed segment {seg.id}"
+        self._write_coding(seg.id, frozenset(self._mapping.get(c, c) for c in theirs),
+                           then=self._next_id())
+        self.next()
+        shown = ", ".join(sorted(theirs)) or "none apply"
+        return f"Segment {seg.id}: {name}'s codes ({shown}) (saved)"
+
     def confirm(self) -> str:
         """Enter: keep what is shown and move on. Preselected suggestions become a decision
         here; an untouched segment stays unreviewed (press n for "none apply")."""

@@ -97,9 +97,14 @@ def test_walk_settles_two_disagreements_by_key_presses(imported: Path) -> None:
     assert consensus_log(imported)[2:] == [(9, "apply", "teaching_skills", BY),
                                            (9, "apply", "clinical_skills", BY),
                                            (9, "remove", "clinical_skills", f"{BY}:undo")]
+    # c takes one coder's codes: 1 is ana (clinical and teaching), the only change is
+    # clinical_skills.
+    work, (_, taken) = walk(imported, ["c", "1", "enter"])
+    assert "Segment 9: ana's codes (clinical_skills, teaching_skills) (saved)" in taken
+    assert consensus_log(imported)[5:] == [(9, "apply", "clinical_skills", BY)]
     with open_store(imported / "qualkit.db") as store:
         assert {s: set(c.codes) for s, c in store.codings(CONSENSUS).items()} == {
-            4: {"teaching_skills"}, 5: set(), 9: {"teaching_skills"}}
+            4: {"teaching_skills"}, 5: set(), 9: {"teaching_skills", "clinical_skills"}}
         assert store.codings("ana")[4].codes == frozenset()  # the coders are untouched
 
 
