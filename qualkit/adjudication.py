@@ -257,10 +257,14 @@ def import_consensus_sheet(store: Store, codebook: Codebook, path: Path, decided
     """Record a filled-in adjudication sheet as the consensus, everything or nothing (the
     checks of ``qualkit sheet import``), with origin ``adjudication:by:NAME``. Also returns
     the coders the sheet was made for, when it says."""
-    from qualkit.sheet import import_sheet
+    from qualkit.sheet import SheetError, import_sheet
 
     origin = by_origin(decided_by)
-    done = import_sheet(store, codebook, CONSENSUS, path, origin=origin)
+    try:
+        done = import_sheet(store, codebook, CONSENSUS, path, origin=origin)
+    except SheetError as err:  # the same problems, without the --partial of `sheet import`
+        raise SheetError(path, err.problems, hint="fix them and record the sheet again"
+                         ) from None
     named = done.meta.get("adjudication_coders", "")
     coders = tuple(c for c in named.split(",") if c) or None
     return done, coders

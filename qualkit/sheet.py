@@ -61,11 +61,12 @@ def text_hash(text: str) -> str:
 class SheetError(QualkitError):
     """A sheet with problems; every one is in ``problems`` and in the message."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    def __init__(self, path: Path, problems: list[str],
+                 hint: str = "fix them and import again, or pass --partial to apply the "
+                             "valid rows") -> None:
         self.path = path
         self.problems = problems
-        head = (f"{path}: {len(problems)} problem(s), nothing was applied; fix them and "
-                "import again, or pass --partial to apply the valid rows")
+        head = f"{path}: {len(problems)} problem(s), nothing was applied; {hint}"
         super().__init__("\n  ".join([head, *problems]))
 
 

@@ -173,8 +173,8 @@ def test_sheet_round_trip_records_the_consensus(cli, imported: Path) -> None:
                "Dr Lee")
     assert done.exit_code == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
-        "consensus: 2 row(s) of adjudicate.xlsx settled by Dr Lee (2 new decision(s), "
-        "1 memo/quote change(s)).")
+        "consensus: 2 row(s) of adjudicate.xlsx with decisions; 2 new decision(s) by "
+        "Dr Lee, 1 memo/quote change(s).")
     assert consensus_log(imported) == [(4, "apply", "teaching_skills", BY),
                                        (5, "reviewed_none", None, BY)]
     # Exported again, the sheet is pre-filled with the consensus' decisions.
@@ -193,8 +193,8 @@ def test_sheet_with_a_bad_cell_records_nothing(cli, imported: Path) -> None:
                  "--coder-name", "Dr Lee")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"Error: {out}: 1 problem(s), nothing was applied; fix them and import again, or "
-        "pass --partial to apply the valid rows\n"
+        f"Error: {out}: 1 problem(s), nothing was applied; fix them and record the sheet "
+        "again\n"
         "  row 3, segment 5: marked none_apply and codes (self_confidence); keep one\n")
     assert consensus_log(imported) == []  # segment 4 was fine, but nothing or everything
 
@@ -242,8 +242,8 @@ def test_agreement_before_and_after_by_hand(cli, imported: Path) -> None:
     second = cli("adjudicate", "-p", str(imported), "--from-sheet", str(out),
                  "--coder-name", "Dr Lee")
     assert second.stdout.splitlines() == [
-        "consensus: 3 row(s) of adjudicate.xlsx settled by Dr Lee (0 new decision(s), "
-        "0 memo/quote change(s)).",
+        "consensus: 3 row(s) of adjudicate.xlsx with decisions; 0 new decision(s) by "
+        "Dr Lee, 0 memo/quote change(s).",
         "Agreement of ana, ben (pooled over all codes, 10 segment(s) reviewed by all): "
         "alpha 0.433, percent agreement 0.867.",
         "Each coder against the consensus now, alpha (percent agreement): "

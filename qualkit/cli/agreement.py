@@ -428,8 +428,8 @@ def _adjudicate_many(session: Session, *, accept_agreed: bool, walk: bool,
             for warning in imported.warnings:
                 session.warn(warning)
             session.say(f"consensus: {imported.rows_applied} row(s) of {from_sheet.name} "
-                        f"settled by {coder_name.strip()} ({imported.events} new "
-                        f"decision(s), {imported.notes} memo/quote change(s)).")
+                        f"with decisions; {imported.events} new decision(s) by "
+                        f"{coder_name.strip()}, {imported.notes} memo/quote change(s).")
             chosen = coders or (list(named) if named else None)
             if chosen and CONSENSUS in chosen:
                 chosen = None
