@@ -10,17 +10,26 @@ decision is an event with the time and an origin that says how it was reached:
 
 * ``adjudication:agreed:<coders>`` -- copied by :func:`accept_agreed` from a segment on which
   all those coders agreed;
-* ``adjudication:by:<name>`` -- settled by a person with :func:`settle`.
+* ``adjudication:by:<name>`` -- settled by a person: one segment with :func:`settle`, in
+  the terminal walk-through (:func:`walk_session`, the ``qualkit tag`` session over the
+  disagreements; its undos are ``adjudication:by:<name>:undo``) or from an adjudication
+  sheet (:func:`import_consensus_sheet`).
 
-Neither overwrites a decision the consensus already holds, except :func:`settle`, which is a
-person's explicit decision about one segment.
+Neither overwrites a decision the consensus already holds, except a person's explicit
+decision about a segment.
+
+:func:`before_after` gives the numbers shown once a walk or sheet is done: the coders'
+pooled agreement, and each coder's agreement with the consensus.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualkit.agreement_project import choose_coders, compared_segments
 from qualkit.coding import diff
@@ -28,8 +37,13 @@ from qualkit.errors import NotFoundError, QualkitError, did_you_mean
 from qualkit.model import CONSENSUS, Codebook, CodingEvent, NoteKind
 from qualkit.store import Store
 
-__all__ = ["AcceptResult", "Disagreement", "Disagreements", "SettleResult", "accept_agreed",
-           "disagreements", "settle"]
+if TYPE_CHECKING:
+    from qualkit.sheet import ExportResult, ImportResult
+    from qualkit.tagging import TaggingSession
+
+__all__ = ["AcceptResult", "BeforeAfter", "Disagreement", "Disagreements", "Pooled",
+           "SettleResult", "accept_agreed", "before_after", "by_origin", "disagreements",
+           "export_consensus_sheet", "import_consensus_sheet", "settle", "walk_session"]
 
 ORIGIN = "adjudication"
 
@@ -169,3 +183,148 @@ def settle(store: Store, codebook: Codebook, segment_id: int, codes: Sequence[st
             store.append_events(conn, events)
     return SettleResult(segment_id=segment_id, transcript=transcript, codes=target,
                         events=len(events))
+
+
+# -- the walk-through and the sheet -----------------------------------------------------
+
+
+def by_origin(decided_by: str) -> str:
+    """The origin of a person's decisions, refusing an empty name (who decided must be
+    on record)."""
+    name = decided_by.strip()
+    if not name:
+        raise QualkitError("--coder-name needs the name of the person who decided")
+    return f"{ORIGIN}:by:{name}"
+
+
+def _to_settle(store: Store, codebook: Codebook, coders: Sequence[str] | None,
+               code: str | None) -> Disagreements:
+    if coders and CONSENSUS in coders:
+        raise QualkitError(f"--coders names {CONSENSUS!r}; choose the coders whose "
+                           "disagreements the consensus should settle")
+    found = disagreements(store, coders, code, codebook)
+    if not found.rows:
+        about = f" on {code}" if code else ""
+        raise QualkitError(f"{', '.join(found.coders)} do not disagree{about} on any segment "
+                           "they all reviewed; record the agreed ones with `qualkit "
+                           "adjudicate --accept-agreed`")
+    return found
+
+
+def walk_session(store: Store, codebook: Codebook, decided_by: str,
+                 coders: Sequence[str] | None = None, code: str | None = None,
+                 ) -> TaggingSession:
+    """The ``qualkit tag`` session over exactly the disagreements, showing each coder's
+    codes and memos and recording as the consensus. Every key press that decides is its own
+    transaction; reopening resumes at the first segment the consensus has not decided
+    (or where the last walk stopped)."""
+    from qualkit.tagging import TaggingSession
+
+    origin = by_origin(decided_by)
+    found = _to_settle(store, codebook, coders, code)
+    ids = [d.segment_id for d in found.rows]
+    others = {name: {d.segment_id: d.codes[i] for d in found.rows}
+              for i, name in enumerate(found.coders)}
+    memos = {name: {d.segment_id: d.memos[i] for d in found.rows if d.memos[i]}
+             for i, name in enumerate(found.coders)}
+    return TaggingSession(store, codebook, CONSENSUS, segment_ids=ids, others=others,
+                          others_memos=memos, origin_prefix=origin)
+
+
+def _shown(codes: frozenset[str], memo: str) -> str:
+    text = "; ".join(sorted(codes)) or "(none apply)"
+    return f"{text}\nmemo: {memo}" if memo else text
+
+
+def export_consensus_sheet(store: Store, codebook: Codebook, path: Path,
+                           coders: Sequence[str] | None = None, code: str | None = None,
+                           ) -> tuple[Disagreements, ExportResult]:
+    """The consensus coder's coding sheet over the disagreements: its own decisions filled
+    in, and each coder's codes and memo in a grey ``codes: NAME`` column import skips."""
+    from qualkit.sheet import export_sheet
+
+    found = _to_settle(store, codebook, coders, code)
+    reference = {name: {d.segment_id: _shown(d.codes[i], d.memos[i]) for d in found.rows}
+                 for i, name in enumerate(found.coders)}
+    done = export_sheet(store, codebook, CONSENSUS, path,
+                        segment_ids=[d.segment_id for d in found.rows], reference=reference,
+                        extra_meta={"adjudication_coders": ",".join(found.coders)})
+    return found, done
+
+
+def import_consensus_sheet(store: Store, codebook: Codebook, path: Path, decided_by: str,
+                           ) -> tuple[ImportResult, tuple[str, ...] | None]:
+    """Record a filled-in adjudication sheet as the consensus, everything or nothing (the
+    checks of ``qualkit sheet import``), with origin ``adjudication:by:NAME``. Also returns
+    the coders the sheet was made for, when it says."""
+    from qualkit.sheet import SheetError, import_sheet
+
+    origin = by_origin(decided_by)
+    try:
+        done = import_sheet(store, codebook, CONSENSUS, path, origin=origin)
+    except SheetError as err:  # the same problems, without the --partial of `sheet import`
+        raise SheetError(path, err.problems, hint="fix them and record the sheet again"
+                         ) from None
+    named = done.meta.get("adjudication_coders", "")
+    coders = tuple(c for c in named.split(",") if c) or None
+    return done, coders
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Pooled agreement (every code) of some coders over the segments they all reviewed."""
+
+    coders: tuple[str, ...]
+    segments: int
+    alpha: float  # Krippendorff's alpha, nominal; NaN when undefined
+    percent: float
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """The coders' agreement with each other, and each one's with the consensus (None when
+    they share no segment the consensus decided)."""
+
+    coders: Pooled
+    against_consensus: tuple[tuple[str, Pooled | None], ...]
+    agreed_missing: int  # segments the coders agree on that the consensus lacks
+    unsettled: int  # disagreements the consensus has not decided
+
+
+def _pooled(store: Store, codebook: Codebook, coders: Sequence[str]) -> Pooled | None:
+    from qualkit.agreement_project import project_agreement
+
+    try:
+        found = project_agreement(store, codebook, coders)
+    except QualkitError:
+        return None
+    values = found.pooled.values
+    return Pooled(coders=found.coders, segments=found.segments_compared,
+                  alpha=values["krippendorff_alpha"], percent=values["percent_agreement"])
+
+
+def before_after(store: Store, codebook: Codebook, coders: Sequence[str] | None = None,
+                 ) -> BeforeAfter:
+    """What ``qualkit agree --coders A,B`` and ``--coders A,consensus`` give pooled.
+
+    The coders' agreement does not change by adjudicating (the consensus is a coder of its
+    own); "after" is how close each coder is to the settled version, over the segments both
+    decided, so the numbers are comparable only once the consensus covers the agreed
+    segments too (``--accept-agreed``)."""
+    chosen = choose_coders(store, coders)
+    together = _pooled(store, codebook, chosen)
+    if together is None:
+        raise QualkitError(f"no segment was reviewed by all of {', '.join(chosen)}")
+    against = tuple((name, _pooled(store, codebook, [name, CONSENSUS])
+                     if CONSENSUS in store.coders() else None) for name in chosen)
+    compared, codings, _, _ = compared_segments(store, chosen)
+    decided = store.codings(CONSENSUS)
+    agreed = [len({codings[c][s.id] for c in chosen}) == 1
+              for s in compared if s.id not in decided]
+    return BeforeAfter(coders=together, against_consensus=against,
+                       agreed_missing=sum(agreed), unsettled=len(agreed) - sum(agreed))
+
+
+def number(value: float) -> str:
+    """Three decimals, or an em dash for an undefined coefficient."""
+    return "—" if math.isnan(value) else f"{value:.3f}"

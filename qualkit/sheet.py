@@ -12,6 +12,10 @@ Problems name the row, the column and the segment id, never the text: error mess
 up in e-mails and bug reports.
 
 A row with nothing marked leaves the segment as it was: an untouched row is not a "no".
+
+The adjudication sheet (``qualkit adjudicate --sheet``) is the consensus coder's sheet over
+the disagreements only, with one grey reference column per coder (header ``codes: NAME``)
+that import ignores: the coders' codes are there to read, not to edit.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +48,7 @@ FIXED = ("segment_id", "text_hash", "transcript", "position", "speaker", "contex
 TRAILING = ("quote", "memo")
 REQUIRED = ("segment_id", "text_hash", "text")
 MARK = "x"
+REFERENCE_PREFIX = "codes: "  # a read-only column of another coder's codes; import skips it
 YES = {"x", "1", "yes", "y", "true", "✓", "✔"}
 CONTEXT_CHARS = 200
 
@@ -56,11 +61,12 @@ def text_hash(text: str) -> str:
 class SheetError(QualkitError):
     """A sheet with problems; every one is in ``problems`` and in the message."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    def __init__(self, path: Path, problems: list[str],
+                 hint: str = "fix them and import again, or pass --partial to apply the "
+                             "valid rows") -> None:
         self.path = path
         self.problems = problems
-        head = (f"{path}: {len(problems)} problem(s), nothing was applied; fix them and "
-                "import again, or pass --partial to apply the valid rows")
+        head = f"{path}: {len(problems)} problem(s), nothing was applied; {hint}"
         super().__init__("\n  ".join([head, *problems]))
 
 
@@ -77,6 +83,7 @@ class ImportResult:
     notes: int
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    meta: Mapping[str, str] = field(default_factory=dict)  # the sheet's hidden _qualkit keys
 
 
 # -- export ---------------------------------------------------------------------------
@@ -106,10 +113,19 @@ def _context(previous: Segment | None, seg: Segment) -> str:
 
 
 def export_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
-                 transcript: str | None = None) -> ExportResult:
+                 transcript: str | None = None, *,
+                 segment_ids: Collection[int] | None = None,
+                 reference: Mapping[str, Mapping[int, str]] | None = None,
+                 extra_meta: Mapping[str, str] | None = None) -> ExportResult:
     """Write ``coder``'s sheet: every segment (or one transcript's) with the coder's own
-    current decisions filled in (blind: nobody else's), and the suggestions as a hint."""
+    current decisions filled in (blind: nobody else's), and the suggestions as a hint.
+
+    For adjudication: ``segment_ids`` keeps only those segments, ``reference`` adds a grey
+    column ``codes: NAME`` per entry (segment id to the text shown), which import skips,
+    and ``extra_meta`` adds keys to the hidden sheet."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -125,7 +141,14 @@ def export_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
             raise NotFoundError(f"no transcript `{transcript}`"
                                 f"{did_you_mean(transcript, list(names.values()))}")
         ids = found
-    segments = store.segments(ids)
+    everything = store.segments(ids)
+    # The context column shows the segment before in the transcript, exported or not.
+    previous_of = {seg.id: prev for prev, seg in zip([None, *everything], everything,
+                                                     strict=False)}
+    segments = everything
+    if segment_ids is not None:
+        wanted = set(segment_ids)
+        segments = [s for s in everything if s.id in wanted]
     if not segments:
         raise QualkitError("there are no segments to export; import transcripts first")
     codings = {seg: c.codes for seg, c in store.codings(coder).items()}
@@ -137,11 +160,14 @@ def export_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
         suggested.setdefault(s.segment_id, []).append(
             f"{s.code_id} ({words})" if words else s.code_id)
     code_ids = [c.id for c in codebook.codes]
-    header = [*FIXED, *code_ids, *TRAILING]
+    references = dict(reference or {})
+    before_marks = list(FIXED[:-1])  # up to "suggested"; none_apply starts the marks
+    header = [*before_marks, *(f"{REFERENCE_PREFIX}{name}" for name in references),
+              FIXED[-1], *code_ids, *TRAILING]
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET)
-    first_mark = FIXED.index("none_apply") + 1
+    first_mark = header.index("none_apply") + 1
     last_mark = len(header)
     marks = DataValidation(type="list", formula1=f'"{MARK}"', allow_blank=True,
                            showErrorMessage=True, errorTitle="Mark with x",
@@ -150,22 +176,32 @@ def export_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
               f"{len(segments) + 1}")
     sheet.data_validations.append(marks)  # write-only sheets lack add_data_validation
     sheet.freeze_panes = "H2"
-    for i, width in enumerate([10, 18, 10, 8, 10, 40, 60, 30, 6], start=1):
+    widths = [10, 18, 10, 8, 10, 40, 60, 30, *(30 for _ in references), 6]
+    for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.append(header)
+    grey = PatternFill("solid", start_color="E7E6E6", end_color="E7E6E6")
+
+    def read_only(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=safe_cell(value) or None)
+        cell.fill, cell.font = grey, Font(italic=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        return cell
+
     decided = 0
-    previous: Segment | None = None
     for seg in segments:
         have = codings.get(seg.id)
         decided += have is not None
         row: list[Any] = [
             seg.id, text_hash(seg.text), safe_cell(names[seg.transcript_id]), seg.index,
-            safe_cell(seg.speaker), safe_cell(_context(previous, seg)), safe_cell(seg.text),
-            "; ".join(suggested.get(seg.id, ())), MARK if have == frozenset() else None]
+            safe_cell(seg.speaker), safe_cell(_context(previous_of[seg.id], seg)),
+            safe_cell(seg.text),
+            "; ".join(suggested.get(seg.id, ())),
+            *(read_only(shown.get(seg.id, "")) for shown in references.values()),
+            MARK if have == frozenset() else None]
         row += [MARK if have and code in have else None for code in code_ids]
         row += [MARK if seg.id in quotes else None, safe_cell(memos.get(seg.id)) or None]
         sheet.append(row)
-        previous = seg
 
     reference = book.create_sheet(CODES_SHEET)
     reference.append(["number", "code (column)", "name", "theme", "definition"])
@@ -179,7 +215,8 @@ def export_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
     for key, value in (("format", FORMAT), ("coder", coder),
                        ("codebook_version", codebook.version),
                        ("exported_at", datetime.now(UTC).isoformat(timespec="seconds")),
-                       ("qualkit", __version__), ("segments", "")):
+                       ("qualkit", __version__), *(extra_meta or {}).items(),
+                       ("segments", "")):
         meta.append([key, value])
     for seg in segments:
         meta.append([seg.id])
@@ -251,11 +288,12 @@ def _meta(path: Path, book: Any) -> tuple[dict[str, str], list[int]]:
 
 
 def import_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
-                 partial: bool = False) -> ImportResult:
+                 partial: bool = False, origin: str | None = None) -> ImportResult:
     """Check every cell of a coder's sheet, then record its decisions in one transaction.
 
     Raises :class:`SheetError` listing every problem unless ``partial``, in which case the
-    valid rows are applied and the problems returned."""
+    valid rows are applied and the problems returned. ``origin`` (default
+    ``sheet:FILE.xlsx``) is what the events record as how they were reached."""
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
@@ -294,7 +332,7 @@ def import_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
     header_problems = []
     code_columns: dict[int, str] = {}
     for i, name in enumerate(header):
-        if not name or name in known:
+        if not name or name in known or name.startswith(REFERENCE_PREFIX):
             continue
         if name in code_ids:
             code_columns[i] = name
@@ -325,10 +363,10 @@ def import_sheet(store: Store, codebook: Codebook, coder: str, path: Path,
                         f"segment(s) {shown}; restore them from the exported file")
     if problems and not partial:
         raise SheetError(path, problems)
-    events, notes = _record(store, codebook, coder, path, good)
+    events, notes = _record(store, codebook, coder, origin or f"sheet:{path.name}", good)
     decided = sum(1 for r in good if r.codes is not None)
     return ImportResult(rows_applied=decided, events=events, notes=notes,
-                        problems=tuple(problems), warnings=tuple(warnings))
+                        problems=tuple(problems), warnings=tuple(warnings), meta=info)
 
 
 def _check_row(cells: Any, number: int, where: dict[str, int], code_columns: dict[int, str],
@@ -400,7 +438,7 @@ def _check_row(cells: Any, number: int, where: dict[str, int], code_columns: dic
                 memo="" if memo is None else str(memo).strip())
 
 
-def _record(store: Store, codebook: Codebook, coder: str, path: Path,
+def _record(store: Store, codebook: Codebook, coder: str, origin: str,
             rows: Iterable[_Row]) -> tuple[int, int]:
     """The events and notes that bring the coder in line with the rows, in one transaction."""
     rows = list(rows)
@@ -408,7 +446,6 @@ def _record(store: Store, codebook: Codebook, coder: str, path: Path,
     wanted = {r.segment_id: r.codes for r in rows if r.codes is not None}
     changes = diff({s: current[s] for s in wanted if s in current}, wanted)
     at = datetime.now(UTC)
-    origin = f"sheet:{path.name}"
     events = [CodingEvent(segment_id=seg, coder=coder, action=action, code_id=code,
                           codebook_version=codebook.version, origin=origin, at=at)
               for seg, action, code in changes]

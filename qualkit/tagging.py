@@ -12,8 +12,9 @@ A researcher spends hours here, so two promises shape the design:
   of a "no".
 
 The session is blind by default: it reads only its own coder's decisions and notes. The
-adjudication walk-through reuses it with ``others`` (the coders being settled) shown and the
-decisions recorded as the consensus coder.
+adjudication walk-through (``qualkit adjudicate --walk``) reuses it over the disagreements,
+with ``others`` (the coders being settled, and their memos) shown and the decisions
+recorded as the consensus coder under the adjudicator's origin.
 
 The whole queue is held in memory (100k segments are a few tens of MB), so moving and
 deciding touch the database only for the one write and the current segment's suggestions.
@@ -113,6 +114,7 @@ class View:
     memo: str
     quote: bool
     others: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    others_memos: Mapping[str, str] = field(default_factory=dict)  # non-empty memos only
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,12 @@ class TaggingSession:
                  filters: Filters | None = None, preselect: bool = False,
                  segment_ids: Sequence[int] | None = None,
                  others: Mapping[str, Mapping[int, frozenset[str]]] | None = None,
+                 others_memos: Mapping[str, Mapping[int, str]] | None = None,
                  origin_prefix: str = "") -> None:
+        """``origin_prefix``, when given, is the origin of every decision made here
+        (``manual`` and ``suggestion`` alike) and prefixes undos (``PREFIX:undo``), so the
+        adjudication walk records ``adjudication:by:NAME`` exactly as the one-segment
+        ``qualkit adjudicate`` does."""
         if not coder.strip():
             raise QualkitError("--coder needs a name")
         self.store = store
@@ -141,6 +148,7 @@ class TaggingSession:
         self.coder = coder
         self.preselect = preselect
         self.others = dict(others or {})
+        self.others_memos = dict(others_memos or {})
         self.origin_prefix = origin_prefix
         self.codes: tuple[Code, ...] = codebook.codes
         self._mapping = project_code_mapping(store, codebook)
@@ -226,7 +234,9 @@ class TaggingSession:
                     decided=decided is not None, pending=pending,
                     memo=self._memos.get(seg.id, ""), quote=seg.id in self._quotes,
                     others={name: codings.get(seg.id) for name, codings in
-                            self.others.items()})
+                            self.others.items()},
+                    others_memos={name: memos[seg.id] for name, memos in
+                                  self.others_memos.items() if memos.get(seg.id)})
 
     def _context(self, seg: Segment) -> tuple[TurnView | None, TurnView, TurnView | None]:
         turns = self._turns.get(seg.transcript_id)
@@ -365,7 +375,11 @@ class TaggingSession:
     # -- deciding ----------------------------------------------------------------------
 
     def _origin(self, kind: str) -> str:
-        return f"{self.origin_prefix}{kind}" if self.origin_prefix else kind
+        if not self.origin_prefix:
+            return kind
+        # A suggestion ticked by the adjudicator is still the adjudicator's decision.
+        return (self.origin_prefix if kind in (MANUAL, SUGGESTION)
+                else f"{self.origin_prefix}:{kind}")
 
     def _write_coding(self, segment_id: int, target: frozenset[str] | None,
                       suggested: frozenset[str] = frozenset(), origin: str = MANUAL,
@@ -452,6 +466,29 @@ class TaggingSession:
         self._write_coding(seg.id, frozenset(), then=self._next_id())
         self.next()
         return f"Segment {seg.id}: none apply (saved)"
+
+    def adopt(self, query: str) -> str:
+        """Take one shown coder's codes (by number, 1 = first, or name) as this segment's
+        decision and move on: in the adjudication walk, most disagreements are settled by
+        siding with one coder."""
+        names = list(self.others)
+        if not names:
+            return "No other coders' codes are shown in this session"
+        text = query.strip()
+        name = (names[int(text) - 1] if text.isdigit() and 1 <= int(text) <= len(names)
+                else text if text in names else None)
+        if name is None:
+            return f"No coder “{text}”; choose " + ", ".join(
+                f"{i} {n}" for i, n in enumerate(names, start=1))
+        seg = self.current
+        theirs = self.others[name].get(seg.id)
+        if theirs is None:
+            return f"{name} has not reviewed segment {seg.id}"
+        self._write_coding(seg.id, frozenset(self._mapping.get(c, c) for c in theirs),
+                           then=self._next_id())
+        self.next()
+        shown = ", ".join(sorted(theirs)) or "none apply"
+        return f"Segment {seg.id}: {name}'s codes ({shown}) (saved)"
 
     def confirm(self) -> str:
         """Enter: keep what is shown and move on. Preselected suggestions become a decision

@@ -38,6 +38,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("u", "undo your last decision, memo or quote mark"),
     ("m", "write or edit the memo of this segment"),
     ("i", "mark or unmark this segment as an illustrative quote"),
+    ("c", "adjudication: take one coder's codes (c then 1, 2, ...) and go on"),
     ("f", "filter: transcript, code, suggested only"),
     ("?", "this help"),
     ("q", "quit (everything is already saved)"),
@@ -104,7 +105,16 @@ def render_header(view: View, coder: str, filters: Filters) -> Text:
 
 
 def render_context(view: View) -> Text:
+    """The turns around the segment; in the adjudication walk, each coder's codes and memo
+    come first, so they are on screen however long the turns are."""
     parts = []
+    if view.others:
+        shown = "; ".join(f"{name}: " + (", ".join(sorted(codes)) or "none apply"
+                                         if codes is not None else "not reviewed")
+                          for name, codes in view.others.items())
+        parts.append(Text(f"Coders: {shown}", style="underline"))
+    for name, memo in view.others_memos.items():
+        parts.append(Text(f"{name}'s memo: {memo}", style="italic"))
     if view.previous_turn:
         parts.append(_turn(view.previous_turn, current=False))
     parts.append(_turn(view.turn, current=True))
@@ -112,11 +122,6 @@ def render_context(view: View) -> Text:
         parts.append(_turn(view.next_turn, current=False))
     if view.memo:
         parts.append(Text(f"Memo: {view.memo}", style="italic"))
-    if view.others:
-        shown = "; ".join(f"{name}: " + (", ".join(sorted(codes)) or "none apply"
-                                         if codes is not None else "not reviewed")
-                          for name, codes in view.others.items())
-        parts.append(Text(f"Coders: {shown}", style="underline"))
     return Text("\n").join(parts)
 
 
@@ -250,6 +255,7 @@ class TaggingApp(App[None]):
         Binding("u", "undo", show=False),
         Binding("m", "memo", show=False),
         Binding("i", "quote", show=False),
+        Binding("c", "adopt", show=False),
         Binding("f", "filter", show=False),
         Binding("question_mark", "help", show=False),
         Binding("q", "quit_session", show=False),
@@ -341,6 +347,19 @@ class TaggingApp(App[None]):
 
         self.push_screen(PromptScreen(f"Memo on segment {view.segment.id}", view.memo,
                                       "Enter: save · Escape: cancel · empty: clear"), done)
+
+    def action_adopt(self) -> None:
+        names = list(self.session.others)
+        if not names:
+            self._do(lambda: self.session.adopt(""))
+            return
+
+        def done(value: str | None) -> None:
+            if value:
+                self._do(lambda: self.session.adopt(value))
+
+        choices = ", ".join(f"{i} {name}" for i, name in enumerate(names, start=1))
+        self.push_screen(PromptScreen(f"Take whose codes? {choices}"), done)
 
     def action_find(self) -> None:
         def done(value: str | None) -> None:

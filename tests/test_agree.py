@@ -297,7 +297,8 @@ def test_accept_agreed_then_settle_the_rest(cli, imported: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    ((), "give either --accept-agreed or a SEGMENT id to settle"),
+    ((), "give --accept-agreed, a SEGMENT id to settle, --walk, --sheet FILE.xlsx or "
+         "--from-sheet FILE.xlsx"),
     (("4", "--accept-agreed"), "give either --accept-agreed or a SEGMENT id to settle"),
     (("4", "--coder-name", "Lee"), "give the settled codes with --codes a,b, or --none"),
     (("4", "--codes", "teaching_skills"), "say who decided with --coder-name NAME"),

@@ -1,6 +1,7 @@
 """``qualkit agreement``, ``agree``, ``disagreements`` and ``adjudicate``."""
 
 import math
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -274,48 +275,185 @@ def register(app: typer.Typer) -> None:
                        help="Why (recorded with the decision).")] = None,
                    accept_agreed: Annotated[bool, typer.Option(
                        "--accept-agreed", help="Copy every segment on which all coders agree "
-                                               "into the consensus.")] = False,
+                                               "into the consensus (also before --walk or "
+                                               "--sheet).")] = False,
+                   walk: Annotated[bool, typer.Option(
+                       "--walk", help="Settle the disagreements one by one in the terminal "
+                                      "session of `qualkit tag`.")] = False,
+                   sheet: Annotated[Path | None, typer.Option(
+                       "--sheet", dir_okay=False,
+                       help="Write the disagreements as a coding sheet (.xlsx) for the "
+                            "consensus.")] = None,
+                   from_sheet: Annotated[Path | None, typer.Option(
+                       "--from-sheet", dir_okay=False,
+                       help="Record a filled-in --sheet as the consensus (all rows or "
+                            "none).")] = None,
+                   code: Annotated[str | None, typer.Option(
+                       "--code", help="With --walk or --sheet: only disagreements on this "
+                                      "code.")] = None,
                    coders: CodersOpt = None) -> None:
-        """Record consensus decisions: agreed segments at once, disagreements one by one."""
-        from qualkit.adjudication import accept_agreed as accept
-        from qualkit.adjudication import settle
-        from qualkit.codebook_store import project_codebook
+        """Record consensus decisions: agreed segments at once, disagreements one by one,
+        in a terminal walk-through or in a spreadsheet."""
         from qualkit.errors import QualkitError
 
-        if accept_agreed == (segment is not None):
+        modes = [name for name, on in (("a SEGMENT id", segment is not None),
+                                       ("--walk", walk), ("--sheet", sheet is not None),
+                                       ("--from-sheet", from_sheet is not None)) if on]
+        if accept_agreed and segment is not None:
             raise QualkitError("give either --accept-agreed or a SEGMENT id to settle")
-        if accept_agreed and (codes is not None or none or coder_name or memo):
-            raise QualkitError("--accept-agreed takes only --coders; settle single segments "
-                               "with `qualkit adjudicate SEGMENT --codes a,b --coder-name "
-                               "NAME`")
+        if len(modes) > 1:
+            raise QualkitError(f"give only one of {', '.join(modes)}")
+        if not modes and not accept_agreed:
+            raise QualkitError("give --accept-agreed, a SEGMENT id to settle, --walk, "
+                               "--sheet FILE.xlsx or --from-sheet FILE.xlsx")
+        if code is not None and not (walk or sheet is not None):
+            raise QualkitError("--code is for --walk and --sheet")
         if segment is not None:
-            if (codes is not None) == none:
-                raise QualkitError("give the settled codes with --codes a,b, or --none")
-            if not coder_name:
-                raise QualkitError("say who decided with --coder-name NAME")
-            if coders is not None:
-                raise QualkitError("--coders is for --accept-agreed")
-            picked = [] if none else _split(codes)
-            if picked is None:
-                raise QualkitError("--codes is empty; use --none for a segment where no code "
-                                   "applies")
-        project = session.project()
-        with project.open_store() as store:
-            book = project_codebook(store, project)
-            if segment is None:
-                done = accept(store, book, _split(coders))
-                session.say(f"consensus: {done.segments_recorded} agreed segment(s) of "
-                            f"{', '.join(done.coders)} recorded ({done.events} event(s)); "
-                            f"{done.already_decided} already decided; "
-                            f"{done.disagreements_left} disagreement(s) left to settle.")
+            _settle_one(session, segment, codes, none, coder_name, memo, coders)
+            return
+        if codes is not None or none or memo:
+            raise QualkitError(
+                "--accept-agreed takes only --coders; settle single segments with "
+                "`qualkit adjudicate SEGMENT --codes a,b --coder-name NAME`" if not modes else
+                "--codes, --none and --memo are for one SEGMENT; in the walk-through tick "
+                "codes with 1-9 and write a memo with m, in the sheet mark x and use the "
+                "memo column")
+        if accept_agreed and from_sheet is not None:
+            raise QualkitError("--accept-agreed goes with --walk or --sheet, before the "
+                               "disagreements are settled")
+        if coder_name and (sheet is not None or not modes):
+            raise QualkitError("--coder-name is asked when the decisions are recorded: "
+                               "`qualkit adjudicate --from-sheet FILE.xlsx --coder-name NAME`"
+                               if sheet is not None else
+                               "--accept-agreed takes only --coders; settle single "
+                               "segments with `qualkit adjudicate SEGMENT --codes a,b "
+                               "--coder-name NAME`")
+        if (walk or from_sheet is not None) and not (coder_name or "").strip():
+            raise QualkitError("say who decided with --coder-name NAME")
+        if walk and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise QualkitError("`qualkit adjudicate --walk` needs an interactive terminal; "
+                               "without one, write the disagreements to a sheet with "
+                               "`qualkit adjudicate --sheet FILE.xlsx` and record it with "
+                               "`qualkit adjudicate --from-sheet FILE.xlsx --coder-name NAME`")
+        _adjudicate_many(session, accept_agreed=accept_agreed, walk=walk, sheet=sheet,
+                         from_sheet=from_sheet, code=code, coder_name=coder_name or "",
+                         coders=_split(coders))
+
+
+def _settle_one(session: Session, segment: int, codes: str | None, none: bool,
+                coder_name: str | None, memo: str | None, coders: str | None) -> None:
+    """``qualkit adjudicate SEGMENT --codes a,b|--none --coder-name NAME``."""
+    from qualkit.adjudication import settle
+    from qualkit.codebook_store import project_codebook
+    from qualkit.errors import QualkitError
+
+    if (codes is not None) == none:
+        raise QualkitError("give the settled codes with --codes a,b, or --none")
+    if not coder_name:
+        raise QualkitError("say who decided with --coder-name NAME")
+    if coders is not None:
+        raise QualkitError("--coders is for --accept-agreed, --walk and --sheet")
+    picked = [] if none else _split(codes)
+    if picked is None:
+        raise QualkitError("--codes is empty; use --none for a segment where no code "
+                           "applies")
+    project = session.project()
+    with project.open_store() as store:
+        book = project_codebook(store, project)
+        result = settle(store, book, segment, picked, coder_name, memo)
+    settled = ", ".join(sorted(result.codes)) or "none apply"
+    if result.events:
+        session.say(f"consensus: segment {result.segment_id} ({result.transcript}) settled "
+                    f"as {settled} by {coder_name.strip()} ({result.events} event(s)).")
+    else:
+        session.say(f"consensus: segment {result.segment_id} ({result.transcript}) is "
+                    f"already {settled}; nothing recorded.")
+
+
+def _adjudicate_many(session: Session, *, accept_agreed: bool, walk: bool,
+                     sheet: Path | None, from_sheet: Path | None, code: str | None,
+                     coder_name: str, coders: list[str] | None) -> None:
+    """--accept-agreed, then at most one of --walk, --sheet, --from-sheet; the agreement
+    before and after is shown once decisions were recorded."""
+    from qualkit.adjudication import (
+        accept_agreed as accept,
+    )
+    from qualkit.adjudication import (
+        before_after,
+        export_consensus_sheet,
+        import_consensus_sheet,
+        walk_session,
+    )
+    from qualkit.codebook_store import project_codebook
+    from qualkit.model import CONSENSUS
+
+    project = session.project()
+    with project.open_store() as store:
+        book = project_codebook(store, project)
+        if accept_agreed:
+            done = accept(store, book, coders)
+            session.say(f"consensus: {done.segments_recorded} agreed segment(s) of "
+                        f"{', '.join(done.coders)} recorded ({done.events} event(s)); "
+                        f"{done.already_decided} already decided; "
+                        f"{done.disagreements_left} disagreement(s) left to settle.")
+            if not (walk or sheet):
                 if done.disagreements_left:
                     session.say("List them with `qualkit disagreements`.")
                 return
-            result = settle(store, book, segment, picked, coder_name or "", memo)
-        settled = ", ".join(sorted(result.codes)) or "none apply"
-        if result.events:
-            session.say(f"consensus: segment {result.segment_id} ({result.transcript}) settled "
-                        f"as {settled} by {(coder_name or '').strip()} ({result.events} event(s)).")
+            if not done.disagreements_left:
+                return
+        if sheet is not None:
+            found, exported = export_consensus_sheet(store, book, sheet, coders, code)
+            about = f" on {code}" if code else ""
+            session.say(f"Wrote {sheet}: {exported.rows} disagreement(s){about} of "
+                        f"{', '.join(found.coders)} for the consensus, {exported.decided} "
+                        "already settled; their codes are in the grey `codes: NAME` columns.")
+            session.say(f"Mark the settled codes with x (none_apply for none), then: qualkit "
+                        f"adjudicate --from-sheet {sheet} --coder-name NAME")
+            return
+        if walk:
+            work = walk_session(store, book, coder_name, coders, code)
+            from qualkit.tui import TaggingApp
+
+            names = ", ".join(work.others)
+            TaggingApp(work, title=f"qualkit adjudicate · {names} · by "
+                                   f"{coder_name.strip()}").run()
+            settled, total = work.reviewed_in_queue(), len(work.queue)
+            session.say(f"consensus: {settled} of {total} disagreement(s) of {names} settled; "
+                        "every decision is saved. Continue with the same command.")
+            chosen: list[str] | None = list(work.others)
         else:
-            session.say(f"consensus: segment {result.segment_id} ({result.transcript}) is "
-                        f"already {settled}; nothing recorded.")
+            assert from_sheet is not None
+            imported, named = import_consensus_sheet(store, book, from_sheet, coder_name)
+            for warning in imported.warnings:
+                session.warn(warning)
+            session.say(f"consensus: {imported.rows_applied} row(s) of {from_sheet.name} "
+                        f"with decisions; {imported.events} new decision(s) by "
+                        f"{coder_name.strip()}, {imported.notes} memo/quote change(s).")
+            chosen = coders or (list(named) if named else None)
+            if chosen and CONSENSUS in chosen:
+                chosen = None
+        _say_before_after(session, before_after(store, book, chosen))
+
+
+def _say_before_after(session: Session, found: Any) -> None:
+    """Two short lines: the coders' pooled agreement, each coder's with the consensus."""
+    from qualkit.adjudication import number
+
+    together = found.coders
+    session.say(f"Agreement of {', '.join(together.coders)} (pooled over all codes, "
+                f"{together.segments} segment(s) reviewed by all): alpha "
+                f"{number(together.alpha)}, percent agreement {number(together.percent)}.")
+    parts = [f"{name} {number(p.alpha)} ({number(p.percent)}, {p.segments} segment(s))"
+             if p is not None else f"{name} — (no segment in common)"
+             for name, p in found.against_consensus]
+    session.say(f"Each coder against the consensus now, alpha (percent agreement): "
+                f"{'; '.join(parts)}.")
+    left = []
+    if found.unsettled:
+        left.append(f"{found.unsettled} disagreement(s) to settle")
+    if found.agreed_missing:
+        left.append(f"{found.agreed_missing} agreed segment(s) to add with `qualkit "
+                    "adjudicate --accept-agreed`")
+    if left:
+        session.say(f"Not in the consensus yet: {'; '.join(left)}.")
