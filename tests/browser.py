@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -31,14 +32,20 @@ def binaries() -> tuple[str | None, str | None]:
 
 
 def missing() -> str | None:
-    """Why the browser test must skip, or None when Chromium and chromedriver are here."""
+    """Why the browser test must skip, or None when Chromium and chromedriver are here.
+
+    CI sets QUALKIT_REQUIRE_BROWSER=1 after installing them, so there a missing browser is
+    an error, not a quiet skip."""
     browser, driver = binaries()
+    reason = None
     if browser is None:
-        return ("Chromium is not installed (Debian: apt-get install chromium "
-                "chromium-driver; .ci/run installs both)")
-    if driver is None:
-        return "chromedriver is not installed (Debian: apt-get install chromium-driver)"
-    return None
+        reason = ("Chromium is not installed (Debian: apt-get install chromium "
+                  "chromium-driver; .ci/run installs both)")
+    elif driver is None:
+        reason = "chromedriver is not installed (Debian: apt-get install chromium-driver)"
+    if reason and os.environ.get("QUALKIT_REQUIRE_BROWSER"):
+        raise RuntimeError(f"QUALKIT_REQUIRE_BROWSER is set, but {reason}")
+    return reason
 
 
 class Browser:
