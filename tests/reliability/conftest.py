@@ -23,6 +23,14 @@ SCRIPTED_CODER = str(Path(__file__).with_name("scripted_coder.py"))
 KILLS = int(os.environ.get("QUALKIT_KILLS", "20"))
 
 
+def record(line: str) -> None:
+    """Add a figure to the run's log (QUALKIT_RELIABILITY_LOG=FILE), for docs/reliability.md."""
+    target = os.environ.get("QUALKIT_RELIABILITY_LOG")
+    if target:
+        with open(target, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+
 def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     done = subprocess.run([QUALKIT, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=600)

@@ -2,7 +2,7 @@
 is committed: the reliability tests kill this process and check every acknowledged
 decision survived, and run four at once to check that coders do not lock each other out.
 
-Usage: python scripted_coder.py PROJECT CODER N [--adjudicate]
+Usage: python scripted_coder.py PROJECT CODER N [--adjudicate | --raw]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from qualkit.adjudication import disagreements, settle
 from qualkit.codebook_store import project_codebook
 from qualkit.model import CodingAction, CodingEvent
 from qualkit.project import find
+from qualkit.tagging import TaggingSession
 
 
 def main() -> None:
@@ -29,15 +30,26 @@ def main() -> None:
                 settle(store, book, row.segment_id, picked, coder)
                 print(f"ack {row.segment_id} {','.join(picked)}", flush=True)
             return
-        for n, segment in enumerate(store.segments()[:count]):
+        if "--raw" in sys.argv:  # the store alone: four of these run at once
+            for n, segment in enumerate(store.segments()[:count]):
+                code = codes[n % len(codes)]
+                event = CodingEvent(segment_id=segment.id, coder=coder,
+                                    action=CodingAction.APPLY, code_id=code,
+                                    codebook_version=book.version, origin="test:scripted",
+                                    at=datetime.now(UTC))
+                with store.transaction() as conn:  # one decision, one transaction
+                    store.append_events(conn, [event])
+                print(f"ack {segment.id} {code}", flush=True)
+            return
+        # the coding session behind `qualkit tag`, driven as the keys would drive it
+        session = TaggingSession(store, book, coder)
+        for n in range(count):
+            segment = session.current
             code = codes[n % len(codes)]
-            event = CodingEvent(segment_id=segment.id, coder=coder, action=CodingAction.APPLY,
-                                code_id=code, codebook_version=book.version,
-                                origin="test:scripted", at=datetime.now(UTC))
-            with store.transaction() as conn:  # one decision, one transaction
-                store.append_events(conn, [event])
+            session.toggle(code)  # saved before it returns, as on screen
             print(f"ack {segment.id} {code}", flush=True)
-
+            if not session.next():
+                break
 
 if __name__ == "__main__":
     main()

@@ -97,7 +97,7 @@ def test_read_only_folder_is_a_clear_error(sample_study: Path, tmp_path: Path) -
 def test_four_coders_at_once_lose_nothing(sample_study: Path, tmp_path: Path) -> None:
     project = copy_project(sample_study, tmp_path / "study")
     coders = ["dana", "eli", "fay", "gus"]
-    procs = [subprocess.Popen([sys.executable, SCRIPTED_CODER, ".", name, "500"],
+    procs = [subprocess.Popen([sys.executable, SCRIPTED_CODER, ".", name, "500", "--raw"],
                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for name in coders]
     results = [p.communicate(timeout=600) for p in procs]

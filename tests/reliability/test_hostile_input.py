@@ -291,20 +291,42 @@ def test_identifiers_stop_at_the_door(cli, pii_project: tuple[Path, Path]) -> No
         assert secret not in result.stderr and secret not in result.stdout, secret
 
 
+def export_text(path: Path) -> str:
+    """What a reader of the file sees, as one string."""
+    if path.suffix in (".xlsx", ".docx", ".qdpx"):
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(archive.read(n).decode("utf-8", "replace")
+                             for n in archive.namelist())
+    return path.read_text(encoding="utf-8")
+
+
 def test_allowed_identifiers_reach_exports_as_allowed_and_no_further(
-        cli, pii_project: tuple[Path, Path], tmp_path: Path) -> None:
+        cli, pii_project: tuple[Path, Path]) -> None:
+    """Allowed means: the transcript's words travel where its text travels. The report
+    holds coded segments only, so only the coded sentence's e-mail address appears there;
+    the .qdpx holds the whole transcript, so all three identifiers do; the roster, which the
+    researcher keeps outside the project, appears nowhere."""
     root, _roster = pii_project
+    (root / "codings").mkdir()
+    (root / "codings" / "ana.csv").write_text(
+        "transcript,speaker,quote,codes,memo\n"
+        "FG1,P02,You can write to me at margaret.okonkwo@example.org about teaching.,"
+        "teaching,\n", encoding="utf-8")
     result = cli("run", "-p", str(root), "--allow-pii", "--verbose")
     assert result.exit_code == 0, result.stderr
     for secret in SECRETS:  # the log says what was found and where, never the words
         assert secret not in result.stderr and secret not in result.stdout, secret
     assert cli("export", str(root / "exports" / "p.qdpx"), "-p", str(root), "-q"
                ).exit_code == 0
-    exported = all_bytes(root / "exports")
-    with zipfile.ZipFile(root / "exports" / "p.qdpx") as archive:
-        exported += b"".join(archive.read(n) for n in archive.namelist())
-    # allowed: the transcript's own words travel with it (the user said so) ...
-    assert b"margaret.okonkwo@example.org" in exported
-    # ... the roster the researcher keeps outside the project never does
-    assert ROSTER_ONLY.encode() not in exported
-    assert ROSTER_ONLY.encode() not in all_bytes(root)
+    email, phone, name = SECRETS
+    seen: dict[str, set[str]] = {}
+    for path in (root / "exports").iterdir():
+        text = export_text(path)
+        assert ROSTER_ONLY not in text, path.name
+        seen[path.name] = {s for s in SECRETS if s in text}
+    expected_report = {"report.html", "report.md", "report.xlsx", "report.docx",
+                       "report.tex", "coded_segments.csv", "theme_table.csv"}
+    assert expected_report <= set(seen)
+    for file in expected_report:
+        assert seen[file] == {email}, (file, seen[file])
+    assert seen["p.qdpx"] == {email, phone, name}

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from tests.reliability.conftest import (
     SCRIPTED_CODER,
     copy_project,
     integrity,
+    record,
     run,
 )
 
@@ -53,21 +55,24 @@ def timed(command: list[str], cwd: Path) -> float:
 
 def kill_loop(name: str, base: Path, tmp: Path, command: list[str],
               check: Callable[[Path, str, int], None]) -> int:
-    """Kill ``command`` KILLS times on fresh copies of ``base``; returns how many kills
-    landed before the command ended on its own (the rest are checked too). ``check`` gets
-    the project, what the command printed, and the attempt number (costly checks, such as
-    finishing the job, run on every fifth attempt)."""
+    """Kill ``command`` on fresh copies of ``base`` until KILLS kills have landed before
+    the command ended on its own (runs that ended first are checked too); returns the
+    number of attempts. ``check`` gets the project, what the command printed, and the
+    attempt number (costly checks, such as finishing the job, run on every fifth)."""
     duration = timed(command, copy_project(base, tmp / f"{name}-timing"))
     rng = random.Random(f"{name}-{KILLS}")
-    landed = 0
-    for attempt in range(KILLS):
+    landed = attempt = 0
+    while landed < KILLS and attempt < 3 * KILLS:
         project = copy_project(base, tmp / f"{name}-{attempt}")
-        killed, out = kill_later(command, project, rng.uniform(0.05, duration))
+        killed, out = kill_later(command, project, rng.uniform(0.05, 0.9 * duration))
         landed += killed
         if (project / "qualkit.db").exists():
             assert integrity(project / "qualkit.db") == "ok", (name, attempt)
         check(project, out, attempt)
-    return landed
+        attempt += 1
+    assert landed == KILLS, f"only {landed} of {attempt} runs were killed before they ended"
+    record(f"kills {name}: {landed} kills landed in {attempt} runs; all checks passed")
+    return attempt
 
 
 def segments_per_transcript(project: Path) -> dict[str, int]:
@@ -91,8 +96,7 @@ def test_kill_import(sample_files: Path, tmp_path: Path) -> None:
             run("import", "-q", cwd=project)  # and the next import finishes the job
             assert segments_per_transcript(project) == complete
 
-    landed = kill_loop("import", sample_files, tmp_path, [QUALKIT, "import", "-q"], check)
-    assert landed >= KILLS // 2
+    kill_loop("import", sample_files, tmp_path, [QUALKIT, "import", "-q"], check)
 
 
 def test_kill_suggest(sample_files: Path, tmp_path: Path) -> None:
@@ -109,8 +113,7 @@ def test_kill_suggest(sample_files: Path, tmp_path: Path) -> None:
         again = run("suggest", "--json", "-q", cwd=project, check=False)
         assert again.stdout == expected.stdout
 
-    landed = kill_loop("suggest", base, tmp_path, [QUALKIT, "suggest", "-q"], check)
-    assert landed >= KILLS // 2
+    kill_loop("suggest", base, tmp_path, [QUALKIT, "suggest", "-q"], check)
 
 
 def test_kill_codings_import(sample_files: Path, tmp_path: Path) -> None:
@@ -126,23 +129,33 @@ def test_kill_codings_import(sample_files: Path, tmp_path: Path) -> None:
             state = store.codings("ana")
         assert state in ({}, complete)  # all of the file or none of it
 
-    landed = kill_loop("codings", base, tmp_path,
+    kill_loop("codings", base, tmp_path,
                        [QUALKIT, "codings", "import", "codings/ana.csv", "-q"], check)
-    assert landed >= KILLS // 2
+
+
+def content(path: Path) -> object:
+    """A file's content; for a zip (xlsx, docx), its members but not the zip's own clock
+    (member times and the document's creation time differ between two writes)."""
+    if path.suffix not in (".xlsx", ".docx"):
+        return path.read_bytes()
+    with zipfile.ZipFile(path) as archive:  # a half-written zip fails here
+        return {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+
+
+def exports_of(project: Path) -> dict[str, object]:
+    return {p.name: content(p) for p in (project / "exports").iterdir()
+            if not p.name.startswith(".")}
 
 
 def test_kill_report_keeps_the_good_export(sample_study: Path, tmp_path: Path) -> None:
-    good = {p.name: p.read_bytes() for p in (sample_study / "exports").iterdir()
-            if not p.name.startswith(".")}
+    good = exports_of(sample_study)
     assert good
 
     def check(project: Path, _out: str, _attempt: int) -> None:
-        now = {p.name: p.read_bytes() for p in (project / "exports").iterdir()
-               if not p.name.startswith(".")}
-        assert now == good  # the same data gives the same files: old or new, never half
+        # the same data gives the same content: the old file or the new, never half
+        assert exports_of(project) == good
 
-    landed = kill_loop("report", sample_study, tmp_path, [QUALKIT, "report", "-q"], check)
-    assert landed >= KILLS // 2
+    kill_loop("report", sample_study, tmp_path, [QUALKIT, "report", "-q"], check)
 
 
 def _acked(out: str) -> dict[int, set[str]]:
@@ -165,9 +178,9 @@ def test_kill_scripted_coding_session(sample_study: Path, tmp_path: Path) -> Non
         checked.append(len(acks))
 
     command = [sys.executable, SCRIPTED_CODER, ".", "carol", "300"]
-    landed = kill_loop("session", sample_study, tmp_path, command, check)
-    assert landed >= KILLS // 2
+    kill_loop("session", sample_study, tmp_path, command, check)
     assert sum(checked) > 0  # some decisions were acknowledged before a kill
+    record(f"kills session: {sum(checked)} acknowledged decisions checked after kills")
 
 
 def test_kill_adjudication(sample_study: Path, tmp_path: Path) -> None:
@@ -182,6 +195,6 @@ def test_kill_adjudication(sample_study: Path, tmp_path: Path) -> None:
         checked.append(len(acks))
 
     command = [sys.executable, SCRIPTED_CODER, ".", "Dr Lee", "60", "--adjudicate"]
-    landed = kill_loop("adjudicate", sample_study, tmp_path, command, check)
-    assert landed >= KILLS // 2
+    kill_loop("adjudicate", sample_study, tmp_path, command, check)
     assert sum(checked) > 0
+    record(f"kills adjudicate: {sum(checked)} acknowledged settlements checked after kills")
