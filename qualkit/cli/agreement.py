@@ -108,9 +108,11 @@ def register(app: typer.Typer) -> None:
     @command(app, "agree")
     def agree(session: Session, coders: CodersOpt = None,
               bootstrap: Annotated[int, typer.Option(
-                  min=0, help="Bootstrap replicates for 95% intervals (resampling "
-                              "segments); 0 for none.")] = 0,
-              seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+                  min=0, max=100_000, help="Bootstrap replicates for 95% intervals "
+                                           "(resampling segments); 0 for none, at most "
+                                           "100000 (1000 to 10000 is usual).")] = 0,
+              seed: Annotated[int, typer.Option(
+                  min=0, max=2**32 - 1, help="Seed of the bootstrap.")] = 0,
               min_alpha: Annotated[float | None, typer.Option(
                   help="Exit 1 when any code's Krippendorff's alpha is below this (or "
                        "undefined); 0.667 is Krippendorff's lowest for tentative "

@@ -7,6 +7,7 @@ analysis is not repeated per format.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,4 +108,13 @@ def build_report(store: Store, codebook: Codebook, coders: Sequence[str],
     return Report(codebook=codebook, coders=sections, agreement=agreement,
                   agreement_table=tb.agreement(agreement) if agreement else None,
                   methods=methods_paragraph(codebook, sections, agreement, facts),
-                  facts=facts, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+                  facts=facts, generated=_generated())
+
+
+def _generated() -> str:
+    """When the report was made; SOURCE_DATE_EPOCH (the reproducible-builds convention)
+    fixes it, so a report regenerated from the same data can be byte-identical."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = (datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit()
+              else datetime.now(UTC))
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

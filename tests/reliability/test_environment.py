@@ -19,6 +19,7 @@ from tests.reliability.conftest import (
     copy_project,
     integrity,
     needs_unshare,
+    record,
     run,
 )
 
@@ -74,6 +75,8 @@ def test_full_disk_leaves_the_good_export_and_the_database(sample_study: Path,
              if not p.name.startswith(".")}
     assert after == good
     assert integrity(tmp_path / "after.db") == "ok"
+    record("full disk: report, adjudicate, status refused with one line each; earlier "
+           "export intact; database ok; the same command works once space is freed")
 
 
 @needs_unshare
@@ -116,6 +119,7 @@ def test_four_coders_at_once_lose_nothing(sample_study: Path, tmp_path: Path) ->
                              "('dana', 'eli', 'fay', 'gus')").fetchone()[0]
     assert count == 2000
     assert integrity(project / "qualkit.db") == "ok"
+    record("concurrency: 4 processes x 500 decisions, 2000 of 2000 present, no lock error")
 
 
 def test_backup_on_demand_is_a_complete_copy(sample_study: Path, tmp_path: Path) -> None:

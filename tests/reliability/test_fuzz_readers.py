@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qualkit.store.db import open_store
+from tests.reliability.conftest import record
 
 pytestmark = pytest.mark.reliability
 
@@ -53,7 +54,11 @@ def files_of(suffix: str) -> list[Path]:
     return sorted(p for p in FIXTURES.glob(f"*{suffix}"))
 
 
+TRIED: dict[str, int] = {}
+
+
 def assert_clean_failure(result, path: Path) -> None:
+    TRIED[path.suffix] = TRIED.get(path.suffix, 0) + 1
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.stderr)
     assert "Traceback" not in result.stderr
     assert "unexpectedly" not in result.stderr, result.stderr
@@ -180,3 +185,8 @@ def test_random_archives_as_qdpx(cli, tmp_path: Path) -> None:
         assert_clean_failure(result, path)
 
     check()
+
+
+def teardown_module() -> None:
+    record(f"fuzz readers: {sum(TRIED.values())} mutated or random files, all clean "
+           f"failures or successes ({', '.join(f'{k} {v}' for k, v in sorted(TRIED.items()))})")
