@@ -67,30 +67,95 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+# ----------------------------------------------------------------------------- fast forms
+#
+# The patterns above are the rules, written to be read. Python's regex engine tries a
+# pattern that opens with ``\b`` or a lookbehind at every position of the text; one that
+# opens with a character set skips straight to the next character that can start a match,
+# in C. Each ``_FAST`` pattern below is its rule with the first character taken out in
+# front and the opening assertion moved after it (``\bX`` becomes ``X(?<!\w.)``, and a
+# branch chosen by its first letter is kept by a lookbehind on that letter). They find the
+# same matches, at the same places, in the same order: tests/test_privacy_fast.py checks
+# each against its rule. Case-insensitive first letters list every character that Python
+# folds to them (long s is an s; dotted capital I and dotless i are i).
+
+def _after_first(branches: str) -> str:
+    """``AB|CD`` → ``(?<=A)B|(?<=C)D``: the branches with their (already consumed) first
+    letter checked by lookbehind."""
+    return "|".join(f"(?<={b[0]}){b[1:]}" for b in branches.split("|"))
+
+
+_S = "sS\u017f"
+_I = "iI\u0130\u0131"
+_PHONE_REST = r"(?:\(?\d{2,4}\)?[ .-]?)"
+PHONE_FAST = re.compile(
+    r"[+(\d](?<![\w:.,/-].)(?:"
+    rf"(?<=\+)\d{{1,3}}[ .-]?{_PHONE_REST}{{2,4}}|"
+    rf"(?<=\()\d{{2,4}}\)?[ .-]?{_PHONE_REST}{{1,3}}|"
+    rf"(?<=\d)\d{{1,3}}\)?[ .-]?{_PHONE_REST}{{1,3}}"
+    r")\d{3,4}(?![\w:/-])")
+POSTCODES_FAST = (
+    re.compile(r"[A-Z](?<!\w.)(?:[A-Z]?\d[A-Z\d]?|(?<=G)IR) ?\d[ABD-HJLNP-UW-Z]{2}\b"),
+    re.compile(r"[ABCEGHJ-NPRSTVXY](?<!\w.)\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b"),
+    re.compile(r"[1-9](?<!\w.)\d{3} ?(?!SA|SD|SS)[A-Z]{2}\b"),
+    re.compile(r"\d(?<!\w.)\d{4}-\d{4}\b"),
+    re.compile(rf"[A-Z](?<!\w.)(?:{_after_first(_STATES)}),? \d{{5}}\b"),
+    re.compile(r"\d(?<!\w.)\d{4} [A-ZÀ-Ý][a-zà-ÿ]{2,}"),
+    re.compile(rf"[pPzZ{_I}](?<!\w.)(?i:(?:"
+               r"(?<=p)ost(?:al)? ?code|(?<=p)ostcode|(?<=z)ip(?: ?code)?|(?<=p)LZ|"
+               r"(?<=i)rányítószám)\b"
+               r"[^\w\n]{0,4}(?:is[ \t]+)?(?=[A-Z0-9 ]{0,9}\d)[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?)"),
+)
+BIRTH_FAST = re.compile(
+    rf"[bBdD{_S}](?<!\w.)(?i:(?<=b)orn|(?<=b)irthday|(?<=d)ate of birth|(?<=b)irth ?date|"
+    r"(?<=d)\.?o\.?b\b\.?|(?<=s)zületési)")
+IDS_FAST = (
+    re.compile(r"\d(?<!\w.)\d{2}-\d{2}-\d{4}\b"),
+    re.compile(r"[A-CEGHJ-PR-TW-Z](?<!\w.)[A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
+    re.compile(r"[A-Z](?<!\w.)[A-Z]\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b"),
+)
+CARD_FAST = re.compile(r"\d(?<![\d-].)(?:[ -]?\d){12,18}(?![\d-])")
+ID_CONTEXT_FAST = re.compile(
+    rf"[{_I}{_S}mMnNpPlLeEtT](?<!\w.)(?i:(?:"
+    r"(?<=i)D|(?<=i)dentification|(?<=s)tudent|(?<=m)atriculation|(?<=n)eptun|(?<=p)atient|"
+    r"(?<=p)assport|(?<=s)ocial security|(?<=n)HS|(?<=i)nsurance|(?<=l)icen[cs]e|"
+    r"(?<=e)mployee|(?<=s)taff|(?<=t)AJ|(?<=p)ersonal)\s*(?:number|no\.?|code|#|ID)?"
+    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,})\b)")
+_DOT_TLD = re.compile(rf"\.{_TLD}\b", re.IGNORECASE)
+
+
+def _may_hold_url(text: str) -> bool:
+    """Every URL match holds ``://``, ``www.`` or a dot and a top-level domain; most
+    transcripts hold none, and these are quick to look for."""
+    return "://" in text or "www." in text.lower() or _DOT_TLD.search(text) is not None
+
+
 def find(text: str) -> Iterator[Hit]:
     """Every identifier of a recognisable shape, in no particular order."""
-    for match in EMAIL.finditer(text):
-        yield Hit(match.start(), match.end(), Kind.EMAIL)
-    for match in PHONE.finditer(text):
+    if "@" in text:  # every e-mail address has one
+        for match in EMAIL.finditer(text):
+            yield Hit(match.start(), match.end(), Kind.EMAIL)
+    for match in PHONE_FAST.finditer(text):
         found = match.group()
         if sum(ch.isdigit() for ch in found) >= 8 and not _NOT_PHONE.match(found.strip()):
             yield Hit(match.start(), match.end(), Kind.PHONE)
-    for match in URL.finditer(text):
-        yield Hit(match.start(), match.end(), Kind.URL)
-    for pattern in POSTCODES:
+    if _may_hold_url(text):
+        for match in URL.finditer(text):
+            yield Hit(match.start(), match.end(), Kind.URL)
+    for pattern in POSTCODES_FAST:
         for match in pattern.finditer(text):
             yield Hit(match.start(), match.end(), Kind.POSTCODE)
-    for match in BIRTH.finditer(text):
+    for match in BIRTH_FAST.finditer(text):
         date = DATE.search(text, match.end(), min(len(text), match.end() + 40))
         if date:
             yield Hit(date.start(), date.end(), Kind.BIRTH_DATE)
-    for pattern in IDS:
+    for pattern in IDS_FAST:
         for match in pattern.finditer(text):
             yield Hit(match.start(), match.end(), Kind.ID_NUMBER)
-    for match in CARD.finditer(text):
+    for match in CARD_FAST.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if _luhn(digits) and len(set(digits)) > 1:
             yield Hit(match.start(), match.end(), Kind.ID_NUMBER)
-    for match in ID_CONTEXT.finditer(text):
+    for match in ID_CONTEXT_FAST.finditer(text):
         if any(ch.isdigit() for ch in match["id"]):
             yield Hit(match.start("id"), match.end("id"), Kind.ID_NUMBER)
