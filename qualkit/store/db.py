@@ -191,15 +191,17 @@ class Store:
         tid = conn.execute(insert(t.transcripts).values(
             name=name, source=source, sha256=sha256, text=text, attributes=attributes,
             imported_at=now())).inserted_primary_key[0]
-        turn_rows = ({"transcript_id": tid, "idx": turn.index, "speaker": turn.speaker,
-                      "start": turn.start, "end": turn.end, "timestamp": turn.timestamp}
+        turn_rows = ((tid, turn.index, turn.speaker, turn.start, turn.end, turn.timestamp)
                      for turn in turns)
-        segment_rows = ({"transcript_id": tid, "turn_idx": turn_idx, "idx": i, "start": start,
-                         "end": end, "speaker": speaker}
+        segment_rows = ((tid, turn_idx, i, start, end, speaker)
                         for i, (turn_idx, start, end, speaker) in enumerate(spans))
-        for table, rows in ((t.turns, turn_rows), (t.segments, segment_rows)):
+        for table, columns, rows in (
+                (t.turns, ("transcript_id", "idx", "speaker", "start", "end", "timestamp"),
+                 turn_rows),
+                (t.segments, ("transcript_id", "turn_idx", "idx", "start", "end", "speaker"),
+                 segment_rows)):
             while chunk := list(islice(rows, batch)):
-                conn.execute(insert(table), chunk)
+                _bulk_insert(conn, table, columns, chunk)
         return int(tid)
 
     def set_transcript_attributes(self, conn: Connection, transcript_id: int,
