@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -124,6 +124,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._active: Connection | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -136,15 +137,28 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One unit of work: committed whole or not at all."""
+        """One unit of work: committed whole or not at all.
+
+        Inside an open transaction, another ``transaction()`` joins it and reads go through
+        it too, so a long unit of work (an import) sees its own writes and is not blocked
+        by the write lock it holds itself. A store is used from one thread."""
+        if self._active is not None:
+            yield self._active
+            return
         try:
             with self.engine.begin() as conn:
-                yield conn
+                self._active = conn
+                try:
+                    yield conn
+                finally:
+                    self._active = None
         except OperationalError as exc:
             raise ProjectError(f"the project database could not be written ({exc.orig})"
                                ) from None
 
-    def _read(self) -> Connection:
+    def _read(self) -> AbstractContextManager[Connection]:
+        if self._active is not None:
+            return nullcontext(self._active)
         return self.engine.connect()
 
     # -- settings --------------------------------------------------------------------
