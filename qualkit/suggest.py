@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 LOWER = 66  # spacy.attrs.LOWER, as a literal so that importing this module stays light
+JOIN_BATCH = 2000
+"""Segments tokenised together (see :meth:`KeywordMatcher.evidence_of`)."""
 
 MODERATOR_LABELS = frozenset({"moderator", "interviewer", "facilitator"})
 NEGATORS = frozenset({"not", "n't", "never", "no", "nothing", "hardly", "barely", "neither",
@@ -143,6 +145,7 @@ class KeywordMatcher:
     """A codebook compiled for matching (one per suggest run)."""
 
     def __init__(self, codebook: Codebook, vocabulary: Iterable[str] = ()) -> None:
+        import numpy as np
         from spacy.matcher import Matcher, PhraseMatcher
         from spacy.tokens import Doc
 
@@ -153,6 +156,7 @@ class KeywordMatcher:
         self.keys: dict[int, tuple[str, str, MatchKind]] = {}
         self.excluded: dict[str, list[list[str]]] = {}
         self.negators = {vocab.strings.add(w) for w in NEGATORS}
+        self.negator_ids = np.array(sorted(self.negators), dtype=np.uint64).astype(np.int64)
 
         def key(code_id: str, term: str, kind: MatchKind) -> str:
             name = f"{code_id}\x1f{kind.value}\x1f{term}"
@@ -213,12 +217,92 @@ class KeywordMatcher:
                     del found[code_id]
         return found
 
+    def evidence_of(self, segments: Sequence[Segment]) -> list[dict[str, list[Evidence]]]:
+        """:meth:`evidence` for each segment, read in batches joined into one doc.
+
+        A spaCy Doc costs more to create than to tokenise a sentence into, so segments are
+        tokenised :data:`JOIN_BATCH` at a time, joined by a newline. The tokenizer splits at
+        whitespace first, so a trimmed segment gets the same tokens as alone, and the
+        newline becomes a token of its own that no keyword contains; the batch is checked
+        for exactly that, and read segment by segment when it does not hold (or when the
+        codebook has token patterns, which could match across the newline). Negation looks
+        back only within the segment, as :meth:`evidence` does.
+        """
+        found: list[dict[str, list[Evidence]]] = []
+        for first in range(0, len(segments), JOIN_BATCH):
+            batch = segments[first:first + JOIN_BATCH]
+            joined = self._joined(batch) if not len(self.patterns) else None
+            if joined is None:
+                found.extend(self.evidence(self.nlp.make_doc(seg.text), seg.start, seg.text)
+                             for seg in batch)
+            else:
+                found.extend(joined)
+        return found
+
+    def _joined(self, batch: Sequence[Segment]) -> list[dict[str, list[Evidence]]] | None:
+        import numpy as np
+        from spacy.attrs import IDX, LENGTH
+
+        texts = [seg.text for seg in batch]
+        if any(not text or text != text.strip() for text in texts):
+            return None
+        doc = self.nlp.make_doc("\n".join(texts))
+        tokens = doc.to_array([LOWER, IDX, LENGTH]).astype(np.int64, copy=False)
+        if not len(tokens):
+            return None
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        starts = np.cumsum(lengths + 1) - lengths - 1  # each segment's first character
+        idx = tokens[:, 1]
+        first_token = np.searchsorted(idx, starts)
+        separators = starts[1:] - 1
+        at = np.searchsorted(idx, separators)
+        if (at >= len(idx)).any() or (idx[np.minimum(at, len(idx) - 1)] != separators).any() \
+                or (tokens[np.minimum(at, len(idx) - 1), 2] != 1).any():
+            return None  # a newline did not become a token of its own: read one by one
+        found: list[dict[str, list[Evidence]]] = [defaultdict(list) for _ in batch]
+        matches = self.phrases(doc)
+        if not matches:
+            return found
+        lowers = tokens[:, 0]
+        negator = np.isin(lowers, self.negator_ids)
+        negators = np.concatenate(([0], np.cumsum(negator)))  # negators before token i
+        where = np.array([m[1:] for m in matches], dtype=np.int64).reshape(-1, 2)
+        begin_token, end_token = where[:, 0], where[:, 1]
+        owner = np.searchsorted(starts, idx[begin_token], side="right") - 1
+        look = np.maximum(first_token[owner], begin_token - NEGATION_WINDOW)
+        negated = (negators[begin_token] - negators[look]) > 0
+        last = end_token - 1
+        begin = idx[begin_token] - starts[owner]
+        stop = idx[last] + tokens[last, 2] - starts[owner]
+        inside = idx[last] + tokens[last, 2] <= starts[owner] + lengths[owner]
+        keys = self.keys
+        for (match_id, _, _), i, b, e, neg, ok in zip(
+                matches, owner.tolist(), begin.tolist(), stop.tolist(), negated.tolist(),
+                inside.tolist(), strict=True):
+            if not ok:
+                continue  # across a segment boundary (not possible for keywords)
+            code_id, term, kind = keys[match_id]
+            seg = batch[i]
+            found[i][code_id].append(Evidence(
+                term=term, matched=seg.text[b:e], kind=kind, start=seg.start + b,
+                end=seg.start + e, negated=neg))
+        if self.excluded:
+            for i, evidence in enumerate(found):
+                excluded = [code for code in evidence if code in self.excluded]
+                if not excluded:
+                    continue
+                stop_token = int(first_token[i + 1]) - 1 if i + 1 < len(batch) else len(doc)
+                span = doc[int(first_token[i]):stop_token]
+                words = [t.lower_ for t in span]
+                for code_id in excluded:
+                    if any(_contains(words, term) for term in self.excluded[code_id]):
+                        del evidence[code_id]
+        return found
+
     def suggest(self, segments: Sequence[Segment], context: bool = False
                 ) -> list[Suggestion]:
         """Suggestions for segments given in reading order (needed for ``context``)."""
-        docs = self.nlp.tokenizer.pipe((s.text for s in segments), batch_size=256)
-        per_segment = [self.evidence(doc, seg.start, seg.text)
-                       for seg, doc in zip(segments, docs, strict=True)]
+        per_segment = self.evidence_of(segments)
         found: list[Suggestion] = []
         for i, seg in enumerate(segments):
             evidence = {code: list(items) for code, items in per_segment[i].items()}

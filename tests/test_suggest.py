@@ -150,3 +150,76 @@ def test_the_lower_attribute_id_matches_spacy() -> None:
     from qualkit.suggest import LOWER
 
     assert spacy.attrs.LOWER == LOWER
+
+
+@pytest.mark.parametrize("matched", ["taught", 'say "teach"', "back\\slash", "new\nline",
+                                     "ünïcode ✓", "\u2028tab\t", ""])
+def test_evidence_is_stored_as_json_dumps_writes_it(matched: str) -> None:
+    from qualkit.model import Evidence
+    from qualkit.store.db import evidence_json
+
+    items = [Evidence("teach", matched, MatchKind.LEMMA, 3, 9, negated=True),
+             Evidence("éclat", "x", MatchKind.FUZZY, 10, 11, context=True)]
+    expected = json.dumps([{"term": e.term, "matched": e.matched, "kind": e.kind.value,
+                            "start": e.start, "end": e.end, "negated": e.negated,
+                            "context": e.context} for e in items],
+                          ensure_ascii=False, separators=(",", ":"))
+    assert evidence_json(items) == expected
+    assert evidence_json([]) == "[]"
+
+
+def _sample_segments() -> list[Segment]:
+    from qualkit.ingest.formats import read_source
+    from qualkit.ingest.segment import iter_segments
+
+    segs: list[Segment] = []
+    root = Path(__file__).resolve().parent.parent
+    for tid, path in enumerate(sorted((root / "transcripts").glob("*.txt")), start=1):
+        source = read_source(path)
+        for i, (turn, start, end, speaker) in enumerate(iter_segments(source.text,
+                                                                      source.turns)):
+            segs.append(Segment(id=len(segs) + 1, transcript_id=tid, turn_index=turn, index=i,
+                                start=start, end=end, text=source.text[start:end],
+                                speaker=speaker))
+    return segs
+
+
+def _sample_codebook() -> Codebook:
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    data = yaml.safe_load((root / "codebooks" / "mentoring.yaml").read_text(encoding="utf-8"))
+    keywords = {code["id"]: tuple(code.get("keywords", ()))
+                for theme in data["themes"] for code in theme.get("codes", ())}
+    return _codebook(**keywords)
+
+
+def test_batched_reading_finds_what_reading_each_segment_alone_finds() -> None:
+    segs = _sample_segments()
+    # Negators at the end of one segment must not negate the next; untrimmed text is read
+    # one by one.
+    segs += _segments("I was never.", "Confident teaching now.", " padded teach ", "")
+    vocabulary = {w for s in segs for w in s.text.lower().split()}
+    matcher = KeywordMatcher(_sample_codebook(), vocabulary)
+    alone = [matcher.evidence(matcher.nlp.make_doc(s.text), s.start, s.text) for s in segs]
+    batched = matcher.evidence_of(segs)
+    assert [dict(d) for d in batched] == [dict(d) for d in alone]
+    assert sum(len(d) for d in batched) > 100
+
+
+def test_batched_reading_applies_exclusions_within_the_segment() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Excluding(Code):
+        exclude_keywords: tuple[str, ...] = ()
+
+    code = Excluding(id="teaching", name="t", theme_id="t", keywords=("teach",),
+                     exclude_keywords=("faculty",))
+    book = Codebook(name="t", version="v", label="", unit=Unit.SENTENCE,
+                    themes=(Theme(id="t", name="T", codes=(code,)),))
+    segs = _segments("The faculty teach us.", "I teach them.", "Faculty.")
+    matcher = KeywordMatcher(book, ["teach", "faculty"])
+    assert [dict(d) for d in matcher.evidence_of(segs)] == [
+        dict(matcher.evidence(matcher.nlp.make_doc(s.text), s.start, s.text)) for s in segs]
+    assert [s.segment_id for s in matcher.suggest(segs)] == [2]
