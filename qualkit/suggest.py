@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc
 
 LOWER = 66  # spacy.attrs.LOWER, as a literal so that importing this module stays light
-JOIN_BATCH = 2000
-"""Segments tokenised together (see :meth:`KeywordMatcher.evidence_of`)."""
 
 MODERATOR_LABELS = frozenset({"moderator", "interviewer", "facilitator"})
 NEGATORS = frozenset({"not", "n't", "never", "no", "nothing", "hardly", "barely", "neither",
@@ -145,7 +143,6 @@ class KeywordMatcher:
     """A codebook compiled for matching (one per suggest run)."""
 
     def __init__(self, codebook: Codebook, vocabulary: Iterable[str] = ()) -> None:
-        import numpy as np
         from spacy.matcher import Matcher, PhraseMatcher
         from spacy.tokens import Doc
 
@@ -156,7 +153,9 @@ class KeywordMatcher:
         self.keys: dict[int, tuple[str, str, MatchKind]] = {}
         self.excluded: dict[str, list[list[str]]] = {}
         self.negators = {vocab.strings.add(w) for w in NEGATORS}
-        self.negator_ids = np.array(sorted(self.negators), dtype=np.uint64).astype(np.int64)
+        from spacy.attrs import IDX, LENGTH
+
+        self.attrs = [LOWER, IDX, LENGTH]
 
         def key(code_id: str, term: str, kind: MatchKind) -> str:
             name = f"{code_id}\x1f{kind.value}\x1f{term}"
@@ -191,21 +190,28 @@ class KeywordMatcher:
                     [t.lower_ for t in self.nlp.make_doc(term)] for term in excludes]
 
     def evidence(self, doc: Doc, offset: int, text: str) -> dict[str, list[Evidence]]:
-        """Every match in one segment's doc, by code, with offsets into the transcript."""
+        """Every match in one segment's doc, by code, with offsets into the transcript.
+
+        Token attributes come out as one list per doc (``to_array``), not as a Token
+        object per match and per negation look-back: this loop runs for nearly every
+        segment of the corpus."""
         found: dict[str, list[Evidence]] = defaultdict(list)
         matches = self.phrases(doc)
         if len(self.patterns):
             matches = [*matches, *self.patterns(doc)]
         if not matches:
             return found
-        # Token attributes as arrays (C speed) rather than a Span per match.
-        lowers = doc.to_array(LOWER)
+        tokens = doc.to_array(self.attrs).tolist()  # [lower, idx, length] per token
+        negators = self.negators
+        negations = [i for i, token in enumerate(tokens) if token[0] in negators]
+        keys = self.keys
         for match_id, start, end in matches:
-            code_id, term, kind = self.keys[match_id]
-            first, last = doc[start], doc[end - 1]
-            begin, stop = first.idx, last.idx + len(last)
-            negated = any(int(h) in self.negators
-                          for h in lowers[max(0, start - NEGATION_WINDOW):start])
+            code_id, term, kind = keys[match_id]
+            begin = tokens[start][1]
+            last = tokens[end - 1]
+            stop = last[1] + last[2]
+            negated = bool(negations) and any(
+                start - NEGATION_WINDOW <= i < start for i in negations)
             found[code_id].append(Evidence(
                 term=term, matched=text[begin:stop], kind=kind, start=offset + begin,
                 end=offset + stop, negated=negated))
@@ -218,86 +224,14 @@ class KeywordMatcher:
         return found
 
     def evidence_of(self, segments: Sequence[Segment]) -> list[dict[str, list[Evidence]]]:
-        """:meth:`evidence` for each segment, read in batches joined into one doc.
+        """:meth:`evidence` for each segment, tokenised one Doc per segment.
 
-        A spaCy Doc costs more to create than to tokenise a sentence into, so segments are
-        tokenised :data:`JOIN_BATCH` at a time, joined by a newline. The tokenizer splits at
-        whitespace first, so a trimmed segment gets the same tokens as alone, and the
-        newline becomes a token of its own that no keyword contains; the batch is checked
-        for exactly that, and read segment by segment when it does not hold (or when the
-        codebook has token patterns, which could match across the newline). Negation looks
-        back only within the segment, as :meth:`evidence` does.
-        """
-        found: list[dict[str, list[Evidence]]] = []
-        for first in range(0, len(segments), JOIN_BATCH):
-            batch = segments[first:first + JOIN_BATCH]
-            joined = self._joined(batch) if not len(self.patterns) else None
-            if joined is None:
-                found.extend(self.evidence(self.nlp.make_doc(seg.text), seg.start, seg.text)
-                             for seg in batch)
-            else:
-                found.extend(joined)
-        return found
-
-    def _joined(self, batch: Sequence[Segment]) -> list[dict[str, list[Evidence]]] | None:
-        import numpy as np
-        from spacy.attrs import IDX, LENGTH
-
-        texts = [seg.text for seg in batch]
-        if any(not text or text != text.strip() for text in texts):
-            return None
-        doc = self.nlp.make_doc("\n".join(texts))
-        tokens = doc.to_array([LOWER, IDX, LENGTH]).astype(np.int64, copy=False)
-        if not len(tokens):
-            return None
-        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-        starts = np.cumsum(lengths + 1) - lengths - 1  # each segment's first character
-        idx = tokens[:, 1]
-        first_token = np.searchsorted(idx, starts)
-        separators = starts[1:] - 1
-        at = np.searchsorted(idx, separators)
-        if (at >= len(idx)).any() or (idx[np.minimum(at, len(idx) - 1)] != separators).any() \
-                or (tokens[np.minimum(at, len(idx) - 1), 2] != 1).any():
-            return None  # a newline did not become a token of its own: read one by one
-        found: list[dict[str, list[Evidence]]] = [defaultdict(list) for _ in batch]
-        matches = self.phrases(doc)
-        if not matches:
-            return found
-        lowers = tokens[:, 0]
-        negator = np.isin(lowers, self.negator_ids)
-        negators = np.concatenate(([0], np.cumsum(negator)))  # negators before token i
-        where = np.array([m[1:] for m in matches], dtype=np.int64).reshape(-1, 2)
-        begin_token, end_token = where[:, 0], where[:, 1]
-        owner = np.searchsorted(starts, idx[begin_token], side="right") - 1
-        look = np.maximum(first_token[owner], begin_token - NEGATION_WINDOW)
-        negated = (negators[begin_token] - negators[look]) > 0
-        last = end_token - 1
-        begin = idx[begin_token] - starts[owner]
-        stop = idx[last] + tokens[last, 2] - starts[owner]
-        inside = idx[last] + tokens[last, 2] <= starts[owner] + lengths[owner]
-        keys = self.keys
-        for (match_id, _, _), i, b, e, neg, ok in zip(
-                matches, owner.tolist(), begin.tolist(), stop.tolist(), negated.tolist(),
-                inside.tolist(), strict=True):
-            if not ok:
-                continue  # across a segment boundary (not possible for keywords)
-            code_id, term, kind = keys[match_id]
-            seg = batch[i]
-            found[i][code_id].append(Evidence(
-                term=term, matched=seg.text[b:e], kind=kind, start=seg.start + b,
-                end=seg.start + e, negated=neg))
-        if self.excluded:
-            for i, evidence in enumerate(found):
-                excluded = [code for code in evidence if code in self.excluded]
-                if not excluded:
-                    continue
-                stop_token = int(first_token[i + 1]) - 1 if i + 1 < len(batch) else len(doc)
-                span = doc[int(first_token[i]):stop_token]
-                words = [t.lower_ for t in span]
-                for code_id in excluded:
-                    if any(_contains(words, term) for term in self.excluded[code_id]):
-                        del evidence[code_id]
-        return found
+        (Joining segments into one Doc per batch was tried: spaCy's tokenizer stops caching
+        its work on a Doc once a special case has occurred in it, so long Docs tokenise
+        several times slower than the same text in short ones.)"""
+        docs = self.nlp.tokenizer.pipe((s.text for s in segments), batch_size=256)
+        return [self.evidence(doc, seg.start, seg.text)
+                for seg, doc in zip(segments, docs, strict=True)]
 
     def suggest(self, segments: Sequence[Segment], context: bool = False
                 ) -> list[Suggestion]:
@@ -305,8 +239,9 @@ class KeywordMatcher:
         per_segment = self.evidence_of(segments)
         found: list[Suggestion] = []
         for i, seg in enumerate(segments):
-            evidence = {code: list(items) for code, items in per_segment[i].items()}
+            evidence = per_segment[i]
             if context:
+                evidence = {code: list(items) for code, items in evidence.items()}
                 for j in (i - 1, i + 1):
                     if 0 <= j < len(segments) and _same_turn(seg, segments[j]):
                         for code, items in per_segment[j].items():
@@ -314,8 +249,12 @@ class KeywordMatcher:
                                 Evidence(e.term, e.matched, e.kind, e.start, e.end, e.negated,
                                          context=True) for e in items)
             for code_id, items in evidence.items():
-                kept = _strongest(items)
-                score = _score(kept)
+                if len(items) == 1:  # most suggestions: nothing to rank or combine
+                    kept = items
+                    score = round(1.0 - (1.0 - _weight(items[0])), 4)  # as _score([e])
+                else:
+                    kept = _strongest(items)
+                    score = _score(kept)
                 if score > 0:
                     found.append(Suggestion(segment_id=seg.id, code_id=code_id, score=score,
                                             evidence=tuple(kept)))

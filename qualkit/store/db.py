@@ -476,6 +476,7 @@ class Store:
 
 
 _JSON_BOOL = {False: "false", True: "true"}
+_KIND = {kind: kind.value for kind in MatchKind}  # Enum.value is a property call
 
 
 class JsonStrings(dict[str, str]):
@@ -495,7 +496,7 @@ def evidence_json(evidence: Iterable[Evidence], strings: JsonStrings | None = No
     of a suggest run."""
     text = strings if strings is not None else JsonStrings()
     return "[" + ",".join(
-        f'{{"term":{text[e.term]},"matched":{text[e.matched]},"kind":"{e.kind.value}",'
+        f'{{"term":{text[e.term]},"matched":{text[e.matched]},"kind":"{_KIND[e.kind]}",'
         f'"start":{e.start},"end":{e.end},"negated":{_JSON_BOOL[e.negated]},'
         f'"context":{_JSON_BOOL[e.context]}}}' for e in evidence) + "]"
 
