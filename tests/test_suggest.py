@@ -194,20 +194,40 @@ def _sample_codebook() -> Codebook:
     return _codebook(**keywords)
 
 
-def test_batched_reading_finds_what_reading_each_segment_alone_finds() -> None:
+def _reference_evidence(matcher: KeywordMatcher, text: str, offset: int) -> dict:
+    """The evidence as first written: a Token object per match and per look-back."""
+    from collections import defaultdict
+
+    from qualkit.model import Evidence
+    from qualkit.suggest import NEGATION_WINDOW
+
+    doc = matcher.nlp.make_doc(text)
+    found: dict = defaultdict(list)
+    for match_id, start, end in matcher.phrases(doc):
+        code_id, term, kind = matcher.keys[match_id]
+        first, last = doc[start], doc[end - 1]
+        begin, stop = first.idx, last.idx + len(last)
+        negated = any(t.lower in matcher.negators
+                      for t in doc[max(0, start - NEGATION_WINDOW):start])
+        found[code_id].append(Evidence(term, text[begin:stop], kind, offset + begin,
+                                       offset + stop, negated))
+    return dict(found)
+
+
+def test_evidence_from_token_arrays_is_the_evidence_from_token_objects() -> None:
     segs = _sample_segments()
-    # Negators at the end of one segment must not negate the next; untrimmed text is read
-    # one by one.
-    segs += _segments("I was never.", "Confident teaching now.", " padded teach ", "")
+    segs += _segments("I was never.", "Confident teaching now.", "I didn't teach, nor explain.",
+                      " padded teach ", "")
     vocabulary = {w for s in segs for w in s.text.lower().split()}
     matcher = KeywordMatcher(_sample_codebook(), vocabulary)
-    alone = [matcher.evidence(matcher.nlp.make_doc(s.text), s.start, s.text) for s in segs]
-    batched = matcher.evidence_of(segs)
-    assert [dict(d) for d in batched] == [dict(d) for d in alone]
-    assert sum(len(d) for d in batched) > 100
+    expected = [_reference_evidence(matcher, s.text, s.start) for s in segs]
+    found = [dict(d) for d in matcher.evidence_of(segs)]
+    assert found == expected
+    assert sum(len(d) for d in found) > 100
+    assert any(e.negated for d in found for items in d.values() for e in items)
 
 
-def test_batched_reading_applies_exclusions_within_the_segment() -> None:
+def test_exclusion_terms_suppress_a_code_in_their_segment_only() -> None:
     from dataclasses import dataclass
 
     @dataclass(frozen=True)
@@ -220,6 +240,4 @@ def test_batched_reading_applies_exclusions_within_the_segment() -> None:
                     themes=(Theme(id="t", name="T", codes=(code,)),))
     segs = _segments("The faculty teach us.", "I teach them.", "Faculty.")
     matcher = KeywordMatcher(book, ["teach", "faculty"])
-    assert [dict(d) for d in matcher.evidence_of(segs)] == [
-        dict(matcher.evidence(matcher.nlp.make_doc(s.text), s.start, s.text)) for s in segs]
     assert [s.segment_id for s in matcher.suggest(segs)] == [2]
