@@ -66,3 +66,48 @@ def test_case_insensitive_first_letters_cover_every_fold() -> None:
         chars = {c for c in map(chr, range(sys.maxunicode + 1))
                  if re.fullmatch(letter, c, re.IGNORECASE)}
         assert chars == set(listed)
+
+
+def _reference_find(text: str) -> list[rules.Hit]:
+    """``find`` as first written: every readable rule over the whole text."""
+    from qualkit.privacy.kinds import Hit, Kind
+
+    hits = [Hit(m.start(), m.end(), Kind.EMAIL) for m in rules.EMAIL.finditer(text)]
+    for m in rules.PHONE.finditer(text):
+        found = m.group()
+        if sum(ch.isdigit() for ch in found) >= 8 and not rules._NOT_PHONE.match(found.strip()):
+            hits.append(Hit(m.start(), m.end(), Kind.PHONE))
+    hits += [Hit(m.start(), m.end(), Kind.URL) for m in rules.URL.finditer(text)]
+    for pattern in rules.POSTCODES:
+        hits += [Hit(m.start(), m.end(), Kind.POSTCODE) for m in pattern.finditer(text)]
+    for m in rules.BIRTH.finditer(text):
+        date = rules.DATE.search(text, m.end(), min(len(text), m.end() + 40))
+        if date:
+            hits.append(Hit(date.start(), date.end(), Kind.BIRTH_DATE))
+    for pattern in rules.IDS:
+        hits += [Hit(m.start(), m.end(), Kind.ID_NUMBER) for m in pattern.finditer(text)]
+    for m in rules.CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if rules._luhn(digits) and len(set(digits)) > 1:
+            hits.append(Hit(m.start(), m.end(), Kind.ID_NUMBER))
+    hits += [Hit(m.start("id"), m.end("id"), Kind.ID_NUMBER)
+             for m in rules.ID_CONTEXT.finditer(text) if any(c.isdigit() for c in m["id"])]
+    return hits
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=TEXT)
+def test_find_gives_what_the_readable_rules_give(text: str) -> None:
+    assert list(rules.find(text)) == _reference_find(text)
+
+
+@pytest.mark.parametrize("detector", [rules.DIGIT_LED, rules.UPPER_LED])
+@settings(max_examples=300, deadline=None)
+@given(text=TEXT)
+def test_a_detector_finds_something_when_one_of_its_patterns_does(detector, text: str) -> None:
+    patterns = rules._DIGIT_LED if detector is rules.DIGIT_LED else rules._UPPER_LED
+    starts = [m.start() for p in patterns for m in p.finditer(text)]
+    found = detector.search(text)
+    assert (found is not None) == bool(starts)
+    if found is not None:
+        assert found.start() == min(starts)
