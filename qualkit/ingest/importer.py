@@ -117,9 +117,17 @@ def canonical_turns(turns: Iterable[Turn], roster: Mapping[str, Participant],
                     transcript_id: int = 0) -> list[Turn]:
     """Speakers spelt as on the roster (``MODERATOR`` is ``Moderator``)."""
     spelling = {name.casefold(): name for name in roster}
-    # Built directly: dataclasses.replace per turn was a noticeable share of an import.
-    return [Turn(transcript_id, t.index, spelling.get(t.speaker.casefold(), t.speaker),
-                 t.start, t.end, t.timestamp) for t in turns]
+    canonical: dict[str, str] = {}
+    out = []
+    # A turn already right is kept as it is: building a new one per turn was a noticeable
+    # share of an import.
+    for t in turns:
+        speaker = canonical.get(t.speaker)
+        if speaker is None:
+            speaker = canonical[t.speaker] = spelling.get(t.speaker.casefold(), t.speaker)
+        out.append(t if speaker == t.speaker and t.transcript_id == transcript_id else
+                   Turn(transcript_id, t.index, speaker, t.start, t.end, t.timestamp))
+    return out
 
 
 def findings_of(source: Source, scanner: Scanner, rel: str,
