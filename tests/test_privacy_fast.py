@@ -111,3 +111,15 @@ def test_a_detector_finds_something_when_one_of_its_patterns_does(detector, text
     assert (found is not None) == bool(starts)
     if found is not None:
         assert found.start() == min(starts)
+
+
+@pytest.mark.parametrize(("pattern", "words"), [
+    (rules.BIRTH_FAST, rules.BIRTH_WORDS), (rules.ID_CONTEXT_FAST, rules.ID_WORDS),
+    (rules.POSTCODES_FAST[6], rules.POSTCODE_WORDS)])
+@settings(max_examples=400, deadline=None)
+@given(text=TEXT)
+def test_word_led_search_is_finditer(pattern, words, text: str) -> None:
+    expected = [m.span() for m in pattern.finditer(text)]
+    assert [m.span() for m in rules._word_led(pattern, words, text, rules._lower(text))
+            ] == expected
+    assert [m.span() for m in rules._word_led(pattern, words, text, None)] == expected

@@ -151,16 +151,64 @@ DIGIT_LED = _detector(r"[+(\d]", _DIGIT_LED)
 UPPER_LED = _detector(r"[A-Z]", _UPPER_LED)
 
 
-def _may_hold_url(text: str) -> bool:
+_FOLDS_TO_ASCII = "\u017f\u0130\u0131\u212a"
+"""Characters Python's case-insensitive matching takes for an ASCII letter (long s, dotted
+capital I, dotless i, Kelvin sign): the only ones that would make lower-case text and
+case-insensitive matching disagree."""
+BIRTH_WORDS = ("born", "birthday", "date of birth", "birth", "dob", "d.ob", "do.b", "d.o.b",
+               "születési")
+POSTCODE_WORDS = ("post", "zip", "plz", "irányítószám")
+ID_WORDS = ("id", "identification", "student", "matriculation", "neptun", "patient",
+            "passport", "social security", "nhs", "insurance", "licen", "employee", "staff",
+            "taj", "personal")
+
+
+def _word_led(pattern: re.Pattern[str], words: Sequence[str], text: str, lower: str | None
+              ) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a case-insensitive pattern whose every match starts
+    with one of ``words``: the words are looked up in the lower-case text with ``str.find``
+    (far faster than the regex engine's scan), and the pattern is tried only there, in
+    order, after the end of the previous match, as finditer would. ``lower`` is None when
+    the text holds a character that folds oddly; then the pattern scans the text."""
+    if lower is None:
+        yield from pattern.finditer(text)
+        return
+    starts: set[int] = set()
+    for word in words:
+        at = lower.find(word)
+        while at != -1:
+            starts.add(at)
+            at = lower.find(word, at + 1)
+    after = 0
+    for at in sorted(starts):
+        if at < after:
+            continue
+        match = pattern.match(text, at)
+        if match:
+            yield match
+            after = max(match.end(), at + 1)
+
+
+def _lower(text: str) -> str | None:
+    """The text in lower case with the same offsets, or None when that cannot be had."""
+    if any(ch in text for ch in _FOLDS_TO_ASCII):
+        return None
+    lower = text.lower()
+    return lower if len(lower) == len(text) else None
+
+
+def _may_hold_url(text: str, lower: str | None) -> bool:
     """Every URL match holds ``://``, ``www.`` or a dot and a top-level domain; most
     transcripts hold none, and these are quick to look for."""
-    return "://" in text or "www." in text.lower() or _DOT_TLD.search(text) is not None
+    return ("://" in text or "www." in (lower if lower is not None else text.lower())
+            or _DOT_TLD.search(text) is not None)
 
 
 def find(text: str) -> Iterator[Hit]:
     """Every identifier of a recognisable shape, in no particular order."""
     digits = DIGIT_LED.search(text) is not None
     upper = UPPER_LED.search(text) is not None
+    lower = _lower(text)
     if "@" in text:  # every e-mail address has one
         for match in EMAIL.finditer(text):
             yield Hit(match.start(), match.end(), Kind.EMAIL)
@@ -168,15 +216,17 @@ def find(text: str) -> Iterator[Hit]:
         found = match.group()
         if sum(ch.isdigit() for ch in found) >= 8 and not _NOT_PHONE.match(found.strip()):
             yield Hit(match.start(), match.end(), Kind.PHONE)
-    if _may_hold_url(text):
+    if _may_hold_url(text, lower):
         for match in URL.finditer(text):
             yield Hit(match.start(), match.end(), Kind.URL)
     for pattern in POSTCODES_FAST:
         if (pattern in _DIGIT_LED and not digits) or (pattern in _UPPER_LED and not upper):
             continue
-        for match in pattern.finditer(text):
+        found = (_word_led(pattern, POSTCODE_WORDS, text, lower) if pattern is POSTCODES_FAST[6]
+                 else pattern.finditer(text))
+        for match in found:
             yield Hit(match.start(), match.end(), Kind.POSTCODE)
-    for match in BIRTH_FAST.finditer(text):
+    for match in _word_led(BIRTH_FAST, BIRTH_WORDS, text, lower):
         date = DATE.search(text, match.end(), min(len(text), match.end() + 40))
         if date:
             yield Hit(date.start(), date.end(), Kind.BIRTH_DATE)
@@ -189,6 +239,6 @@ def find(text: str) -> Iterator[Hit]:
         digits_of = re.sub(r"\D", "", match.group())
         if _luhn(digits_of) and len(set(digits_of)) > 1:
             yield Hit(match.start(), match.end(), Kind.ID_NUMBER)
-    for match in ID_CONTEXT_FAST.finditer(text):
+    for match in _word_led(ID_CONTEXT_FAST, ID_WORDS, text, lower):
         if any(ch.isdigit() for ch in match["id"]):
             yield Hit(match.start("id"), match.end("id"), Kind.ID_NUMBER)
