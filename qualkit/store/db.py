@@ -475,18 +475,24 @@ class Store:
                                                      imported_at=now()))
 
 
-_JSON_BOOL = {False: "false", True: "true"}
-_KIND = {kind: kind.value for kind in MatchKind}  # Enum.value is a property call
 
 
-class JsonStrings(dict[str, str]):
-    """Strings as JSON, each encoded once: suggestions repeat the same terms and matched
-    words hundreds of thousands of times."""
+class JsonStrings(dict[tuple[str, str, MatchKind], str]):
+    """The start of an evidence item as JSON, by (term, matched words, kind), encoded once:
+    suggestions repeat the same terms and matched words hundreds of thousands of times."""
 
-    def __missing__(self, key: str) -> str:
-        value = json.dumps(key, ensure_ascii=False)
+    def __missing__(self, key: tuple[str, str, MatchKind]) -> str:
+        term, matched, kind = key
+        value = (f'{{"term":{json.dumps(term, ensure_ascii=False)},'
+                 f'"matched":{json.dumps(matched, ensure_ascii=False)},"kind":"{kind.value}",')
         self[key] = value
         return value
+
+
+_TAIL = {(False, False): ',"negated":false,"context":false}',
+         (True, False): ',"negated":true,"context":false}',
+         (False, True): ',"negated":false,"context":true}',
+         (True, True): ',"negated":true,"context":true}'}
 
 
 def evidence_json(evidence: Iterable[Evidence], strings: JsonStrings | None = None) -> str:
@@ -494,11 +500,10 @@ def evidence_json(evidence: Iterable[Evidence], strings: JsonStrings | None = No
     list of dicts writes with ``ensure_ascii=False, separators=(",", ":")`` (a test holds
     the two side by side), without a ``json.dumps`` call per suggestion, which was a sixth
     of a suggest run."""
-    text = strings if strings is not None else JsonStrings()
+    head = strings if strings is not None else JsonStrings()
     return "[" + ",".join(
-        f'{{"term":{text[e.term]},"matched":{text[e.matched]},"kind":"{_KIND[e.kind]}",'
-        f'"start":{e.start},"end":{e.end},"negated":{_JSON_BOOL[e.negated]},'
-        f'"context":{_JSON_BOOL[e.context]}}}' for e in evidence) + "]"
+        f'{head[e.term, e.matched, e.kind]}"start":{e.start},"end":{e.end}'
+        f'{_TAIL[e.negated, e.context]}' for e in evidence) + "]"
 
 
 def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],
