@@ -143,6 +143,7 @@ class KeywordMatcher:
     """A codebook compiled for matching (one per suggest run)."""
 
     def __init__(self, codebook: Codebook, vocabulary: Iterable[str] = ()) -> None:
+        from spacy.attrs import IDX, LENGTH
         from spacy.matcher import Matcher, PhraseMatcher
         from spacy.tokens import Doc
 
@@ -153,8 +154,6 @@ class KeywordMatcher:
         self.keys: dict[int, tuple[str, str, MatchKind]] = {}
         self.excluded: dict[str, list[list[str]]] = {}
         self.negators = {vocab.strings.add(w) for w in NEGATORS}
-        from spacy.attrs import IDX, LENGTH
-
         self.attrs = [LOWER, IDX, LENGTH]
 
         def key(code_id: str, term: str, kind: MatchKind) -> str:
