@@ -143,6 +143,7 @@ class KeywordMatcher:
     """A codebook compiled for matching (one per suggest run)."""
 
     def __init__(self, codebook: Codebook, vocabulary: Iterable[str] = ()) -> None:
+        from spacy.attrs import IDX, LENGTH
         from spacy.matcher import Matcher, PhraseMatcher
         from spacy.tokens import Doc
 
@@ -153,6 +154,7 @@ class KeywordMatcher:
         self.keys: dict[int, tuple[str, str, MatchKind]] = {}
         self.excluded: dict[str, list[list[str]]] = {}
         self.negators = {vocab.strings.add(w) for w in NEGATORS}
+        self.attrs = [LOWER, IDX, LENGTH]
 
         def key(code_id: str, term: str, kind: MatchKind) -> str:
             name = f"{code_id}\x1f{kind.value}\x1f{term}"
@@ -187,21 +189,28 @@ class KeywordMatcher:
                     [t.lower_ for t in self.nlp.make_doc(term)] for term in excludes]
 
     def evidence(self, doc: Doc, offset: int, text: str) -> dict[str, list[Evidence]]:
-        """Every match in one segment's doc, by code, with offsets into the transcript."""
+        """Every match in one segment's doc, by code, with offsets into the transcript.
+
+        Token attributes come out as one list per doc (``to_array``), not as a Token
+        object per match and per negation look-back: this loop runs for nearly every
+        segment of the corpus."""
         found: dict[str, list[Evidence]] = defaultdict(list)
         matches = self.phrases(doc)
         if len(self.patterns):
             matches = [*matches, *self.patterns(doc)]
         if not matches:
             return found
-        # Token attributes as arrays (C speed) rather than a Span per match.
-        lowers = doc.to_array(LOWER)
+        tokens = doc.to_array(self.attrs).tolist()  # [lower, idx, length] per token
+        negators = self.negators
+        negations = [i for i, token in enumerate(tokens) if token[0] in negators]
+        keys = self.keys
         for match_id, start, end in matches:
-            code_id, term, kind = self.keys[match_id]
-            first, last = doc[start], doc[end - 1]
-            begin, stop = first.idx, last.idx + len(last)
-            negated = any(int(h) in self.negators
-                          for h in lowers[max(0, start - NEGATION_WINDOW):start])
+            code_id, term, kind = keys[match_id]
+            begin = tokens[start][1]
+            last = tokens[end - 1]
+            stop = last[1] + last[2]
+            negated = bool(negations) and any(
+                start - NEGATION_WINDOW <= i < start for i in negations)
             found[code_id].append(Evidence(
                 term=term, matched=text[begin:stop], kind=kind, start=offset + begin,
                 end=offset + stop, negated=negated))
@@ -213,16 +222,25 @@ class KeywordMatcher:
                     del found[code_id]
         return found
 
+    def evidence_of(self, segments: Sequence[Segment]) -> list[dict[str, list[Evidence]]]:
+        """:meth:`evidence` for each segment, tokenised one Doc per segment.
+
+        (Joining segments into one Doc per batch was tried: spaCy's tokenizer stops caching
+        its work on a Doc once a special case has occurred in it, so long Docs tokenise
+        several times slower than the same text in short ones.)"""
+        docs = self.nlp.tokenizer.pipe((s.text for s in segments), batch_size=256)
+        return [self.evidence(doc, seg.start, seg.text)
+                for seg, doc in zip(segments, docs, strict=True)]
+
     def suggest(self, segments: Sequence[Segment], context: bool = False
                 ) -> list[Suggestion]:
         """Suggestions for segments given in reading order (needed for ``context``)."""
-        docs = self.nlp.tokenizer.pipe((s.text for s in segments), batch_size=256)
-        per_segment = [self.evidence(doc, seg.start, seg.text)
-                       for seg, doc in zip(segments, docs, strict=True)]
+        per_segment = self.evidence_of(segments)
         found: list[Suggestion] = []
         for i, seg in enumerate(segments):
-            evidence = {code: list(items) for code, items in per_segment[i].items()}
+            evidence = per_segment[i]
             if context:
+                evidence = {code: list(items) for code, items in evidence.items()}
                 for j in (i - 1, i + 1):
                     if 0 <= j < len(segments) and _same_turn(seg, segments[j]):
                         for code, items in per_segment[j].items():
@@ -230,8 +248,12 @@ class KeywordMatcher:
                                 Evidence(e.term, e.matched, e.kind, e.start, e.end, e.negated,
                                          context=True) for e in items)
             for code_id, items in evidence.items():
-                kept = _strongest(items)
-                score = _score(kept)
+                if len(items) == 1:  # most suggestions: nothing to rank or combine
+                    kept = items
+                    score = round(1.0 - (1.0 - _weight(items[0])), 4)  # as _score([e])
+                else:
+                    kept = _strongest(items)
+                    score = _score(kept)
                 if score > 0:
                     found.append(Suggestion(segment_id=seg.id, code_id=code_id, score=score,
                                             evidence=tuple(kept)))

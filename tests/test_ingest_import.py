@@ -167,3 +167,22 @@ def test_offsets_survive_any_line_ending_bom_and_composition(tmp_path: Path, tur
             assert turn.start <= start < end <= turn.end and start >= previous
             assert text[start:end] == text[start:end].strip()
             previous = end
+
+
+def test_a_finding_in_a_later_file_rolls_back_the_earlier_ones(
+        tmp_path: Path, fixture_project, cli) -> None:
+    root = fixture_project("bracket_time.txt", "with_pii.txt")
+    (root / "transcripts" / "zz_pii.txt").write_bytes(
+        (root / "transcripts" / "with_pii.txt").read_bytes())
+    blocked = cli("import", "-p", str(root), "--no-ner")
+    assert blocked.exit_code == 1
+    # Every file is still scanned after the first finding, so both are listed.
+    assert any(line.startswith("transcripts/zz_pii.txt:") for line in blocked.stderr.splitlines())
+    store = find(root).open_store()
+    assert store.transcripts() == []
+    assert allowed_pii(store) == []
+    allowed = cli("import", "-p", str(root), "--no-ner", "--allow-pii")
+    assert allowed.exit_code == 0
+    records = allowed_pii(find(root).open_store())
+    assert [r["transcript"] for r in records] == ["with_pii", "zz_pii"]
+    assert len(find(root).open_store().transcripts()) == 3

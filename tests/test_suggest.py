@@ -150,3 +150,94 @@ def test_the_lower_attribute_id_matches_spacy() -> None:
     from qualkit.suggest import LOWER
 
     assert spacy.attrs.LOWER == LOWER
+
+
+@pytest.mark.parametrize("matched", ["taught", 'say "teach"', "back\\slash", "new\nline",
+                                     "ünïcode ✓", "\u2028tab\t", ""])
+def test_evidence_is_stored_as_json_dumps_writes_it(matched: str) -> None:
+    from qualkit.model import Evidence
+    from qualkit.store.db import evidence_json
+
+    items = [Evidence("teach", matched, MatchKind.LEMMA, 3, 9, negated=True),
+             Evidence("éclat", "x", MatchKind.FUZZY, 10, 11, context=True)]
+    expected = json.dumps([{"term": e.term, "matched": e.matched, "kind": e.kind.value,
+                            "start": e.start, "end": e.end, "negated": e.negated,
+                            "context": e.context} for e in items],
+                          ensure_ascii=False, separators=(",", ":"))
+    assert evidence_json(items) == expected
+    assert evidence_json([]) == "[]"
+
+
+def _sample_segments() -> list[Segment]:
+    from qualkit.ingest.formats import read_source
+    from qualkit.ingest.segment import iter_segments
+
+    segs: list[Segment] = []
+    root = Path(__file__).resolve().parent.parent
+    for tid, path in enumerate(sorted((root / "transcripts").glob("*.txt")), start=1):
+        source = read_source(path)
+        for i, (turn, start, end, speaker) in enumerate(iter_segments(source.text,
+                                                                      source.turns)):
+            segs.append(Segment(id=len(segs) + 1, transcript_id=tid, turn_index=turn, index=i,
+                                start=start, end=end, text=source.text[start:end],
+                                speaker=speaker))
+    return segs
+
+
+def _sample_codebook() -> Codebook:
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    data = yaml.safe_load((root / "codebooks" / "mentoring.yaml").read_text(encoding="utf-8"))
+    keywords = {code["id"]: tuple(code.get("keywords", ()))
+                for theme in data["themes"] for code in theme.get("codes", ())}
+    return _codebook(**keywords)
+
+
+def _reference_evidence(matcher: KeywordMatcher, text: str, offset: int) -> dict:
+    """The evidence as first written: a Token object per match and per look-back."""
+    from collections import defaultdict
+
+    from qualkit.model import Evidence
+    from qualkit.suggest import NEGATION_WINDOW
+
+    doc = matcher.nlp.make_doc(text)
+    found: dict = defaultdict(list)
+    for match_id, start, end in matcher.phrases(doc):
+        code_id, term, kind = matcher.keys[match_id]
+        first, last = doc[start], doc[end - 1]
+        begin, stop = first.idx, last.idx + len(last)
+        negated = any(t.lower in matcher.negators
+                      for t in doc[max(0, start - NEGATION_WINDOW):start])
+        found[code_id].append(Evidence(term, text[begin:stop], kind, offset + begin,
+                                       offset + stop, negated))
+    return dict(found)
+
+
+def test_evidence_from_token_arrays_is_the_evidence_from_token_objects() -> None:
+    segs = _sample_segments()
+    segs += _segments("I was never.", "Confident teaching now.", "I didn't teach, nor explain.",
+                      " padded teach ", "")
+    vocabulary = {w for s in segs for w in s.text.lower().split()}
+    matcher = KeywordMatcher(_sample_codebook(), vocabulary)
+    expected = [_reference_evidence(matcher, s.text, s.start) for s in segs]
+    found = [dict(d) for d in matcher.evidence_of(segs)]
+    assert found == expected
+    assert sum(len(d) for d in found) > 100
+    assert any(e.negated for d in found for items in d.values() for e in items)
+
+
+def test_exclusion_terms_suppress_a_code_in_their_segment_only() -> None:
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Excluding(Code):
+        exclude_keywords: tuple[str, ...] = ()
+
+    code = Excluding(id="teaching", name="t", theme_id="t", keywords=("teach",),
+                     exclude_keywords=("faculty",))
+    book = Codebook(name="t", version="v", label="", unit=Unit.SENTENCE,
+                    themes=(Theme(id="t", name="T", codes=(code,)),))
+    segs = _segments("The faculty teach us.", "I teach them.", "Faculty.")
+    matcher = KeywordMatcher(book, ["teach", "faculty"])
+    assert [s.segment_id for s in matcher.suggest(segs)] == [2]

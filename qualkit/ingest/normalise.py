@@ -122,7 +122,7 @@ def decode_transcript(data: bytes, path: Path, encoding: str | None = None) -> s
                                       f"0x{data[cp1252.start]:02x}); pass --encoding, for "
                                       "example --encoding latin-1", line=line) from None
     sample = text[:65536]
-    controls = sum(1 for ch in sample if ch in _CONTROL)
+    controls = sum(sample.count(ch) for ch in _CONTROL)  # str.count runs in C
     if "\x00" in sample or controls > max(2, len(sample) // 200):
         raise FileError(path, "is a binary file, not text; export the transcript as .txt, "
                               ".vtt, .srt, .docx, .csv or .xlsx")

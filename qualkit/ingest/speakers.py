@@ -113,17 +113,21 @@ class Labeller:
         self.path = path
         self.pattern: re.Pattern[str] | None = None
         self.headers: dict[int, Label] = {}
+        self.inline: dict[int, Label] = {}
         self.style = "inline"
         if pattern is not None:
             self.pattern = compile_pattern(pattern)
             self.style = "pattern"
             return
-        inline = sum(1 for _, line in _lines(text) if _inline(line))
+        # Each line's inline label is found once, here, and reused by label().
+        self.inline = {number: label for number, (_, line) in enumerate(_lines(text))
+                       if (label := _inline(line)) is not None}
         headers = _header_labels(text)
-        if len(headers) > inline:
+        if len(headers) > len(self.inline):
             self.style, self.headers = "header", headers
 
     def label(self, number: int, line: str) -> Label | None:
+        """The label on line ``number`` (counted from 0) of the text given to __init__."""
         if self.pattern is not None:
             match = self.pattern.match(line)
             if not match or not match["speaker"] or not match["speaker"].strip():
@@ -140,7 +144,7 @@ class Labeller:
             return Label(match["speaker"].strip(), ts, talk)
         if self.style == "header":
             return self.headers.get(number)
-        return _inline(line)
+        return self.inline.get(number)
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
