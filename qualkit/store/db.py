@@ -175,6 +175,13 @@ def open_store(path: Path, *, migrate: bool = True) -> Store:
     return Store(engine)
 
 
+def _event(row: Any) -> CodingEvent:
+    return CodingEvent(segment_id=row.segment_id, coder=row.coder,
+                       action=CodingAction(row.action), code_id=row.code_id,
+                       codebook_version=row.codebook_version, origin=row.origin,
+                       at=datetime.fromisoformat(row.at), memo=row.memo)
+
+
 CODE_RENAMES = "code_renames"  # setting: JSON map, old code id -> id in the active codebook
 
 
@@ -435,10 +442,7 @@ class Store:
             query = query.where(t.coding_events.c.coder == coder)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [CodingEvent(segment_id=r.segment_id, coder=r.coder,
-                            action=CodingAction(r.action), code_id=r.code_id,
-                            codebook_version=r.codebook_version, origin=r.origin,
-                            at=datetime.fromisoformat(r.at), memo=r.memo) for r in rows]
+        return [_event(r) for r in rows]
 
     def codings(self, coder: str) -> dict[int, Coding]:
         """A coder's current decisions by segment id; unreviewed segments are absent.
@@ -611,10 +615,7 @@ class Store:
                  .order_by(t.coding_events.c.seq))
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [CodingEvent(segment_id=r.segment_id, coder=r.coder,
-                            action=CodingAction(r.action), code_id=r.code_id,
-                            codebook_version=r.codebook_version, origin=r.origin,
-                            at=datetime.fromisoformat(r.at), memo=r.memo) for r in rows]
+        return [_event(r) for r in rows]
 
     def segment_note_log(self, segment_id: int) -> list[SegmentNote]:
         """Every coder's memos and quote marks on one segment, in log order."""
