@@ -21,8 +21,6 @@ that import ignores: the coders' codes are there to read, not to edit.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +30,7 @@ from typing import Any
 from qualkit import __version__
 from qualkit.coding import diff
 from qualkit.errors import FileError, NotFoundError, QualkitError, did_you_mean
-from qualkit.fileio import FORMULA_START, safe_cell
+from qualkit.fileio import FORMULA_START, replacing, safe_cell
 from qualkit.model import Codebook, CodingEvent, NoteKind, Segment, SegmentNote
 from qualkit.store import Store
 
@@ -90,17 +88,10 @@ class ImportResult:
 
 
 def _save_beside(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file next to ``path`` and rename it over ``path``, so an
-    interrupted export never leaves a half-written workbook where a good one was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write through a temporary file renamed over ``path``, so an interrupted export never
+    leaves a half-written workbook where a good one was."""
+    with replacing(path) as tmp:
+        write(tmp)
 
 
 def _context(previous: Segment | None, seg: Segment) -> str:

@@ -15,13 +15,12 @@ Writing goes to a temporary file beside the target, renamed over it when complet
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from qualkit.errors import FileError
+from qualkit.fileio import replacing
 
 PROJECT_FILE = "project.qde"
 SOURCES = "sources"
@@ -113,19 +112,9 @@ def write_archive(path: Path, project: bytes, members: Mapping[str, bytes]) -> N
     """Write ``project.qde`` and the other members (``sources/…``) to ``path`` atomically.
 
     Entries get a fixed timestamp so the same project exports to the same bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
-                for name, data in [(PROJECT_FILE, project), *members.items()]:
-                    info = zipfile.ZipInfo(name, date_time=(2019, 3, 18, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    zf.writestr(info, data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in [(PROJECT_FILE, project), *members.items()]:
+            info = zipfile.ZipInfo(name, date_time=(2019, 3, 18, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
