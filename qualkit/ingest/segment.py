@@ -9,6 +9,7 @@ time so a long transcript is stored in batches, never held twice.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,9 @@ def _rule_sentences(nlp: Language, text: str, turns: Sequence[Turn]) -> Iterator
                       dtype=np.uint64)
     if not len(finals):
         finals = np.zeros(1, dtype=np.uint64)  # hash 0 is no string
+    marks = _Marks(open_=nlp.vocab.strings.add("["), close=nlp.vocab.strings.add("]"),
+                   openers=np.array(sorted(nlp.vocab.strings.add(c) for c in OPENERS),
+                                    dtype=np.uint64))
     attrs = [ORTH, IS_PUNCT, IDX, LENGTH]
     docs = nlp.tokenizer.pipe((text[turn.start:turn.end] for turn in turns), batch_size=256)
     batch: list[tuple[Turn, Any]] = []
@@ -102,19 +106,22 @@ def _rule_sentences(nlp: Language, text: str, turns: Sequence[Turn]) -> Iterator
         if len(doc):
             batch.append((turn, doc.to_array(attrs)))
         if len(batch) >= BATCH:
-            yield from _cut(text, batch, finals)
+            yield from _cut(text, batch, finals, marks)
             batch = []
     if batch:
-        yield from _cut(text, batch, finals)
+        yield from _cut(text, batch, finals, marks)
 
 
-def _cut(text: str, batch: Sequence[tuple[Turn, Any]], finals: Any) -> Iterator[Span]:
+def _cut(text: str, batch: Sequence[tuple[Turn, Any]], finals: Any,
+         marks: _Marks) -> Iterator[Span]:
     import numpy as np
 
     arrays = [a for _, a in batch]
     lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
     tokens = np.concatenate(arrays)
-    starts = sentence_starts(tokens[:, 0], tokens[:, 1] != 0, lengths, finals)
+    starts = sentence_starts(tokens[:, 0], tokens[:, 1] != 0, lengths, finals,
+                             tokens[:, 2].astype(np.int64), tokens[:, 3].astype(np.int64),
+                             marks)
     doc_of = np.repeat(np.arange(len(batch)), lengths)
     first = np.cumsum(lengths) - lengths
     # A sentence ends where the next one starts, or at its turn's last token.
@@ -133,24 +140,56 @@ def _cut(text: str, batch: Sequence[tuple[Turn, Any]], finals: Any) -> Iterator[
             yield turn.index, start, end, turn.speaker
 
 
-def sentence_starts(orth: Any, is_punct: Any, lengths: Any, finals: Any) -> Any:
+OPENERS = ("(", "[", "{", '"', "'", "\u201c", "\u2018", "\u00ab")
+"""Opening punctuation that belongs to the sentence whose first word it is glued to."""
+
+
+@dataclass(frozen=True)
+class _Marks:
+    open_: int  # hash of "["
+    close: int  # hash of "]"
+    openers: Any  # sorted hashes of OPENERS
+
+
+def _in(values: Any, sorted_hashes: Any) -> Any:
+    import numpy as np
+
+    at = np.minimum(np.searchsorted(sorted_hashes, values), len(sorted_hashes) - 1)
+    return sorted_hashes[at] == values
+
+
+def sentence_starts(orth: Any, is_punct: Any, lengths: Any, finals: Any,
+                    idx: Any = None, size: Any = None, marks: _Marks | None = None) -> Any:
     """Indices of the tokens that start a sentence, over the tokens of several docs laid
     end to end (``lengths`` tokens each, none empty), by the sentencizer's rule.
 
     A doc's first token starts one. So does a "word" (a token neither punctuation nor in
     ``finals``) when a token in ``finals`` came after the previous word of the same doc
     (or, for the doc's first word, anywhere before it in the doc).
+
+    With ``marks`` (and the tokens' offsets ``idx`` and lengths ``size``), two rules for
+    transcripts are added to spaCy's: a transcriber's note in square brackets
+    (``[laughs]``, ``[pause]``, ``[inaudible.]``) is neither a word nor an ending, so it
+    stays with the sentence before it instead of starting one or cutting one; and opening
+    punctuation glued to a sentence's first word (``"Officially``, ``(as``) starts the
+    sentence with it rather than ending the one before.
     """
     import numpy as np
 
     # ``finals`` is sorted: a binary search per token is cheaper than np.isin's sort.
-    at = np.minimum(np.searchsorted(finals, orth), len(finals) - 1)
-    final = finals[at] == orth
-    word = ~is_punct & ~final
-    seen = np.cumsum(final)  # finals up to and including each token
+    final = _in(orth, finals)
     first = np.cumsum(lengths) - lengths
-    before_doc = seen[first] - final[first]  # finals before each doc's first token
     doc_of = np.repeat(np.arange(len(lengths)), lengths)
+    note = np.zeros(len(orth), dtype=bool)
+    if marks is not None:
+        step = (orth == marks.open_).astype(np.int64) - (orth == marks.close).astype(np.int64)
+        depth = np.cumsum(step)
+        depth -= (depth[first] - step[first])[doc_of]  # depth after each token, per doc
+        note = (depth > 0) | ((orth == marks.close) & (depth + 1 > 0))
+        final &= ~note
+    word = ~is_punct & ~final & ~note
+    seen = np.cumsum(final)  # finals up to and including each token
+    before_doc = seen[first] - final[first]  # finals before each doc's first token
     words = np.flatnonzero(word)
     counts = seen[words]
     previous = np.empty_like(counts)
@@ -160,8 +199,18 @@ def sentence_starts(orth: Any, is_punct: Any, lengths: Any, finals: Any) -> Any:
         new_doc = np.ones(len(words), dtype=bool)
         new_doc[1:] = doc_of[words[1:]] != doc_of[words[:-1]]
         previous[new_doc] = before_doc[doc_of[words[new_doc]]]
-    starts = np.union1d(first, words[counts > previous])
-    return starts.astype(np.int64)
+    starts = words[counts > previous]
+    if marks is not None and len(starts):
+        opener = _in(orth, marks.openers) & ~final
+        for _ in range(3):  # at most three glued openers, as in `("[`
+            back = starts - 1
+            glued = ((back >= 0) & (starts != first[doc_of[starts]])
+                     & opener[np.maximum(back, 0)]
+                     & (idx[np.maximum(back, 0)] + size[np.maximum(back, 0)] == idx[starts]))
+            if not glued.any():
+                break
+            starts = np.where(glued, back, starts)
+    return np.union1d(first, starts).astype(np.int64)
 
 
 def segment(text: str, turns: Sequence[Turn], unit: Unit = Unit.SENTENCE,
