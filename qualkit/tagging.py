@@ -50,9 +50,11 @@ SUGGESTION = "suggestion"
 UNDO = "undo"
 
 
-def position_key(coder: str) -> str:
-    """The settings key holding where a coder's session stands (a segment id)."""
-    return f"tag.position:{coder}"
+def position_key(coder: str, origin_prefix: str = "") -> str:
+    """The settings key holding where a session stands (a segment id). A walk records as
+    the consensus for whoever decides, so each adjudicator keeps their own place: two
+    people walking at once would otherwise move each other's resume point."""
+    return f"tag.position:{coder}" + (f"@{origin_prefix}" if origin_prefix else "")
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class TaggingSession:
         self.others = dict(others or {})
         self.others_memos = dict(others_memos or {})
         self.origin_prefix = origin_prefix
+        self._place = position_key(coder, origin_prefix)
         self.codes: tuple[Code, ...] = codebook.codes
         self._mapping = project_code_mapping(store, codebook)
         self.segments = store.segments()
@@ -261,7 +264,7 @@ class TaggingSession:
     # -- moving ------------------------------------------------------------------------
 
     def _resume(self) -> None:
-        saved = self.store.setting(position_key(self.coder))
+        saved = self.store.setting(self._place)
         if saved is not None and saved.isdigit() and self._goto_id(int(saved)):
             return
         self.next_unreviewed(from_start=True)
@@ -406,7 +409,7 @@ class TaggingSession:
         with self.store.transaction() as conn:
             self.store.ensure_coder(conn, self.coder)
             self.store.append_events(conn, events)
-            self.store.set_setting(position_key(self.coder), str(where), conn)
+            self.store.set_setting(self._place, str(where), conn)
         if events:
             if record_undo:
                 self._undo.append(_Undo("coding", segment_id, before))
@@ -530,7 +533,7 @@ class TaggingSession:
                            at=datetime.now(UTC))
         with self.store.transaction() as conn:
             self.store.add_notes(conn, [note])
-            self.store.set_setting(position_key(self.coder), str(segment_id), conn)
+            self.store.set_setting(self._place, str(segment_id), conn)
         if kind is NoteKind.MEMO:
             if value:
                 self._memos[segment_id] = value
@@ -561,4 +564,4 @@ class TaggingSession:
     def close(self) -> None:
         """Remember where the coder stands, for the next session."""
         with self.store.transaction() as conn:
-            self.store.set_setting(position_key(self.coder), str(self.current.id), conn)
+            self.store.set_setting(self._place, str(self.current.id), conn)

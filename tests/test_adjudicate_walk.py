@@ -248,3 +248,22 @@ def test_agreement_before_and_after_by_hand(cli, imported: Path) -> None:
         "alpha 0.433, percent agreement 0.867.",
         "Each coder against the consensus now, alpha (percent agreement): "
         "ana 0.891 (0.967, 10 segment(s)); ben 0.614 (0.900, 10 segment(s))."]
+
+
+def test_two_adjudicators_keep_their_own_place(imported: Path) -> None:
+    """Each person walking the consensus resumes where they stopped, not where the other
+    one did (the resume point is kept per adjudicator)."""
+    store = open_store(imported / "qualkit.db")
+    book = active_codebook(store)
+    assert book is not None
+    lee = walk_session(store, book, "Dr Lee")
+    first = lee.current.id
+    lee.none_apply()  # settles the first disagreement and moves on
+    second = lee.current.id
+    assert second != first
+    kim = walk_session(store, book, "Dr Kim")
+    assert kim.current.id == second  # the first unsettled one, not Dr Lee's place
+    kim.back()
+    kim.close()  # Dr Kim stops on the first one
+    assert walk_session(store, book, "Dr Kim").current.id == first
+    assert walk_session(store, book, "Dr Lee").current.id == second
