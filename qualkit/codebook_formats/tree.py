@@ -75,8 +75,8 @@ def decode_pattern(text: str) -> Any:
 
 def to_data(nodes: list[Node], name: str, notes: list[str]) -> dict[str, Any]:
     """Nodes as YAML-shaped codebook data, ready for :func:`qualkit.codebook.check_data`."""
-    used = {n.id for n in _walk(nodes) if n.id}
-    for node in _walk(nodes):
+    used = {n.id for n in walk(nodes) if n.id}
+    for node in walk(nodes):
         if not node.id:
             node.id = _unique(slug(node.name), used)
     themes: list[Any] = []
@@ -99,11 +99,12 @@ def to_data(nodes: list[Node], name: str, notes: list[str]) -> dict[str, Any]:
     return {"name": name, "themes": themes}
 
 
-def _walk(nodes: list[Node]) -> list[Node]:
+def walk(nodes: list[Node]) -> list[Node]:
+    """Every node of the tree, parents before their children."""
     found: list[Node] = []
     for node in nodes:
         found.append(node)
-        found.extend(_walk(node.children))
+        found.extend(walk(node.children))
     return found
 
 

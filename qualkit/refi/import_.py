@@ -98,21 +98,13 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _walk(nodes: list[Any]) -> list[Any]:
-    found: list[Any] = []
-    for node in nodes:
-        found.append(node)
-        found.extend(_walk(node.children))
-    return found
-
-
 def _codebook(doc: Document, path: Path, sidecar: Mapping[str, Any] | None, unit: Unit,
               notes: list[str]) -> tuple[Codebook | None, dict[str, Any] | None,
                                          dict[str, str], set[str]]:
     """The codebook, its content, code GUID -> code id, and the GUIDs of themes."""
     from qualkit.codebook import check_data
     from qualkit.codebook_formats.qdc import read_codes
-    from qualkit.codebook_formats.tree import to_data
+    from qualkit.codebook_formats.tree import to_data, walk
 
     nodes = read_codes(doc.codes) if doc.codes is not None else []
     if not nodes:
@@ -139,7 +131,7 @@ def _codebook(doc: Document, path: Path, sidecar: Mapping[str, Any] | None, unit
     codable = {c.id for c in book.codes}
     code_of: dict[str, str] = {}
     themes: set[str] = set()
-    for node in _walk(nodes):
+    for node in walk(nodes):
         key = norm_guid(node.guid)
         if node.id in codable:
             code_of[key] = node.id
