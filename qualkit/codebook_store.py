@@ -175,7 +175,7 @@ def code_id_mapping(codebooks: Iterable[Codebook], target: Codebook) -> dict[str
 
 def project_code_mapping(store: Store, target: Codebook) -> dict[str, str]:
     """:func:`code_id_mapping` over the versions the project's coding log was made under."""
-    versions = store.codebook_versions_used()
+    versions = store.coding_versions()
     active = store.setting(ACTIVE)
     if active:
         versions.add(active)

@@ -458,12 +458,6 @@ class Store:
                       if e.code_id in renames else e for e in events]
         return {seg: coding for (_, seg), coding in fold(events).items()}
 
-    def codebook_versions_used(self) -> set[str]:
-        """Every codebook version some decision in the log was made under."""
-        with self._read() as conn:
-            return set(conn.execute(select(t.coding_events.c.codebook_version).distinct()
-                                    ).scalars())
-
     # -- bulk reads for analysis (reports at 100k segments) --------------------------------
 
     def segment_rows(self) -> list[tuple[int, int, int, int, int, int, str]]:
