@@ -3,22 +3,29 @@
 How a term is found, and why this way:
 
 - **Lemma** — a keyword matches every form that shares its lemma in spaCy's English lookup
-  table (``explain`` finds ``explained``; ``teach`` finds ``taught``). The forms are
-  expanded once per codebook and matched on lower-case tokens by spaCy's PhraseMatcher, so
-  the corpus is tokenised but never lemmatised token by token.
+  table (``explain`` finds ``explained``; ``teach`` finds ``taught``).
 - **Derivation** — a word of the corpus built from a keyword with an English derivational
   suffix ("teacher", "expectations", "supportive", "motivation"), which qualitative
   coders treat as the same idea and the lemma table does not relate.
-- **Phrase** — multi-word keywords ("break it down") match as token sequences, each word in
+- **Phrase** — multi-word keywords ("break it down") match as word sequences, each word in
   any of its forms.
 - **Pattern** — spaCy token patterns from the codebook (``patterns:``) for what a word list
-  cannot say.
+  cannot say, run by spaCy's Matcher on spaCy's tokens.
 - **Fuzzy** — misspellings and transcription errors ("confidnet"): words of the corpus
-  vocabulary that are not English words in the lookup table and are within a rapidfuzz
-  ratio of a keyword. The comparison runs once per distinct word, not per occurrence, so
-  its cost grows with the vocabulary, not the corpus.
+  that are not English words in the lookup table and are within a rapidfuzz ratio of a
+  keyword.
 
-Plain negation ("I didn't feel any more confident") halves a match's weight; a code's
+Everything but patterns is decided once per distinct word of the corpus, not per
+occurrence: the first time a word is read, :class:`WordTable` works out which keywords it
+can stand for (its lemma, a derivation, a likely typo) and remembers the answer. Reading a
+segment is then a split into words (one regular expression, ``\\w+``, so "didn't" reads
+as "didn" "t" and "mentee's" as "mentee" "s", where spaCy's tokenizer makes "did" "n't"
+and "mentee" "'s") and a dictionary lookup per word: the costs of lemmatising, comparing
+spellings and matching grow with the vocabulary, and only the split grows with the corpus.
+A test holds the evidence to what spaCy's PhraseMatcher finds on spaCy's tokens for the
+same forms, on the sample study.
+
+Plain negation ("I didn't feel confident") halves a match's weight; a code's
 ``exclude_keywords`` in the segment suppress the code. Each matched span and term counts
 once, with weight w, in the score 1 - prod(1 - w): one keyword gives 0.5, two 0.75.
 
@@ -28,26 +35,31 @@ every report. Moderators' turns are skipped unless asked for.
 
 from __future__ import annotations
 
+import gc
+import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice, product
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from qualkit import suggestion_json
 from qualkit.model import Codebook, Evidence, MatchKind, Participant, Segment, Suggestion
-from qualkit.nlp import common_words, forms_of, lemma, lemma_table, pipeline
+from qualkit.nlp import common_words, forms_of, lemma, lemma_table
 from qualkit.store import Store
+from qualkit.suggestion_json import Found
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
-
-LOWER = 66  # spacy.attrs.LOWER, as a literal so that importing this module stays light
+    from spacy.matcher import Matcher
 
 MODERATOR_LABELS = frozenset({"moderator", "interviewer", "facilitator"})
-NEGATORS = frozenset({"not", "n't", "never", "no", "nothing", "hardly", "barely", "neither",
-                      "nor", "without", "nobody", "none"})
+NEGATORS = frozenset({"not", "never", "no", "nothing", "hardly", "barely", "neither",
+                      "nor", "without", "nobody", "none", "cannot",
+                      "t"})  # "t": the end of a contraction split at its apostrophe (didn't)
 NEGATION_WINDOW = 3
+"""Words a negator reaches forward, within its clause: "I didn't feel confident" is
+negated, "She said no. I'm confident." is not."""
+CLAUSE_END = re.compile(r"[.!?;:]")
 WEIGHTS = {MatchKind.LEMMA: 0.5, MatchKind.DERIVATION: 0.4, MatchKind.PHRASE: 0.5,
            MatchKind.PATTERN: 0.5, MatchKind.FUZZY: 0.35}
 SUFFIXES = frozenset({
@@ -57,9 +69,29 @@ SUFFIXES = frozenset({
 CONTEXT_FACTOR = 0.5
 FUZZY_CUTOFF = 88.0
 FUZZY_MIN_LENGTH = 5
-MAX_VARIANTS = 64
-WORD = re.compile(r"[a-z]+")
+DERIVATION_MIN_LENGTH = 4
+WORD = re.compile(r"\w+")
+COMMIT_EVERY = 20_000
+"""Segments stored per transaction: a kill loses at most this much (recomputed by the
+next run), and a commit per transcript cost seconds on a corpus of a thousand files."""
 Progress = Callable[[int, int], None]
+
+# (code id, keyword as written, kind, the forms each following word of a phrase may take)
+# Kinds as plain strings while a run is in flight: an Enum member hashes in Python, and
+# evidence is hashed and compared hundreds of thousands of times.
+LEMMA, DERIVATION, PHRASE, PATTERN, FUZZY = (k.value for k in (
+    MatchKind.LEMMA, MatchKind.DERIVATION, MatchKind.PHRASE, MatchKind.PATTERN,
+    MatchKind.FUZZY))
+Hit = tuple[str, str, str, tuple[frozenset[str], ...]]
+Phrases = dict[str, tuple[tuple[str, str, tuple[frozenset[str], ...]], ...]]
+Trigger = tuple[tuple[tuple[str, str, str], ...], Phrases]
+"""What a word stands for: (code id, keyword, kind) as a single word; and the phrases it
+starts, by the forms their second word may take: (code id, phrase, forms of each word
+after the second)."""
+_WEIGHT = {(kind.value, negated, context): round(w * (0.5 if negated else 1.0)
+                                           * (CONTEXT_FACTOR if context else 1.0), 4)
+           for kind, w in WEIGHTS.items() for negated in (False, True)
+           for context in (False, True)}
 
 
 def is_moderator(speaker: str, roster: dict[str, Participant]) -> bool:
@@ -69,32 +101,18 @@ def is_moderator(speaker: str, roster: dict[str, Participant]) -> bool:
     return role in MODERATOR_LABELS or speaker.lower() in MODERATOR_LABELS
 
 
-def fuzzy_variants(keywords: Iterable[str], vocabulary: Iterable[str]
-                   ) -> dict[str, list[str]]:
-    """Corpus words that look like misspellings of single-word keywords.
+def words_of(text: str) -> list[str]:
+    """Lower-case words as the matcher reads them (keywords and segments alike)."""
+    return WORD.findall(text.lower())
 
-    Only words that are not common English words qualify: a real word ("confidant",
-    "teacher") is a different word, not a typo of "confident" or "teach".
-    """
-    from rapidfuzz import fuzz, process
 
-    known = lemma_table().keys() | common_words()
-    targets = sorted({k.lower() for k in keywords
-                      if " " not in k and len(k) >= FUZZY_MIN_LENGTH})
-    candidates = sorted({w for w in vocabulary
-                         if len(w) >= FUZZY_MIN_LENGTH and w not in known
-                         and w not in targets})
-    found: dict[str, list[str]] = {}
-    if not targets or not candidates:
-        return found
-    for keyword in targets:
-        forms = forms_of(keyword)
-        hits = process.extract(keyword, candidates, scorer=fuzz.ratio,
-                               score_cutoff=FUZZY_CUTOFF, limit=None)
-        words = [w for w, _, _ in hits if w not in forms]
-        if words:
-            found[keyword] = words
-    return found
+def gaps_of(text: str, spans: Sequence[tuple[int, int]]) -> tuple[str, ...]:
+    """The punctuation between consecutive words, given as (start, end) spans of
+    ``text`` (whitespace dropped, apostrophes made straight). A phrase matches only where
+    the text has the same, so "say no" does not match 'she said, "no, wait"' (as with
+    spaCy's tokens, where punctuation is a token) and "self-confidence" matches itself."""
+    return tuple("".join(text[spans[k][1]:spans[k + 1][0]].split()).replace("\u2019", "'")
+                 for k in range(len(spans) - 1))
 
 
 def _stems(keyword: str) -> set[str]:
@@ -106,137 +124,243 @@ def _stems(keyword: str) -> set[str]:
     return stems
 
 
+def _derived_from(word: str, stems: Iterable[str]) -> bool:
+    """Whether ``word``'s lemma is a stem plus a suffix from :data:`SUFFIXES`, allowing a
+    doubled final consonant (plan → planner)."""
+    base = lemma(word)
+    for stem in stems:
+        rest = base[len(stem):] if base.startswith(stem) else None
+        if rest and rest[0] == stem[-1] and rest[1:] in SUFFIXES:
+            rest = rest[1:]
+        if rest in SUFFIXES:
+            return True
+    return False
+
+
+def _is_known_word(word: str) -> bool:
+    return word in lemma_table() or word in common_words()
+
+
+class WordTable:
+    """What each distinct word of the corpus can stand for, worked out on first sight.
+
+    Single-word keywords give derivation and fuzzy candidates; every keyword gives its
+    lemma forms (a phrase, the forms of its first word, with the rest to check in place).
+    """
+
+    def __init__(self, keywords: Iterable[tuple[str, str]]) -> None:
+        """``keywords``: (code id, keyword as written) pairs."""
+        self.by_form: dict[str, list[Hit]] = defaultdict(list)
+        singles: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.gaps: dict[str, tuple[str, ...]] = {}
+        """What stands between the words of each phrase (see :func:`gaps_of`)."""
+        for code_id, keyword in keywords:
+            words = words_of(keyword)
+            if not words:
+                continue
+            kind = PHRASE if len(words) > 1 else LEMMA
+            if len(words) > 1:
+                self.gaps[keyword] = gaps_of(keyword, [m.span() for m in
+                                                       WORD.finditer(keyword)])
+            rest = tuple(forms_of(w) for w in words[1:])
+            for form in forms_of(words[0]):
+                self.by_form[form].append((code_id, keyword, kind, rest))
+            if len(words) == 1 and " " not in keyword.strip():
+                singles[words[0]].append((code_id, keyword))
+        self.owners = dict(singles)
+        self.forms = {k: forms_of(k) for k in singles}
+        self.derivable: dict[str, list[tuple[str, set[str]]]] = defaultdict(list)
+        for k in sorted(singles):
+            if len(k) >= DERIVATION_MIN_LENGTH:
+                self.derivable[k[:4]].append((k, _stems(k)))
+        self.fuzzy_targets = sorted(k for k in singles if len(k) >= FUZZY_MIN_LENGTH)
+        self._fuzzy_set = frozenset(self.fuzzy_targets)
+        self.seen: set[str] = set()
+        self.triggers: dict[str, Trigger] = {}
+        """The words seen so far that stand for some keyword, with what they stand for:
+        all a segment is checked against."""
+
+    def learn(self, words: Iterable[str]) -> None:
+        new = set(words).difference(self.seen)
+        if not new:
+            return
+        self.seen |= new
+        for word in new:
+            hits = self.hits(word)
+            if hits:
+                phrases: dict[str, list[tuple[str, str, tuple[frozenset[str], ...]]]] = (
+                    defaultdict(list))
+                for c, term, _, rest in hits:
+                    for second in rest[0] if rest else ():
+                        phrases[second].append((c, term, rest[1:]))
+                self.triggers[word] = (
+                    tuple((c, term, kind) for c, term, kind, rest in hits if not rest),
+                    {second: tuple(items) for second, items in phrases.items()})
+
+    def hits(self, word: str) -> tuple[Hit, ...]:
+        found = list(self.by_form.get(word, ()))
+        if len(word) > DERIVATION_MIN_LENGTH:
+            for keyword in self.derived_keywords(word):
+                found += [(c, term, DERIVATION, ()) for c, term in self.owners[keyword]]
+            for keyword in self.fuzzy_keywords(word):
+                found += [(c, term, FUZZY, ()) for c, term in self.owners[keyword]]
+        return tuple(found)
+
+    def derived_keywords(self, word: str) -> list[str]:
+        """Single-word keywords that ``word`` is derived from by a suffix (teach → teacher).
+        Keywords are grouped by their first four letters, so each word meets few."""
+        return [k for k, stems in self.derivable.get(word[:4], ())
+                if word not in self.forms[k] and _derived_from(word, stems)]
+
+    def fuzzy_keywords(self, word: str) -> list[str]:
+        """Single-word keywords that ``word`` looks like a misspelling of. Only words that
+        are not common English words qualify: a real word ("confidant", "teacher") is a
+        different word, not a typo of "confident" or "teach"."""
+        if (len(word) < FUZZY_MIN_LENGTH or not self.fuzzy_targets or word in self._fuzzy_set
+                or _is_known_word(word)):
+            return []
+        from rapidfuzz import fuzz, process
+
+        hits = process.extract(word, self.fuzzy_targets, scorer=fuzz.ratio,
+                               score_cutoff=FUZZY_CUTOFF, limit=None)
+        return sorted(k for k, _, _ in hits if word not in self.forms[k])
+
+
+def _single_keywords(keywords: Iterable[str]) -> list[tuple[str, str]]:
+    return [("", k) for k in keywords if " " not in k.strip()]
+
+
+def fuzzy_variants(keywords: Iterable[str], vocabulary: Iterable[str]
+                   ) -> dict[str, list[str]]:
+    """Words of a vocabulary that look like misspellings of single-word keywords."""
+    table = WordTable(_single_keywords(keywords))
+    found: dict[str, list[str]] = defaultdict(list)
+    for word in sorted({w.lower() for w in vocabulary}):
+        for keyword in table.fuzzy_keywords(word):
+            found[keyword].append(word)
+    return dict(found)
+
+
 def derived_variants(keywords: Iterable[str], vocabulary: Iterable[str]
                      ) -> dict[str, list[str]]:
-    """Corpus words derived from single-word keywords by a suffix (teach → teacher).
-
-    A word qualifies when its lemma is a stem of the keyword plus a suffix from
-    :data:`SUFFIXES`, allowing a doubled final consonant (plan → planner). Words are
-    grouped by their first four letters, so each keyword is compared with few words.
-    """
-    by_prefix: dict[str, list[str]] = defaultdict(list)
-    for word in vocabulary:
-        if len(word) >= 5:
-            by_prefix[word[:4]].append(word)
-    found: dict[str, list[str]] = {}
-    for keyword in sorted({k.lower() for k in keywords if " " not in k and len(k) >= 4}):
-        forms = forms_of(keyword)
-        stems = _stems(keyword)
-        words = []
-        for word in sorted(by_prefix.get(keyword[:4], ())):
-            if word in forms:
-                continue
-            base = lemma(word)
-            for stem in stems:
-                rest = base[len(stem):] if base.startswith(stem) else None
-                if rest and rest[0] == stem[-1] and rest[1:] in SUFFIXES:
-                    rest = rest[1:]
-                if rest in SUFFIXES:
-                    words.append(word)
-                    break
-        if words:
-            found[keyword] = words
-    return found
+    """Words of a vocabulary derived from single-word keywords by a suffix."""
+    table = WordTable(_single_keywords(keywords))
+    found: dict[str, list[str]] = defaultdict(list)
+    for word in sorted({w.lower() for w in vocabulary}):
+        if len(word) > DERIVATION_MIN_LENGTH:
+            for keyword in table.derived_keywords(word):
+                found[keyword].append(word)
+    return dict(found)
 
 
 class KeywordMatcher:
     """A codebook compiled for matching (one per suggest run)."""
 
-    def __init__(self, codebook: Codebook, vocabulary: Iterable[str] = ()) -> None:
-        from spacy.attrs import IDX, LENGTH
-        from spacy.matcher import Matcher, PhraseMatcher
-        from spacy.tokens import Doc
-
-        self.nlp = pipeline()
-        vocab = self.nlp.vocab
-        self.phrases = PhraseMatcher(vocab, attr="LOWER")
-        self.patterns = Matcher(vocab)
-        self.keys: dict[int, tuple[str, str, MatchKind]] = {}
+    def __init__(self, codebook: Codebook) -> None:
+        self.table = WordTable((code.id, kw) for code in codebook.codes for kw in code.keywords)
         self.excluded: dict[str, list[list[str]]] = {}
-        self.negators = {vocab.strings.add(w) for w in NEGATORS}
-        self.attrs = [LOWER, IDX, LENGTH]
-
-        def key(code_id: str, term: str, kind: MatchKind) -> str:
-            name = f"{code_id}\x1f{kind.value}\x1f{term}"
-            self.keys[vocab.strings.add(name)] = (code_id, term, kind)
-            return name
-
-        keywords = [kw for code in codebook.codes for kw in code.keywords]
-        vocabulary = set(vocabulary)
-        fuzzy = fuzzy_variants(keywords, vocabulary)
-        derived = derived_variants(keywords, vocabulary)
         for code in codebook.codes:
-            for keyword in code.keywords:
-                words = [t.lower_ for t in self.nlp.make_doc(keyword)]
-                kind = MatchKind.PHRASE if len(words) > 1 else MatchKind.LEMMA
-                variants = islice(product(*(sorted(forms_of(w)) for w in words)),
-                                  MAX_VARIANTS)
-                self.phrases.add(key(code.id, keyword, kind),
-                                 [Doc(vocab, words=list(v)) for v in variants])
-                if keyword.lower() in derived:
-                    self.phrases.add(key(code.id, keyword, MatchKind.DERIVATION),
-                                     [Doc(vocab, words=[w]) for w in derived[keyword.lower()]])
-                if keyword.lower() in fuzzy:
-                    self.phrases.add(key(code.id, keyword, MatchKind.FUZZY),
-                                     [Doc(vocab, words=[w]) for w in fuzzy[keyword.lower()]])
-            patterns: Sequence[Any] = getattr(code, "patterns", ())
-            for i, pattern in enumerate(patterns):
-                self.patterns.add(key(code.id, f"pattern {i + 1}", MatchKind.PATTERN),
-                                  [list(pattern)])
             excludes: Sequence[str] = getattr(code, "exclude_keywords", ())
             if excludes:
-                self.excluded[code.id] = [
-                    [t.lower_ for t in self.nlp.make_doc(term)] for term in excludes]
+                self.excluded[code.id] = [words_of(term) for term in excludes]
+        self.patterns: Matcher | None = None
+        self.pattern_keys: dict[int, tuple[str, str]] = {}
+        if any(code.patterns for code in codebook.codes):
+            self._compile_patterns(codebook)
 
-    def evidence(self, doc: Doc, offset: int, text: str) -> dict[str, list[Evidence]]:
-        """Every match in one segment's doc, by code, with offsets into the transcript.
+    def _compile_patterns(self, codebook: Codebook) -> None:
+        from spacy.matcher import Matcher
 
-        Token attributes come out as one list per doc (``to_array``), not as a Token
-        object per match and per negation look-back: this loop runs for nearly every
-        segment of the corpus."""
-        found: dict[str, list[Evidence]] = defaultdict(list)
-        matches = self.phrases(doc)
-        if len(self.patterns):
-            matches = [*matches, *self.patterns(doc)]
-        if not matches:
-            return found
-        tokens = doc.to_array(self.attrs).tolist()  # [lower, idx, length] per token
-        negators = self.negators
-        negations = [i for i, token in enumerate(tokens) if token[0] in negators]
-        keys = self.keys
-        for match_id, start, end in matches:
-            code_id, term, kind = keys[match_id]
-            begin = tokens[start][1]
-            last = tokens[end - 1]
-            stop = last[1] + last[2]
-            negated = bool(negations) and any(
-                start - NEGATION_WINDOW <= i < start for i in negations)
-            found[code_id].append(Evidence(
-                term=term, matched=text[begin:stop], kind=kind, start=offset + begin,
-                end=offset + stop, negated=negated))
-        excluded = [code for code in found if code in self.excluded]
-        if excluded:
-            lowers = [t.lower_ for t in doc]
-            for code_id in excluded:
-                if any(_contains(lowers, term) for term in self.excluded[code_id]):
+        from qualkit.nlp import pipeline
+
+        self.nlp = pipeline()
+        self.patterns = Matcher(self.nlp.vocab)
+        for code in codebook.codes:
+            for i, pattern in enumerate(code.patterns):
+                name = f"{code.id}\x1fpattern {i + 1}"
+                self.pattern_keys[self.nlp.vocab.strings.add(name)] = (code.id,
+                                                                       f"pattern {i + 1}")
+                self.patterns.add(name, [json.loads(pattern)])
+
+    def found(self, text: str, offset: int) -> dict[str, list[Found]]:
+        """Every match in one segment, by code, with offsets into the transcript.
+
+        This runs for every segment of the corpus, so Python touches a word only to test
+        it against the words that stand for a keyword (one set lookup); offsets are found
+        for the matched words alone."""
+        lower = text.lower()
+        same = len(lower) == len(text)  # false for the odd character lower() lengthens
+        words = WORD.findall(lower) if same else [w.lower() for w in WORD.findall(text)]
+        table = self.table
+        table.learn(words)
+        triggers = table.triggers
+        found: dict[str, list[Found]] = {}
+        at = [i for i, word in enumerate(words) if word in triggers]
+        if at:
+            if same:
+                starts = [m.start() for m in WORD.finditer(lower)]
+                ends = None
+            else:
+                spans = [m.span() for m in WORD.finditer(text)]
+                starts, ends = [a for a, _ in spans], [b for _, b in spans]
+            negators = ([i for i, word in enumerate(words) if word in NEGATORS]
+                        if not NEGATORS.isdisjoint(words) else None)
+            n = len(words)
+            for i in at:
+                word = words[i]
+                singles, phrases = triggers[word]
+                begin = offset + starts[i]
+                negated = negators is not None and any(
+                    i - NEGATION_WINDOW <= j < i and not CLAUSE_END.search(
+                        lower if same else text, starts[j], starts[i]) for j in negators)
+                if singles:
+                    end = begin + len(word) if ends is None else offset + ends[i]
+                    for code_id, term, kind in singles:
+                        evidence = (begin, end, term, kind, negated, False)
+                        same_code = found.get(code_id)
+                        if same_code is None:
+                            found[code_id] = [evidence]
+                        else:
+                            same_code.append(evidence)
+                if phrases and i + 1 < n and words[i + 1] in phrases:
+                    for code_id, term, rest in phrases[words[i + 1]]:
+                        last = i + 1 + len(rest)
+                        if last >= n or any(words[i + 2 + k] not in forms
+                                            for k, forms in enumerate(rest)):
+                            continue
+                        spans = [(starts[k], starts[k] + len(words[k]) if ends is None
+                                  else ends[k]) for k in range(i, last + 1)]
+                        if gaps_of(text, spans) != table.gaps[term]:
+                            continue
+                        end = offset + (starts[last] + len(words[last]) if ends is None
+                                        else ends[last])
+                        found.setdefault(code_id, []).append(
+                            (begin, end, term, PHRASE, negated, False))
+        if self.patterns is not None:
+            self._pattern_matches(text, offset, found)
+        if found and self.excluded:
+            for code_id in [c for c in found if c in self.excluded]:
+                if any(_contains(words, term) for term in self.excluded[code_id]):
                     del found[code_id]
         return found
 
-    def evidence_of(self, segments: Sequence[Segment]) -> list[dict[str, list[Evidence]]]:
-        """:meth:`evidence` for each segment, tokenised one Doc per segment.
+    def _pattern_matches(self, text: str, offset: int, found: dict[str, list[Found]]) -> None:
+        assert self.patterns is not None
+        doc = self.nlp.make_doc(text)
+        for match_id, start, end in self.patterns(doc):
+            code_id, term = self.pattern_keys[match_id]
+            first, last = doc[start], doc[end - 1]
+            negated = any(t.lower_ in NEGATORS or t.lower_ == "n't"
+                          for t in doc[max(0, start - NEGATION_WINDOW):start])
+            found.setdefault(code_id, []).append(
+                (offset + first.idx, offset + last.idx + len(last), term, PATTERN,
+                 negated, False))
 
-        (Joining segments into one Doc per batch was tried: spaCy's tokenizer stops caching
-        its work on a Doc once a special case has occurred in it, so long Docs tokenise
-        several times slower than the same text in short ones.)"""
-        docs = self.nlp.tokenizer.pipe((s.text for s in segments), batch_size=256)
-        return [self.evidence(doc, seg.start, seg.text)
-                for seg, doc in zip(segments, docs, strict=True)]
-
-    def suggest(self, segments: Sequence[Segment], context: bool = False
-                ) -> list[Suggestion]:
-        """Suggestions for segments given in reading order (needed for ``context``)."""
-        per_segment = self.evidence_of(segments)
-        found: list[Suggestion] = []
+    def evidence_of(self, segments: Sequence[Segment], context: bool = False
+                    ) -> Iterator[tuple[Segment, dict[str, list[Found]]]]:
+        """Each segment with its evidence by code. Segments are given in reading order
+        (needed for ``context``)."""
+        per_segment = [self.found(s.text, s.start) for s in segments]
         for i, seg in enumerate(segments):
             evidence = per_segment[i]
             if context:
@@ -245,53 +369,89 @@ class KeywordMatcher:
                     if 0 <= j < len(segments) and _same_turn(seg, segments[j]):
                         for code, items in per_segment[j].items():
                             evidence.setdefault(code, []).extend(
-                                Evidence(e.term, e.matched, e.kind, e.start, e.end, e.negated,
-                                         context=True) for e in items)
-            for code_id, items in evidence.items():
-                if len(items) == 1:  # most suggestions: nothing to rank or combine
-                    kept = items
-                    score = round(1.0 - (1.0 - _weight(items[0])), 4)  # as _score([e])
-                else:
-                    kept = _strongest(items)
-                    score = _score(kept)
-                if score > 0:
-                    found.append(Suggestion(segment_id=seg.id, code_id=code_id, score=score,
-                                            evidence=tuple(kept)))
-        return found
+                                (*e[:5], True) for e in items)
+            yield seg, evidence
+
+    def suggest(self, segments: Sequence[Segment], context: bool = False
+                ) -> list[Suggestion]:
+        """Suggestions for segments given in reading order (needed for ``context``)."""
+        return [Suggestion(segment_id=seg.id, code_id=code_id, score=score,
+                           evidence=tuple(Evidence(term, seg.text[a - seg.start:b - seg.start],
+                                                   MatchKind(kind), a, b, negated, ctx)
+                                          for a, b, term, kind, negated, ctx in kept))
+                for seg, evidence in self.evidence_of(segments, context)
+                for code_id, score, kept in ranked(evidence)]
+
+
+def stored(seg: Segment, evidence: dict[str, list[Found]]) -> tuple[str, int]:
+    """A segment's suggestions in the stored form (:mod:`qualkit.suggestion_json`) and
+    how many there are: :func:`ranked` and :func:`qualkit.suggestion_json.encode` in one
+    pass, without ranking, since reading sorts (this runs for every segment)."""
+    if not evidence:
+        return "[]", 0
+    parts = []
+    text, offset = seg.text, seg.start
+    for code_id, items in evidence.items():
+        if len(items) == 1:
+            e = items[0]
+            parts.append(suggestion_json.item(code_id, _WEIGHT[e[3], e[4], e[5]], items,
+                                              text, offset))
+        else:
+            kept = _strongest(items)
+            parts.append(suggestion_json.item(code_id, _score(kept), kept, text, offset))
+    return "[" + ",".join(parts) + "]", len(parts)
+
+
+def ranked(evidence: dict[str, list[Found]]) -> list[tuple[str, float, list[Found]]]:
+    """(code id, score, evidence kept) per code with a positive score, the highest score
+    first (ties by code id)."""
+    out = []
+    for code_id, items in evidence.items():
+        if len(items) == 1:  # most suggestions: nothing to rank or combine
+            kept = items
+            item = items[0]
+            score = _WEIGHT[item[3], item[4], item[5]]
+        else:
+            kept = _strongest(items)
+            score = _score(kept)
+        if score > 0:
+            out.append((code_id, score, kept))
+    out.sort(key=lambda s: (-s[1], s[0]))
+    return out
 
 
 def _contains(words: list[str], term: list[str]) -> bool:
     n = len(term)
-    return any(words[i:i + n] == term for i in range(len(words) - n + 1))
+    return bool(term) and any(words[i:i + n] == term for i in range(len(words) - n + 1))
 
 
 def _same_turn(a: Segment, b: Segment) -> bool:
     return a.transcript_id == b.transcript_id and a.turn_index == b.turn_index
 
 
-def _weight(e: Evidence) -> float:
-    return WEIGHTS[e.kind] * (0.5 if e.negated else 1.0) * (CONTEXT_FACTOR if e.context else 1.0)
+def _weight(e: Found) -> float:
+    return _WEIGHT[e[3], e[4], e[5]]
 
 
-def _strongest(items: Iterable[Evidence]) -> list[Evidence]:
+def _strongest(items: Iterable[Found]) -> list[Found]:
     """One piece of evidence per matched span and per term, the strongest first.
 
     "leadership" matched by the keywords leadership, leader and lead is one observation,
     and "confident" said twice is one term: neither should count twice in the score.
     """
-    kept: list[Evidence] = []
+    kept: list[Found] = []
     spans: set[tuple[int, int]] = set()
     terms: set[str] = set()
-    for e in sorted(items, key=lambda e: (-_weight(e), e.start, e.term)):
-        if (e.start, e.end) in spans or e.term in terms:
+    for e in sorted(items, key=lambda e: (-_weight(e), e[0], e[2])):
+        if (e[0], e[1]) in spans or e[2] in terms:
             continue
-        spans.add((e.start, e.end))
-        terms.add(e.term)
+        spans.add((e[0], e[1]))
+        terms.add(e[2])
         kept.append(e)
-    return sorted(kept, key=lambda e: (e.start, e.term))
+    return sorted(kept, key=lambda e: (e[0], e[2]))
 
 
-def _score(items: Iterable[Evidence]) -> float:
+def _score(items: Iterable[Found]) -> float:
     """1 - prod(1 - w) over the strongest evidence per span and term."""
     miss = 1.0
     for e in items:
@@ -307,36 +467,98 @@ class SuggestResult:
     suggestions: int
 
 
+PARALLEL_MIN_SEGMENTS = 20_000
+"""Below this many segments to read, one process: workers would start for nothing."""
+
+SegmentWork = tuple[int, list[tuple[int, int, int, str]], bool]
+"""What a worker reads: (transcript id, [(segment id, turn index, start, text)], context)."""
+
+_MATCHER: KeywordMatcher | None = None
+"""The codebook compiled for this run, in the process that reads (workers inherit or
+rebuild it)."""
+
+
+def _compile_for_workers(codebook: Codebook) -> None:
+    global _MATCHER
+    if _MATCHER is None:
+        _MATCHER = KeywordMatcher(codebook)
+
+
+def _read(work: SegmentWork) -> tuple[list[tuple[int, str]], int]:
+    """Stored rows for one transcript's readable segments, and how many suggestions."""
+    transcript_id, items, context = work
+    assert _MATCHER is not None
+    segments = [Segment(id=i, transcript_id=transcript_id, turn_index=turn, index=0,
+                        start=start, end=start + len(text), text=text, speaker="")
+                for i, turn, start, text in items]
+    rows, total = [], 0
+    for seg, evidence in _MATCHER.evidence_of(segments, context=context):
+        data, count = stored(seg, evidence)
+        rows.append((seg.id, data))
+        total += count
+    return rows, total
+
+
 def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool = False,
-                    context: bool = False, progress: Progress | None = None
-                    ) -> SuggestResult:
-    """Suggest codes for every segment not yet processed under this codebook version."""
+                    context: bool = False, progress: Progress | None = None,
+                    jobs: int | None = None) -> SuggestResult:
+    """Suggest codes for every segment not yet processed under this codebook version.
+
+    One transcript is a unit of work (turns, and so context, stay whole), read in worker
+    processes when there is enough to read (see :mod:`qualkit.workers`; ``jobs``
+    overrides how many). Results are stored every :data:`COMMIT_EVERY` segments, so
+    memory stays flat and a kill costs at most the work since the last commit."""
+    from qualkit import workers
+
+    global _MATCHER
     roster = store.participants()
     done = store.suggested_segment_ids(codebook.version)
-    todo = [s for s in store.segments() if s.id not in done]
-    wanted = [s for s in todo if include_moderator or not is_moderator(s.speaker, roster)]
-    vocabulary = {w for s in wanted for w in WORD.findall(s.text.lower())}
-    matcher = KeywordMatcher(codebook, vocabulary) if wanted else None
-    total = 0
-    for i, batch in enumerate(_by_transcript(todo)):
-        readable = [s for s in batch if include_moderator or not is_moderator(s.speaker, roster)]
-        found = matcher.suggest(readable, context=context) if matcher and readable else []
-        with store.transaction() as conn:
-            store.save_suggestions(conn, codebook.version, [s.id for s in batch], found)
-        total += len(found)
-        if progress:
-            progress(i + 1, len({s.transcript_id for s in todo}))
-    return SuggestResult(codebook_version=codebook.version, processed=len(todo),
-                         skipped_moderator=len(todo) - len(wanted), suggestions=total)
+    order = store.transcript_ids()
+    todo_count = sum(c[3] for c in store.transcript_counts().values()) - len(done)
+    if jobs is None:
+        jobs = workers.default_jobs() if todo_count >= PARALLEL_MIN_SEGMENTS else 1
+    moderator: dict[str, bool] = {}
+    processed = skipped = total = 0
+    rows: list[tuple[int, str]] = []
 
+    def work() -> Iterator[SegmentWork]:
+        nonlocal processed, skipped
+        for transcript_id in order:
+            text, spans = store.segment_spans(transcript_id)
+            readable = []
+            for i, turn, _, a, b, speaker in spans:
+                if i in done:
+                    continue
+                processed += 1
+                if speaker not in moderator:
+                    moderator[speaker] = is_moderator(speaker, roster)
+                if include_moderator or not moderator[speaker]:
+                    readable.append((i, turn, a, text[a:b]))
+                else:
+                    skipped += 1
+                    rows.append((i, "[]"))
+            yield transcript_id, readable, context
 
-def _by_transcript(items: Sequence[Segment]) -> Iterable[list[Segment]]:
-    """One transcript at a time: a unit of work that keeps turns (and context) whole."""
-    batch: list[Segment] = []
-    for seg in items:
-        if batch and seg.transcript_id != batch[-1].transcript_id:
-            yield batch
-            batch = []
-        batch.append(seg)
-    if batch:
-        yield batch
+    was_collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of short-lived tuples, no cycles among them
+    try:
+        _MATCHER = KeywordMatcher(codebook)
+        lemma_table(), common_words()  # loaded once, before workers fork
+        results = workers.ordered_map(_read, work() if todo_count > 0 else iter(()),
+                                      jobs=jobs, setup=_compile_for_workers,
+                                      setup_args=(codebook,))
+        for n, (found, count) in enumerate(results, start=1):
+            rows += found
+            total += count
+            if rows and (len(rows) >= COMMIT_EVERY or n == len(order)):
+                with store.transaction() as conn:
+                    store.save_suggestion_rows(conn, codebook.version, rows)
+                rows = []
+            if progress:
+                progress(n, len(order))
+    finally:
+        _MATCHER = None
+        if was_collecting:
+            gc.enable()
+    return SuggestResult(codebook_version=codebook.version, processed=processed,
+                         skipped_moderator=skipped, suggestions=total)

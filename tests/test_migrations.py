@@ -56,6 +56,43 @@ def test_version_1_database_is_migrated_with_its_data_and_a_backup(tmp_path: Pat
     store.close()
 
 
+def test_version_3_suggestions_move_to_one_row_per_segment(tmp_path: Path) -> None:
+    path = tmp_path / "q.db"
+    engine = _sqlite_engine(path)
+    migrations.apply(engine, upto=3)
+    evidence = ('[{"term":"teach","matched":"taught","kind":"lemma","start":5,"end":11,'
+                '"negated":false,"context":false}]')
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO transcripts (id, name, source, sha256, text, attributes, imported_at)"
+            " VALUES (1, 'FG1', 'transcripts/FG1.txt', 'abc', 'P01: taught. Hi.', '{}', 't')")
+        for seg, (start, end) in enumerate([(5, 12), (13, 16)], start=1):
+            conn.exec_driver_sql(
+                "INSERT INTO segments (id, transcript_id, turn_idx, idx, start, \"end\", "
+                f"speaker) VALUES ({seg}, 1, 0, {seg - 1}, {start}, {end}, 'P01')")
+        conn.exec_driver_sql("INSERT INTO codebooks (version, name, label, content, source,"
+                             " loaded_at) VALUES ('v1', 'cb', '1', '{}', 'x', 't')")
+        conn.exec_driver_sql("INSERT INTO suggested_segments VALUES (1, 'v1'), (2, 'v1')")
+        conn.exec_driver_sql("INSERT INTO suggestions VALUES (1, 'v1', 'teaching', 0.5, ?)",
+                             (evidence,))
+        conn.exec_driver_sql("INSERT INTO suggestions VALUES (1, 'v1', 'growth', 0.75, ?)",
+                             (evidence,))
+    engine.dispose()
+
+    store = open_store(path)
+    assert store.suggested_segment_ids("v1") == {1, 2}
+    found = store.suggestions("v1")
+    assert [(s.segment_id, s.code_id, s.score) for s in found] == [(1, "growth", 0.75),
+                                                                  (1, "teaching", 0.5)]
+    assert [(e.term, e.matched, e.kind.value, e.start, e.end, e.negated, e.context)
+            for e in found[1].evidence] == [("teach", "taught", "lemma", 5, 11, False, False)]
+    assert store.suggestion_counts("v1") == {"growth": 1, "teaching": 1}
+    with store.engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+    assert "suggestions" not in tables and "suggested_segments" not in tables
+    store.close()
+
+
 def test_reopening_an_up_to_date_database_applies_nothing(tmp_path: Path) -> None:
     open_store(tmp_path / "q.db").close()
     open_store(tmp_path / "q.db").close()

@@ -30,8 +30,7 @@ def _segments(*texts: str, turn: int = 0) -> list[Segment]:
 
 def _suggest(codebook: Codebook, *texts: str, context: bool = False):
     segs = _segments(*texts)
-    vocabulary = {w for s in segs for w in s.text.lower().split()}
-    return KeywordMatcher(codebook, vocabulary).suggest(segs, context=context)
+    return KeywordMatcher(codebook).suggest(segs, context=context)
 
 
 def test_keyword_matches_its_inflections_with_the_matched_words_as_evidence() -> None:
@@ -144,28 +143,29 @@ def test_one_word_matched_by_several_keywords_counts_once() -> None:
     assert found.score == 0.5
 
 
-def test_the_lower_attribute_id_matches_spacy() -> None:
-    import spacy.attrs
-
-    from qualkit.suggest import LOWER
-
-    assert spacy.attrs.LOWER == LOWER
-
-
 @pytest.mark.parametrize("matched", ["taught", 'say "teach"', "back\\slash", "new\nline",
                                      "ünïcode ✓", "\u2028tab\t", ""])
-def test_evidence_is_stored_as_json_dumps_writes_it(matched: str) -> None:
-    from qualkit.model import Evidence
-    from qualkit.store.db import evidence_json
+def test_suggestions_are_stored_as_json_dumps_writes_them(matched: str) -> None:
+    from qualkit import suggestion_json
 
-    items = [Evidence("teach", matched, MatchKind.LEMMA, 3, 9, negated=True),
-             Evidence("éclat", "x", MatchKind.FUZZY, 10, 11, context=True)]
-    expected = json.dumps([{"term": e.term, "matched": e.matched, "kind": e.kind.value,
-                            "start": e.start, "end": e.end, "negated": e.negated,
-                            "context": e.context} for e in items],
+    text = "x" * 3 + matched + "y" * 20
+    offset = 100
+    found = [("teaching", 0.625, [(103, 103 + len(matched), "teach", "lemma", True, False),
+                                  (110, 111, "éclat", "fuzzy", False, True)]),
+             ("other", 0.5, [(103, 104, "x", "phrase", False, False)])]
+    expected = json.dumps([[code, score, [[term, text[a - offset:b - offset], kind, a, b,
+                                           negated, ctx]
+                                          for a, b, term, kind, negated, ctx in items]]
+                           for code, score, items in found],
                           ensure_ascii=False, separators=(",", ":"))
-    assert evidence_json(items) == expected
-    assert evidence_json([]) == "[]"
+    assert suggestion_json.encode(text, offset, found) == expected
+    assert suggestion_json.encode(text, offset, []) == "[]"
+    back = suggestion_json.decode(7, expected)
+    assert [(s.code_id, s.score, [(e.term, e.matched, e.kind, e.negated, e.context)
+                                  for e in s.evidence]) for s in back] == [
+        ("teaching", 0.625, [("teach", matched, MatchKind.LEMMA, True, False),
+                             ("éclat", text[10:11], MatchKind.FUZZY, False, True)]),
+        ("other", 0.5, [("x", text[3:4], MatchKind.PHRASE, False, False)])]
 
 
 def _sample_segments() -> list[Segment]:
@@ -194,37 +194,75 @@ def _sample_codebook() -> Codebook:
     return _codebook(**keywords)
 
 
-def _reference_evidence(matcher: KeywordMatcher, text: str, offset: int) -> dict:
-    """The evidence as first written: a Token object per match and per look-back."""
-    from collections import defaultdict
+def _spacy_reference(codebook: Codebook, segs: list[Segment]) -> set[tuple]:
+    """The matches as spaCy's PhraseMatcher finds them on spaCy's tokens, given the same
+    forms of each keyword: (code, start, end, term, kind) per match."""
+    from itertools import product
 
-    from qualkit.model import Evidence
-    from qualkit.suggest import NEGATION_WINDOW
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
 
-    doc = matcher.nlp.make_doc(text)
-    found: dict = defaultdict(list)
-    for match_id, start, end in matcher.phrases(doc):
-        code_id, term, kind = matcher.keys[match_id]
-        first, last = doc[start], doc[end - 1]
-        begin, stop = first.idx, last.idx + len(last)
-        negated = any(t.lower in matcher.negators
-                      for t in doc[max(0, start - NEGATION_WINDOW):start])
-        found[code_id].append(Evidence(term, text[begin:stop], kind, offset + begin,
-                                       offset + stop, negated))
-    return dict(found)
+    from qualkit.nlp import forms_of, pipeline
+
+    nlp = pipeline()
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    keys: dict[int, tuple[str, str, str]] = {}
+    vocabulary = {t.lower_ for s in segs for t in nlp.make_doc(s.text)}
+    for code in codebook.codes:
+        singles = [k for k in code.keywords if " " not in k]
+        derived = derived_variants(singles, vocabulary)
+        fuzzy = fuzzy_variants(singles, vocabulary)
+        for keyword in code.keywords:
+            words = [t.lower_ for t in nlp.make_doc(keyword)]
+            plain = "phrase" if len(words) > 1 else "lemma"
+            variants = [Doc(nlp.vocab, words=list(v))
+                        for v in product(*(sorted(forms_of(w)) for w in words))]
+            for kind, docs in ((plain, variants),
+                               ("derivation", [Doc(nlp.vocab, words=[w])
+                                               for w in derived.get(keyword.lower(), ())]),
+                               ("fuzzy", [Doc(nlp.vocab, words=[w])
+                                          for w in fuzzy.get(keyword.lower(), ())])):
+                if docs:
+                    name = f"{code.id}|{kind}|{keyword}"
+                    keys[nlp.vocab.strings.add(name)] = (code.id, keyword, kind)
+                    matcher.add(name, docs)
+    found = set()
+    for seg in segs:
+        doc = nlp.make_doc(seg.text)
+        for match_id, start, end in matcher(doc):
+            code_id, term, kind = keys[match_id]
+            span = doc[start:end]
+            found.add((code_id, seg.start + span.start_char, seg.start + span.end_char, term,
+                       kind))
+    return found
 
 
-def test_evidence_from_token_arrays_is_the_evidence_from_token_objects() -> None:
+def test_evidence_is_what_spacys_phrase_matcher_finds_on_spacys_tokens() -> None:
+    """The matcher reads words with a regular expression and decides per distinct word;
+    on the sample study that finds exactly what spaCy's PhraseMatcher finds."""
     segs = _sample_segments()
     segs += _segments("I was never.", "Confident teaching now.", "I didn't teach, nor explain.",
-                      " padded teach ", "")
-    vocabulary = {w for s in segs for w in s.text.lower().split()}
-    matcher = KeywordMatcher(_sample_codebook(), vocabulary)
-    expected = [_reference_evidence(matcher, s.text, s.start) for s in segs]
-    found = [dict(d) for d in matcher.evidence_of(segs)]
-    assert found == expected
-    assert sum(len(d) for d in found) > 100
-    assert any(e.negated for d in found for items in d.values() for e in items)
+                      " padded teach ", "", "The mentee's self-confidence grew.")
+    book = _sample_codebook()
+    found = {(code_id, e.start, e.end, e.term, e.kind.value)
+             for s in KeywordMatcher(book).suggest(segs) for code_id in [s.code_id]
+             for e in s.evidence}
+    evidence = {(code_id, a, b, term, kind) for seg, by_code in
+                KeywordMatcher(book).evidence_of(segs) for code_id, items in by_code.items()
+                for a, b, term, kind, _, _ in items}
+    assert evidence == _spacy_reference(book, segs)
+    assert found <= evidence and len(found) > 100
+
+
+def test_negation_looks_three_words_back_within_the_segment() -> None:
+    book = _codebook(confidence=("confident",))
+    cases = {"I didn't feel confident.": True, "I never really felt confident.": True,
+             "Not once was I confident.": False, "I was confident, not scared.": False,
+             "Nobody is as confident.": True, "I cannot feel confident.": True,
+             'Not "confident".': True, "She said no. I'm confident.": False}
+    for text, negated in cases.items():
+        (found,) = _suggest(book, text)
+        assert found.evidence[0].negated is negated, text
 
 
 def test_exclusion_terms_suppress_a_code_in_their_segment_only() -> None:
@@ -239,5 +277,42 @@ def test_exclusion_terms_suppress_a_code_in_their_segment_only() -> None:
     book = Codebook(name="t", version="v", label="", unit=Unit.SENTENCE,
                     themes=(Theme(id="t", name="T", codes=(code,)),))
     segs = _segments("The faculty teach us.", "I teach them.", "Faculty.")
-    matcher = KeywordMatcher(book, ["teach", "faculty"])
+    matcher = KeywordMatcher(book)
     assert [s.segment_id for s in matcher.suggest(segs)] == [2]
+
+
+def _stored_rows(root: Path) -> list[tuple[int, str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(root / "qualkit.db") as db:
+        return sorted(db.execute("SELECT segment_id, codebook_version, suggestions "
+                                 "FROM segment_suggestions"))
+
+
+@pytest.mark.parametrize("context", [False, True])
+def test_worker_processes_store_what_one_process_stores(tmp_path: Path, context: bool) -> None:
+    """The sample study read by two worker processes and by one: the same rows."""
+    import shutil
+
+    from qualkit.codebook_store import default_codebook_file, register_codebook
+    from qualkit.ingest.importer import import_transcripts
+    from qualkit.project import init
+    from qualkit.suggest import suggest_project
+
+    root = Path(__file__).resolve().parent.parent
+    results = []
+    for jobs in (1, 2):
+        folder = tmp_path / f"jobs{jobs}"
+        for part in ("codebooks", "transcripts"):
+            shutil.copytree(root / part, folder / part)
+        shutil.copy(root / "qualkit.toml", folder)
+        project, _ = init(folder)
+        with project.open_store() as store:
+            codebook, _ = register_codebook(store, project, default_codebook_file(project))
+            import_transcripts(store, project, unit=codebook.unit, allow_pii=True)
+            result = suggest_project(store, codebook, context=context, jobs=jobs)
+        results.append((result, _stored_rows(folder)))
+    (one, rows_one), (two, rows_two) = results
+    assert one == two and one.suggestions > 1000
+    assert rows_one == rows_two
+    assert len(rows_one) == one.processed

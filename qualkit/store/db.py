@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
@@ -34,14 +35,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from qualkit import suggestion_json
 from qualkit.coding import fold
 from qualkit.errors import ProjectError
 from qualkit.model import (
     Coding,
     CodingAction,
     CodingEvent,
-    Evidence,
-    MatchKind,
     NoteKind,
     Participant,
     Segment,
@@ -345,6 +345,25 @@ class Store:
         segments.sort(key=lambda s: (names[s.transcript_id], s.index))
         return segments
 
+    def transcript_ids(self) -> list[int]:
+        """Transcript ids in reading order (by name)."""
+        with self._read() as conn:
+            return list(conn.execute(select(t.transcripts.c.id)
+                                     .order_by(t.transcripts.c.name)).scalars())
+
+    def segment_spans(self, transcript_id: int
+                      ) -> tuple[str, list[tuple[int, int, int, int, int, str]]]:
+        """A transcript's text and its segments as plain (id, turn index, index, start,
+        end, speaker) rows in reading order: one transcript at a time keeps memory flat
+        when every segment of a corpus is read."""
+        s = t.segments.c
+        with self._read() as conn:
+            text = conn.execute(select(t.transcripts.c.text)
+                                .where(t.transcripts.c.id == transcript_id)).scalar_one()
+            rows = _raw_rows(conn, select(s.id, s.turn_idx, s.idx, s.start, s.end, s.speaker)
+                             .where(s.transcript_id == transcript_id).order_by(s.idx))
+        return text, rows
+
     def segment_ids(self, conn: Connection, transcript_id: int) -> list[int]:
         """A transcript's segment ids in reading order, inside a transaction that may have
         just stored them (another connection would not see them yet)."""
@@ -487,14 +506,6 @@ class Store:
         with self._read() as conn:
             return set(conn.execute(query).scalars())
 
-    def suggestion_counts(self, version: str) -> dict[str, int]:
-        """Segments the matcher suggested each code for, under one codebook version."""
-        query = (select(t.suggestions.c.code_id, func.count())
-                 .where(t.suggestions.c.codebook_version == version)
-                 .group_by(t.suggestions.c.code_id))
-        with self._read() as conn:
-            return {code: int(n) for code, n in conn.execute(query)}
-
     # -- notes: memos and illustrative-quote marks -------------------------------------
 
     def add_notes(self, conn: Connection, notes: Sequence[SegmentNote]) -> None:
@@ -538,46 +549,66 @@ class Store:
 
     def suggested_segment_ids(self, version: str) -> set[int]:
         """Segments already processed under a codebook version (with or without a hit)."""
+        s = t.segment_suggestions.c
         with self._read() as conn:
-            return set(conn.execute(select(t.suggested_segments.c.segment_id).where(
-                t.suggested_segments.c.codebook_version == version)).scalars())
+            return {r[0] for r in _raw_rows(conn, select(s.segment_id)
+                                            .where(s.codebook_version == version))}
 
     def forget_suggestions(self, conn: Connection, version: str) -> None:
         """Drop a version's suggestions so the next run reads every segment again."""
-        for table in (t.suggestions, t.suggested_segments):
-            conn.execute(delete(table).where(table.c.codebook_version == version))
+        conn.execute(delete(t.segment_suggestions)
+                     .where(t.segment_suggestions.c.codebook_version == version))
+
+    def save_suggestion_rows(self, conn: Connection, version: str,
+                             rows: Sequence[tuple[int, str]]) -> None:
+        """Store (segment id, suggestions as :mod:`qualkit.suggestion_json` text) for
+        processed segments, replacing what those segments had under the version."""
+        if not rows:
+            return
+        table = t.segment_suggestions
+        if conn.dialect.name == "sqlite":  # one statement that replaces, not two
+            _bulk_insert(conn, table, ("segment_id", "codebook_version", "suggestions"),
+                         [(seg, version, data) for seg, data in rows],
+                         verb="INSERT OR REPLACE")
+            return
+        ids = [seg for seg, _ in rows]
+        for chunk in range(0, len(ids), 10_000):
+            conn.execute(delete(table).where(table.c.codebook_version == version,
+                                             table.c.segment_id.in_(ids[chunk:chunk + 10_000])))
+        _bulk_insert(conn, table, ("segment_id", "codebook_version", "suggestions"),
+                     [(seg, version, data) for seg, data in rows])
 
     def save_suggestions(self, conn: Connection, version: str, processed: Sequence[int],
                          found: Sequence[Suggestion]) -> None:
-        """Replace the suggestions of the processed segments under one codebook version."""
-        ids = list(processed)
-        if not ids:
-            return
-        for table in (t.suggestions, t.suggested_segments):
-            conn.execute(delete(table).where(table.c.codebook_version == version,
-                                             table.c.segment_id.in_(ids)))
-        _bulk_insert(conn, t.suggested_segments, ("segment_id", "codebook_version"),
-                     [(i, version) for i in ids])
-        strings = JsonStrings()
-        _bulk_insert(conn, t.suggestions,
-                     ("segment_id", "codebook_version", "code_id", "score", "evidence"),
-                     [(s.segment_id, version, s.code_id, s.score,
-                       evidence_json(s.evidence, strings)) for s in found])
+        """Replace the suggestions of the processed segments under one codebook version
+        (suggestions made elsewhere than :func:`qualkit.suggest.suggest_project`)."""
+        by_segment: dict[int, list[Suggestion]] = {seg: [] for seg in processed}
+        for s in found:
+            by_segment.setdefault(s.segment_id, []).append(s)
+        self.save_suggestion_rows(conn, version, [
+            (seg, suggestion_json.from_suggestions(items)) for seg, items in by_segment.items()])
+
+    def _suggestion_rows(self, version: str, segment_id: int | None = None
+                         ) -> list[tuple[int, str]]:
+        s = t.segment_suggestions.c
+        query = select(s.segment_id, s.suggestions).where(s.codebook_version == version)
+        if segment_id is not None:
+            query = query.where(s.segment_id == segment_id)
+        with self._read() as conn:
+            return _raw_rows(conn, query.order_by(s.segment_id))
 
     def suggestions(self, version: str, segment_id: int | None = None) -> list[Suggestion]:
-        query = select(t.suggestions).where(t.suggestions.c.codebook_version == version)
-        if segment_id is not None:
-            query = query.where(t.suggestions.c.segment_id == segment_id)
-        with self._read() as conn:
-            rows = conn.execute(query.order_by(t.suggestions.c.segment_id,
-                                          t.suggestions.c.score.desc())).all()
-        return [Suggestion(segment_id=r.segment_id, code_id=r.code_id, score=r.score,
-                           evidence=tuple(Evidence(term=e["term"], matched=e["matched"],
-                                                   kind=MatchKind(e["kind"]), start=e["start"],
-                                                   end=e["end"], negated=e.get("negated", False),
-                                                   context=e.get("context", False))
-                                          for e in r.evidence))
-                for r in rows]
+        """Suggestions by segment id, the highest score first within a segment."""
+        return [suggestion for seg, data in self._suggestion_rows(version, segment_id)
+                if data != "[]" for suggestion in suggestion_json.decode(seg, data)]
+
+    def suggestion_counts(self, version: str) -> dict[str, int]:
+        """Segments the matcher suggested each code for, under one codebook version."""
+        counts: Counter[str] = Counter()
+        for _, data in self._suggestion_rows(version):
+            if data != "[]":
+                counts.update(suggestion_json.code_ids(data))
+        return dict(counts)
 
     # -- imported files ------------------------------------------------------------------
 
@@ -595,13 +626,8 @@ class Store:
 
     def suggestion_index(self, version: str) -> dict[int, frozenset[str]]:
         """Suggested code ids by segment, without the evidence: what filters need."""
-        query = (select(t.suggestions.c.segment_id, t.suggestions.c.code_id)
-                 .where(t.suggestions.c.codebook_version == version))
-        found: dict[int, set[str]] = {}
-        with self._read() as conn:
-            for segment_id, code_id in conn.execute(query):
-                found.setdefault(segment_id, set()).add(code_id)
-        return {seg: frozenset(codes) for seg, codes in found.items()}
+        return {seg: frozenset(suggestion_json.code_ids(data))
+                for seg, data in self._suggestion_rows(version) if data != "[]"}
 
     def segment_events(self, segment_id: int) -> list[CodingEvent]:
         """Every coder's events on one segment, in log order (the segment's history)."""
@@ -658,37 +684,8 @@ def _raw_rows(conn: Connection, query: Any) -> list[Any]:
 
 
 
-class JsonStrings(dict[tuple[str, str, MatchKind], str]):
-    """The start of an evidence item as JSON, by (term, matched words, kind), encoded once:
-    suggestions repeat the same terms and matched words hundreds of thousands of times."""
-
-    def __missing__(self, key: tuple[str, str, MatchKind]) -> str:
-        term, matched, kind = key
-        value = (f'{{"term":{json.dumps(term, ensure_ascii=False)},'
-                 f'"matched":{json.dumps(matched, ensure_ascii=False)},"kind":"{kind.value}",')
-        self[key] = value
-        return value
-
-
-_TAIL = {(False, False): ',"negated":false,"context":false}',
-         (True, False): ',"negated":true,"context":false}',
-         (False, True): ',"negated":false,"context":true}',
-         (True, True): ',"negated":true,"context":true}'}
-
-
-def evidence_json(evidence: Iterable[Evidence], strings: JsonStrings | None = None) -> str:
-    """A suggestion's evidence as the store keeps it: exactly what ``json.dumps`` of the
-    list of dicts writes with ``ensure_ascii=False, separators=(",", ":")`` (a test holds
-    the two side by side), without a ``json.dumps`` call per suggestion, which was a sixth
-    of a suggest run."""
-    head = strings if strings is not None else JsonStrings()
-    return "[" + ",".join(
-        f'{head[e.term, e.matched, e.kind]}"start":{e.start},"end":{e.end}'
-        f'{_TAIL[e.negated, e.context]}' for e in evidence) + "]"
-
-
 def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],
-                 rows: Sequence[tuple[Any, ...]]) -> None:
+                 rows: Sequence[tuple[Any, ...]], verb: str = "INSERT") -> None:
     """Many rows through the driver's executemany, skipping SQLAlchemy's per-row parameter
     processing (the bulk of the time for hundreds of thousands of suggestions). Values must
     already be in their database form (JSON as text). The placeholder follows the driver's
@@ -701,7 +698,7 @@ def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],
         conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     quote = conn.dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+    sql = (f"{verb} INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
     conn.exec_driver_sql(sql, list(rows))
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Column,
     Connection,
     Engine,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -71,6 +73,32 @@ def _coding_events_v1() -> Table:
     )
 
 
+def _suggestions_v2() -> tuple[Table, Table]:
+    frozen = MetaData()
+    Table("segments", frozen, Column("id", Integer, primary_key=True))
+    Table("codebooks", frozen, Column("version", String(64), primary_key=True))
+    suggestions = Table(
+        "suggestions",
+        frozen,
+        Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
+               primary_key=True),
+        Column("codebook_version", String(64), ForeignKey("codebooks.version"),
+               primary_key=True),
+        Column("code_id", String(100), primary_key=True),
+        Column("score", Float, nullable=False),
+        Column("evidence", JSON, nullable=False),
+    )
+    suggested = Table(
+        "suggested_segments",
+        frozen,
+        Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
+               primary_key=True),
+        Column("codebook_version", String(64), ForeignKey("codebooks.version"),
+               primary_key=True),
+    )
+    return suggestions, suggested
+
+
 def _initial(conn: Connection) -> None:
     for table in (schema.settings, schema.transcripts, schema.participants, schema.turns,
                   schema.segments, schema.codebooks, schema.coders):
@@ -80,8 +108,8 @@ def _initial(conn: Connection) -> None:
 
 def _suggestions_memos_files(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE coding_events ADD COLUMN memo TEXT"))
-    schema.suggestions.create(conn)
-    schema.suggested_segments.create(conn)
+    for table in _suggestions_v2():
+        table.create(conn)
     schema.imported_files.create(conn)
 
 
@@ -89,10 +117,37 @@ def _segment_notes(conn: Connection) -> None:
     schema.segment_notes.create(conn)
 
 
+def _suggestions_per_segment(conn: Connection) -> None:
+    """Suggestions move to one row per segment (qualkit.suggestion_json): the stored
+    suggestions are carried over as they were, order and evidence included."""
+    import json
+
+    schema.segment_suggestions.create(conn)
+    found: dict[tuple[int, str], list[list[object]]] = {}
+    for segment_id, version in conn.execute(text(
+            "SELECT segment_id, codebook_version FROM suggested_segments")):
+        found[segment_id, version] = []
+    for segment_id, version, code_id, score, evidence in conn.execute(text(
+            "SELECT segment_id, codebook_version, code_id, score, evidence FROM suggestions "
+            "ORDER BY segment_id, codebook_version, score DESC, code_id")):
+        found.setdefault((segment_id, version), []).append([code_id, score, [
+            [e["term"], e["matched"], e["kind"], e["start"], e["end"],
+             bool(e.get("negated", False)), bool(e.get("context", False))]
+            for e in json.loads(evidence)]])
+    if found:
+        conn.execute(schema.segment_suggestions.insert(), [
+            {"segment_id": seg, "codebook_version": version,
+             "suggestions": json.dumps(items, ensure_ascii=False, separators=(",", ":"))}
+            for (seg, version), items in found.items()])
+    conn.execute(text("DROP TABLE suggestions"))
+    conn.execute(text("DROP TABLE suggested_segments"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "transcripts, segments, codebooks and the coding event log", _initial),
     Migration(2, "suggestions, memos on coding events, imported files", _suggestions_memos_files),
     Migration(3, "segment notes: memos and illustrative-quote marks", _segment_notes),
+    Migration(4, "suggestions stored as one row per segment", _suggestions_per_segment),
 )
 
 LATEST = MIGRATIONS[-1].version

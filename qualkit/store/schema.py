@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Column,
-    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -109,23 +108,16 @@ coding_events = Table(
     Column("memo", Text),
 )
 
-suggestions = Table(
-    "suggestions",
+segment_suggestions = Table(
+    "segment_suggestions",
     metadata,
+    # One row per segment read under a codebook version, with or without a suggestion:
+    # the JSON text of qualkit.suggestion_json (one row per suggestion cost more to store
+    # than finding them did).
     Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
            primary_key=True),
     Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
-    Column("code_id", String(100), primary_key=True),
-    Column("score", Float, nullable=False),
-    Column("evidence", JSON, nullable=False),
-)
-
-suggested_segments = Table(
-    "suggested_segments",
-    metadata,
-    Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
+    Column("suggestions", Text, nullable=False),
 )
 
 imported_files = Table(
