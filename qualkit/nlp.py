@@ -9,9 +9,11 @@ commands that never read text (``--help``, agreement) start fast.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -64,12 +66,50 @@ A key that looks like one only costs the fast path."""
 def common_words() -> frozenset[str]:
     """English words frequent enough to be real words (see :data:`COMMON_WORD_LOGPROB`).
 
-    The table (a million entries, 30 MB of JSON) lists words from the most to the least
+    Worked out once per installed table and kept in the user's cache folder (see
+    :func:`_cached_common_words`): reading the table took longer than the rest of a
+    suggest run's start.
+    """
+    import importlib.metadata
+    from importlib.resources import files
+
+    data = files("spacy_lookups_data") / "data" / "en_lexeme_prob.json.gz"
+    try:
+        version = importlib.metadata.version("spacy-lookups-data")
+        stamp = f"{version}-{Path(str(data)).stat().st_size}"
+    except (OSError, importlib.metadata.PackageNotFoundError):
+        return _common_words_from_table()
+    cached = cache_folder() / f"common-words-{stamp}-{COMMON_WORD_LOGPROB:g}.json"
+    try:
+        words = json.loads(cached.read_text(encoding="utf-8"))
+        if isinstance(words, list) and all(isinstance(w, str) for w in words):
+            return frozenset(words)
+    except (OSError, ValueError):
+        pass
+    found = _common_words_from_table()
+    try:
+        from qualkit.fileio import atomic_write_text
+
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(cached, json.dumps(sorted(found), ensure_ascii=False))
+    except OSError:
+        pass  # a read-only home: the next run works it out again
+    return found
+
+
+def cache_folder() -> Path:
+    """Where qualkit keeps what it derives from installed packages (never project data):
+    ``$XDG_CACHE_HOME/qualkit``, else ``~/.cache/qualkit``."""
+    root = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(root) if root else Path.home() / ".cache") / "qualkit"
+
+
+def _common_words_from_table() -> frozenset[str]:
+    """The table (a million entries, 30 MB of JSON) lists words from the most to the least
     frequent, so only its head is parsed: up to the first entry at -16 or below, once the
     rest is checked (with one regular-expression scan) to hold nothing at -15 or above.
-    That takes a tenth of the time of parsing it all, which a suggest run used to pay
-    first. Any surprise in the file's shape falls back to parsing all of it.
-    """
+    That takes a tenth of the time of parsing it all. Any surprise in the file's shape
+    falls back to parsing all of it."""
     import gzip
     from importlib.resources import files
 

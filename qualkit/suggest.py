@@ -41,7 +41,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from itertools import accumulate
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from qualkit import suggestion_json
 from qualkit.model import Codebook, Evidence, MatchKind, Participant, Segment, Suggestion
@@ -71,6 +73,7 @@ FUZZY_CUTOFF = 88.0
 FUZZY_MIN_LENGTH = 5
 DERIVATION_MIN_LENGTH = 4
 WORD = re.compile(r"\w+")
+SPLIT = re.compile(r"(\w+)")
 COMMIT_EVERY = 20_000
 """Segments stored per transaction: a kill loses at most this much (recomputed by the
 next run), and a commit per transcript cost seconds on a corpus of a thousand files."""
@@ -185,8 +188,9 @@ class WordTable:
         if not new:
             return
         self.seen |= new
+        typos = self.fuzzy_keywords_of(new)
         for word in new:
-            hits = self.hits(word)
+            hits = self.hits(word, typos.get(word, ()))
             if hits:
                 phrases: dict[str, list[tuple[str, str, tuple[frozenset[str], ...]]]] = (
                     defaultdict(list))
@@ -197,13 +201,14 @@ class WordTable:
                     tuple((c, term, kind) for c, term, kind, rest in hits if not rest),
                     {second: tuple(items) for second, items in phrases.items()})
 
-    def hits(self, word: str) -> tuple[Hit, ...]:
+    def hits(self, word: str, typo_of: Iterable[str]) -> tuple[Hit, ...]:
+        """What ``word`` stands for, given the keywords it may be a typo of."""
         found = list(self.by_form.get(word, ()))
         if len(word) > DERIVATION_MIN_LENGTH:
             for keyword in self.derived_keywords(word):
                 found += [(c, term, DERIVATION, ()) for c, term in self.owners[keyword]]
-            for keyword in self.fuzzy_keywords(word):
-                found += [(c, term, FUZZY, ()) for c, term in self.owners[keyword]]
+        for keyword in typo_of:
+            found += [(c, term, FUZZY, ()) for c, term in self.owners[keyword]]
         return tuple(found)
 
     def derived_keywords(self, word: str) -> list[str]:
@@ -212,18 +217,27 @@ class WordTable:
         return [k for k, stems in self.derivable.get(word[:4], ())
                 if word not in self.forms[k] and _derived_from(word, stems)]
 
-    def fuzzy_keywords(self, word: str) -> list[str]:
-        """Single-word keywords that ``word`` looks like a misspelling of. Only words that
-        are not common English words qualify: a real word ("confidant", "teacher") is a
-        different word, not a typo of "confident" or "teach"."""
-        if (len(word) < FUZZY_MIN_LENGTH or not self.fuzzy_targets or word in self._fuzzy_set
-                or _is_known_word(word)):
-            return []
+    def fuzzy_keywords_of(self, words: Iterable[str]) -> dict[str, list[str]]:
+        """Single-word keywords that each word looks like a misspelling of (words with
+        none left out). Only words that are not common English words qualify: a real
+        word ("confidant", "teacher") is a different word, not a typo of "confident" or
+        "teach". All the words are compared with all the keywords in one rapidfuzz call,
+        which runs the pairs in C."""
+        candidates = sorted(w for w in words if len(w) >= FUZZY_MIN_LENGTH
+                            and w not in self._fuzzy_set and not _is_known_word(w))
+        if not candidates or not self.fuzzy_targets:
+            return {}
+        import numpy as np
         from rapidfuzz import fuzz, process
 
-        hits = process.extract(word, self.fuzzy_targets, scorer=fuzz.ratio,
-                               score_cutoff=FUZZY_CUTOFF, limit=None)
-        return sorted(k for k, _, _ in hits if word not in self.forms[k])
+        scores = process.cdist(candidates, self.fuzzy_targets, scorer=fuzz.ratio,
+                               score_cutoff=FUZZY_CUTOFF, dtype=np.float32)
+        found: dict[str, list[str]] = defaultdict(list)
+        for row, column in zip(*np.nonzero(scores >= FUZZY_CUTOFF), strict=True):
+            word, keyword = candidates[row], self.fuzzy_targets[column]
+            if word not in self.forms[keyword]:
+                found[word].append(keyword)
+        return dict(found)
 
 
 def _single_keywords(keywords: Iterable[str]) -> list[tuple[str, str]]:
@@ -235,8 +249,9 @@ def fuzzy_variants(keywords: Iterable[str], vocabulary: Iterable[str]
     """Words of a vocabulary that look like misspellings of single-word keywords."""
     table = WordTable(_single_keywords(keywords))
     found: dict[str, list[str]] = defaultdict(list)
-    for word in sorted({w.lower() for w in vocabulary}):
-        for keyword in table.fuzzy_keywords(word):
+    for word, typo_of in sorted(table.fuzzy_keywords_of({w.lower() for w in vocabulary})
+                                .items()):
+        for keyword in typo_of:
             found[keyword].append(word)
     return dict(found)
 
@@ -251,6 +266,46 @@ def derived_variants(keywords: Iterable[str], vocabulary: Iterable[str]
             for keyword in table.derived_keywords(word):
                 found[keyword].append(word)
     return dict(found)
+
+
+def _split(text: str) -> tuple[list[str], list[str]]:
+    """The pieces of a segment (what lies between words, and the words, alternately) and
+    its words in lower case."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        pieces = SPLIT.split(lower)
+        return pieces, pieces[1::2]
+    pieces = SPLIT.split(text)  # the odd character lower() lengthens: offsets of the text
+    return pieces, [w.lower() for w in pieces[1::2]]
+
+
+class Readable(Protocol):
+    """What the matcher reads of a segment (a :class:`Segment` has it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def transcript_id(self) -> int: ...
+    @property
+    def turn_index(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+
+
+class SegmentText(NamedTuple):
+    """A segment as a run reads it: made a hundred thousand times per million words, so
+    a tuple rather than a frozen dataclass."""
+
+    id: int
+    transcript_id: int
+    turn_index: int
+    start: int
+    text: str
+
+
+R = TypeVar("R", bound=Readable)
 
 
 class KeywordMatcher:
@@ -283,59 +338,62 @@ class KeywordMatcher:
                 self.patterns.add(name, [json.loads(pattern)])
 
     def found(self, text: str, offset: int) -> dict[str, list[Found]]:
-        """Every match in one segment, by code, with offsets into the transcript.
+        """Every match in one segment, by code, with offsets into the transcript."""
+        pieces, words = _split(text)
+        self.table.learn(words)
+        return self._match(text, offset, pieces, words)
+
+    def _match(self, text: str, offset: int, pieces: list[str], words: list[str]
+               ) -> dict[str, list[Found]]:
+        """:meth:`found`, once the words are split and learnt.
 
         This runs for every segment of the corpus, so Python touches a word only to test
-        it against the words that stand for a keyword (one set lookup); offsets are found
-        for the matched words alone."""
-        lower = text.lower()
-        same = len(lower) == len(text)  # false for the odd character lower() lengthens
-        words = WORD.findall(lower) if same else [w.lower() for w in WORD.findall(text)]
+        it against the words that stand for a keyword (one set lookup); the offsets of
+        words are the running lengths of the pieces of the split (summed in C)."""
         table = self.table
-        table.learn(words)
         triggers = table.triggers
         found: dict[str, list[Found]] = {}
         at = [i for i, word in enumerate(words) if word in triggers]
-        if at:
-            if same:
-                starts = [m.start() for m in WORD.finditer(lower)]
-                ends = None
-            else:
-                spans = [m.span() for m in WORD.finditer(text)]
-                starts, ends = [a for a, _ in spans], [b for _, b in spans]
-            negators = ([i for i, word in enumerate(words) if word in NEGATORS]
-                        if not NEGATORS.isdisjoint(words) else None)
-            n = len(words)
-            for i in at:
-                word = words[i]
-                singles, phrases = triggers[word]
-                begin = offset + starts[i]
-                negated = negators is not None and any(
-                    i - NEGATION_WINDOW <= j < i and not CLAUSE_END.search(
-                        lower if same else text, starts[j], starts[i]) for j in negators)
-                if singles:
-                    end = begin + len(word) if ends is None else offset + ends[i]
-                    for code_id, term, kind in singles:
-                        evidence = (begin, end, term, kind, negated, False)
-                        same_code = found.get(code_id)
-                        if same_code is None:
-                            found[code_id] = [evidence]
-                        else:
-                            same_code.append(evidence)
-                if phrases and i + 1 < n and words[i + 1] in phrases:
-                    for code_id, term, rest in phrases[words[i + 1]]:
-                        last = i + 1 + len(rest)
-                        if last >= n or any(words[i + 2 + k] not in forms
-                                            for k, forms in enumerate(rest)):
-                            continue
-                        spans = [(starts[k], starts[k] + len(words[k]) if ends is None
-                                  else ends[k]) for k in range(i, last + 1)]
-                        if gaps_of(text, spans) != table.gaps[term]:
-                            continue
-                        end = offset + (starts[last] + len(words[last]) if ends is None
-                                        else ends[last])
-                        found.setdefault(code_id, []).append(
-                            (begin, end, term, PHRASE, negated, False))
+        if not at:
+            return self._found_by_patterns(text, offset, words, found)
+        bounds = list(accumulate(map(len, pieces)))  # word k spans bounds[2k]:bounds[2k+1]
+        negators = ([i for i, word in enumerate(words) if word in NEGATORS]
+                    if not NEGATORS.isdisjoint(words) else None)
+        n = len(words)
+        for i in at:
+            word = words[i]
+            singles, phrases = triggers[word]
+            begin = offset + bounds[2 * i]
+            negated = negators is not None and any(
+                i - NEGATION_WINDOW <= j < i
+                and not CLAUSE_END.search(text, bounds[2 * j], bounds[2 * i])
+                for j in negators)
+            if singles:
+                end = offset + bounds[2 * i + 1]
+                for code_id, term, kind in singles:
+                    evidence = (begin, end, term, kind, negated, False)
+                    same_code = found.get(code_id)
+                    if same_code is None:
+                        found[code_id] = [evidence]
+                    else:
+                        same_code.append(evidence)
+            if phrases and i + 1 < n and words[i + 1] in phrases:
+                for code_id, term, rest in phrases[words[i + 1]]:
+                    last = i + 1 + len(rest)
+                    if last >= n or any(words[i + 2 + k] not in forms
+                                        for k, forms in enumerate(rest)):
+                        continue
+                    if gaps_of(text, [(bounds[2 * k], bounds[2 * k + 1])
+                                      for k in range(i, last + 1)]) != table.gaps[term]:
+                        continue
+                    found.setdefault(code_id, []).append(
+                        (begin, offset + bounds[2 * last + 1], term, PHRASE, negated, False))
+        return self._found_by_patterns(text, offset, words, found)
+
+    def _found_by_patterns(self, text: str, offset: int, words: list[str],
+                           found: dict[str, list[Found]]) -> dict[str, list[Found]]:
+        """``found`` with the codebook's token patterns' matches added and excluded
+        codes removed."""
         if self.patterns is not None:
             self._pattern_matches(text, offset, found)
         if found and self.excluded:
@@ -356,11 +414,14 @@ class KeywordMatcher:
                 (offset + first.idx, offset + last.idx + len(last), term, PATTERN,
                  negated, False))
 
-    def evidence_of(self, segments: Sequence[Segment], context: bool = False
-                    ) -> Iterator[tuple[Segment, dict[str, list[Found]]]]:
+    def evidence_of(self, segments: Sequence[R], context: bool = False
+                    ) -> Iterator[tuple[R, dict[str, list[Found]]]]:
         """Each segment with its evidence by code. Segments are given in reading order
         (needed for ``context``)."""
-        per_segment = [self.found(s.text, s.start) for s in segments]
+        split = [_split(s.text) for s in segments]
+        self.table.learn(word for _, words in split for word in words)  # in one go
+        per_segment = [self._match(s.text, s.start, pieces, words)
+                       for s, (pieces, words) in zip(segments, split, strict=True)]
         for i, seg in enumerate(segments):
             evidence = per_segment[i]
             if context:
@@ -383,7 +444,7 @@ class KeywordMatcher:
                 for code_id, score, kept in ranked(evidence)]
 
 
-def stored(seg: Segment, evidence: dict[str, list[Found]]) -> tuple[str, int]:
+def stored(seg: Readable, evidence: dict[str, list[Found]]) -> tuple[str, int]:
     """A segment's suggestions in the stored form (:mod:`qualkit.suggestion_json`) and
     how many there are: :func:`ranked` and :func:`qualkit.suggestion_json.encode` in one
     pass, without ranking, since reading sorts (this runs for every segment)."""
@@ -394,8 +455,8 @@ def stored(seg: Segment, evidence: dict[str, list[Found]]) -> tuple[str, int]:
     for code_id, items in evidence.items():
         if len(items) == 1:
             e = items[0]
-            parts.append(suggestion_json.item(code_id, _WEIGHT[e[3], e[4], e[5]], items,
-                                              text, offset))
+            parts.append(suggestion_json.single(code_id, _WEIGHT[e[3], e[4], e[5]], e,
+                                                text, offset))
         else:
             kept = _strongest(items)
             parts.append(suggestion_json.item(code_id, _score(kept), kept, text, offset))
@@ -425,7 +486,7 @@ def _contains(words: list[str], term: list[str]) -> bool:
     return bool(term) and any(words[i:i + n] == term for i in range(len(words) - n + 1))
 
 
-def _same_turn(a: Segment, b: Segment) -> bool:
+def _same_turn(a: Readable, b: Readable) -> bool:
     return a.transcript_id == b.transcript_id and a.turn_index == b.turn_index
 
 
@@ -470,33 +531,63 @@ class SuggestResult:
 PARALLEL_MIN_SEGMENTS = 20_000
 """Below this many segments to read, one process: workers would start for nothing."""
 
-SegmentWork = tuple[int, list[tuple[int, int, int, str]], bool]
-"""What a worker reads: (transcript id, [(segment id, turn index, start, text)], context)."""
 
-_MATCHER: KeywordMatcher | None = None
-"""The codebook compiled for this run, in the process that reads (workers inherit or
-rebuild it)."""
+@dataclass
+class _Run:
+    """What reading a transcript needs, in whichever process reads it."""
+
+    store: Store
+    codebook: Codebook
+    roster: dict[str, Participant]
+    include_moderator: bool
+    context: bool
+    matcher: KeywordMatcher
+    moderator: dict[str, bool]
 
 
-def _compile_for_workers(codebook: Codebook) -> None:
-    global _MATCHER
-    if _MATCHER is None:
-        _MATCHER = KeywordMatcher(codebook)
+_RUN: _Run | None = None
+"""This process's run: set in the parent, inherited by forked workers (spawned ones
+rebuild it in :func:`_start_worker`)."""
 
 
-def _read(work: SegmentWork) -> tuple[list[tuple[int, str]], int]:
-    """Stored rows for one transcript's readable segments, and how many suggestions."""
-    transcript_id, items, context = work
-    assert _MATCHER is not None
-    segments = [Segment(id=i, transcript_id=transcript_id, turn_index=turn, index=0,
-                        start=start, end=start + len(text), text=text, speaker="")
-                for i, turn, start, text in items]
-    rows, total = [], 0
-    for seg, evidence in _MATCHER.evidence_of(segments, context=context):
+def _start_worker(database: str, codebook: Codebook, roster: dict[str, Participant],
+                  include_moderator: bool, context: bool) -> None:
+    """Give a worker its own connection (a forked one must not use its parent's) and,
+    when it was spawned rather than forked, the compiled codebook."""
+    from qualkit.store import open_store
+
+    global _RUN
+    matcher = _RUN.matcher if _RUN is not None else KeywordMatcher(codebook)
+    _RUN = _Run(open_store(Path(database), read_only=True), codebook, roster,
+                include_moderator, context, matcher, {})
+
+
+def _read(transcript_id: int) -> tuple[list[tuple[int, str]], int, int, int]:
+    """One transcript's stored rows for the segments not yet read under the codebook
+    version, with (segments read, moderators' segments skipped, suggestions)."""
+    run = _RUN
+    assert run is not None
+    text, spans = run.store.segment_spans(transcript_id)
+    done = run.store.suggested_segment_ids(run.codebook.version, transcript_id)
+    rows: list[tuple[int, str]] = []
+    readable = []
+    skipped = 0
+    for i, turn, _, a, b, speaker in spans:
+        if i in done:
+            continue
+        if speaker not in run.moderator:
+            run.moderator[speaker] = is_moderator(speaker, run.roster)
+        if run.include_moderator or not run.moderator[speaker]:
+            readable.append(SegmentText(i, transcript_id, turn, a, text[a:b]))
+        else:
+            skipped += 1
+            rows.append((i, "[]"))
+    total = 0
+    for seg, evidence in run.matcher.evidence_of(readable, context=run.context):
         data, count = stored(seg, evidence)
         rows.append((seg.id, data))
         total += count
-    return rows, total
+    return rows, len(readable) + skipped, skipped, total
 
 
 def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool = False,
@@ -506,49 +597,36 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
 
     One transcript is a unit of work (turns, and so context, stay whole), read in worker
     processes when there is enough to read (see :mod:`qualkit.workers`; ``jobs``
-    overrides how many). Results are stored every :data:`COMMIT_EVERY` segments, so
+    overrides how many): each reads its transcripts from the database itself, and this
+    process only stores what they send back, every :data:`COMMIT_EVERY` segments, so
     memory stays flat and a kill costs at most the work since the last commit."""
     from qualkit import workers
 
-    global _MATCHER
-    roster = store.participants()
-    done = store.suggested_segment_ids(codebook.version)
+    global _RUN
     order = store.transcript_ids()
-    todo_count = sum(c[3] for c in store.transcript_counts().values()) - len(done)
+    todo = (sum(c[3] for c in store.transcript_counts().values())
+            - len(store.suggested_segment_ids(codebook.version)))
+    database = store.engine.url.database
     if jobs is None:
-        jobs = workers.default_jobs() if todo_count >= PARALLEL_MIN_SEGMENTS else 1
-    moderator: dict[str, bool] = {}
+        jobs = workers.default_jobs() if todo >= PARALLEL_MIN_SEGMENTS else 1
+    if store.engine.dialect.name != "sqlite" or not database:
+        jobs = 1
+    roster = store.participants()
     processed = skipped = total = 0
     rows: list[tuple[int, str]] = []
-
-    def work() -> Iterator[SegmentWork]:
-        nonlocal processed, skipped
-        for transcript_id in order:
-            text, spans = store.segment_spans(transcript_id)
-            readable = []
-            for i, turn, _, a, b, speaker in spans:
-                if i in done:
-                    continue
-                processed += 1
-                if speaker not in moderator:
-                    moderator[speaker] = is_moderator(speaker, roster)
-                if include_moderator or not moderator[speaker]:
-                    readable.append((i, turn, a, text[a:b]))
-                else:
-                    skipped += 1
-                    rows.append((i, "[]"))
-            yield transcript_id, readable, context
-
     was_collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of short-lived tuples, no cycles among them
     try:
-        _MATCHER = KeywordMatcher(codebook)
+        _RUN = _Run(store, codebook, roster, include_moderator, context,
+                    KeywordMatcher(codebook), {})
         lemma_table(), common_words()  # loaded once, before workers fork
-        results = workers.ordered_map(_read, work() if todo_count > 0 else iter(()),
-                                      jobs=jobs, setup=_compile_for_workers,
-                                      setup_args=(codebook,))
-        for n, (found, count) in enumerate(results, start=1):
+        results = workers.ordered_map(
+            _read, order if todo > 0 else [], jobs=jobs, setup=_start_worker,
+            setup_args=(database, codebook, roster, include_moderator, context))
+        for n, (found, read, moderators, count) in enumerate(results, start=1):
             rows += found
+            processed += read
+            skipped += moderators
             total += count
             if rows and (len(rows) >= COMMIT_EVERY or n == len(order)):
                 with store.transaction() as conn:
@@ -557,7 +635,7 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
             if progress:
                 progress(n, len(order))
     finally:
-        _MATCHER = None
+        _RUN = None
         if was_collecting:
             gc.enable()
     return SuggestResult(codebook_version=codebook.version, processed=processed,

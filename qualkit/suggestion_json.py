@@ -3,7 +3,7 @@
 One row per segment (rather than one per suggestion, with the processed segments in a
 second table) is what makes storing a suggest run cheap: a million-word corpus has some
 ninety thousand segments and over three hundred thousand suggestions. The text is
-``[[code_id, score, [[term, matched, kind, start, end, negated, context], ...]], ...]``
+``[[code_id, score, [[term, kind, negated, context, start, end, matched], ...]], ...]``
 in any order (reading sorts by score), exactly as ``json.dumps`` writes it with
 ``ensure_ascii=False`` and ``separators=(",", ":")``; an empty list for a segment read
 without a suggestion.
@@ -36,24 +36,46 @@ class _Strings(dict[str, str]):
 
 
 _STRINGS = _Strings()
-_FLAGS = {(False, False): "false,false]", (True, False): "true,false]",
-          (False, True): "false,true]", (True, True): "true,true]"}
+_BOOL = {False: "false", True: "true"}
+
+
+class _Heads(dict[tuple[str, float, str, str, bool, bool], str]):
+    """The fixed start of a one-evidence suggestion, up to its offsets, by (code id,
+    score, term, kind, negated, context): the few thousand combinations a corpus has."""
+
+    def __missing__(self, key: tuple[str, float, str, str, bool, bool]) -> str:
+        code_id, score, term, kind, negated, ctx = key
+        value = self[key] = (f"[{_encode(code_id)},{score!r},[[{_encode(term)},"
+                             f'"{kind}",{_BOOL[negated]},{_BOOL[ctx]},')
+        return value
+
+
+_HEADS = _Heads()
+
+
+def single(code_id: str, score: float, found: Found, text: str, offset: int) -> str:
+    """A suggestion with one piece of evidence (most of them), as :func:`item` writes
+    it, from cached pieces."""
+    a, b, term, kind, negated, ctx = found
+    matched = text[a - offset:b - offset]
+    strings = _STRINGS
+    if len(strings) > 200_000:  # a bound on the caches, for a corpus of endless new words
+        strings.clear()
+        _HEADS.clear()
+    return f"{_HEADS[code_id, score, term, kind, negated, ctx]}{a},{b},{strings[matched]}]]]"
 
 
 def item(code_id: str, score: float, kept: Sequence[Found], text: str, offset: int) -> str:
     """One suggestion, as an element of the stored list; ``text`` is the segment's text
     and ``offset`` where it starts in its transcript (evidence offsets are the
     transcript's)."""
+    if len(kept) == 1:
+        return single(code_id, score, kept[0], text, offset)
     s = _STRINGS
-    if len(s) > 200_000:  # a bound on the cache, for a corpus of endless new words
-        s.clear()
-    if len(kept) == 1:  # most suggestions
-        a, b, term, kind, negated, ctx = kept[0]
-        return (f'[{s[code_id]},{score!r},[[{s[term]},{s[text[a - offset:b - offset]]},'
-                f'"{kind}",{a},{b},{_FLAGS[negated, ctx]}]]')
     return (f"[{s[code_id]},{score!r},[" + ",".join(
-        f'[{s[term]},{s[text[a - offset:b - offset]]},"{kind}",{a},{b},'
-        f"{_FLAGS[negated, ctx]}" for a, b, term, kind, negated, ctx in kept) + "]]")
+        f'[{s[term]},"{kind}",{_BOOL[negated]},{_BOOL[ctx]},{a},{b},'
+        f"{s[text[a - offset:b - offset]]}]" for a, b, term, kind, negated, ctx in kept)
+        + "]]")
 
 
 def encode(text: str, offset: int, scored: Scored) -> str:
@@ -67,7 +89,7 @@ def decode(segment_id: int, data: str) -> list[Suggestion]:
     found = [Suggestion(segment_id=segment_id, code_id=code_id, score=score,
                        evidence=tuple(Evidence(term, matched, MatchKind(kind), a, b,
                                                bool(negated), bool(ctx))
-                                      for term, matched, kind, a, b, negated, ctx in items))
+                                      for term, kind, negated, ctx, a, b, matched in items))
             for code_id, score, items in json.loads(data)]
     found.sort(key=lambda s: (-s.score, s.code_id))
     return found
@@ -82,6 +104,6 @@ def from_suggestions(found: Sequence[Suggestion]) -> str:
     """Suggestions made elsewhere (tests, benchmarks) in the stored form."""
     ordered = sorted(found, key=lambda s: (-s.score, s.code_id))
     return json.dumps([[s.code_id, s.score,
-                        [[e.term, e.matched, e.kind.value, e.start, e.end, e.negated,
-                          e.context] for e in s.evidence]] for s in ordered],
+                        [[e.term, e.kind.value, e.negated, e.context, e.start, e.end,
+                          e.matched] for e in s.evidence]] for s in ordered],
                       ensure_ascii=False, separators=(",", ":"))

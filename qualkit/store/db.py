@@ -61,7 +61,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _sqlite_engine(path: Path) -> Engine:
+def _sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
     engine = create_engine(f"sqlite:///{path}")
 
     @event.listens_for(engine, "connect")
@@ -74,11 +74,15 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader's transaction takes no lock in WAL mode, so it neither waits for a
+        # writer nor holds one up (a worker reading transcripts while the parent stores).
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -148,11 +152,13 @@ def _open_error(path: Path, exc: DatabaseError) -> ProjectError:
         f"from a backup (files named {path.name}.*.bak beside it)")
 
 
-def open_store(path: Path, *, migrate: bool = True) -> Store:
+def open_store(path: Path, *, migrate: bool = True, read_only: bool = False) -> Store:
     """Open (creating if needed) the project database at ``path`` and bring its schema up
-    to date, taking a backup first when an existing database is migrated."""
+    to date, taking a backup first when an existing database is migrated. A read-only
+    store (``read_only``, which implies no migration) cannot write and takes no lock."""
     existed = path.exists() and path.stat().st_size > 0
-    engine = _sqlite_engine(path)
+    migrate = migrate and not read_only
+    engine = _sqlite_engine(path, read_only=read_only)
     try:
         with engine.connect() as conn:
             version = migrations.current_version(conn)
@@ -547,12 +553,17 @@ class Store:
 
     # -- suggestions -------------------------------------------------------------------
 
-    def suggested_segment_ids(self, version: str) -> set[int]:
-        """Segments already processed under a codebook version (with or without a hit)."""
+    def suggested_segment_ids(self, version: str, transcript_id: int | None = None
+                              ) -> set[int]:
+        """Segments already processed under a codebook version (with or without a hit),
+        of one transcript or all."""
         s = t.segment_suggestions.c
+        query = select(s.segment_id).where(s.codebook_version == version)
+        if transcript_id is not None:
+            query = query.where(s.segment_id.in_(
+                select(t.segments.c.id).where(t.segments.c.transcript_id == transcript_id)))
         with self._read() as conn:
-            return {r[0] for r in _raw_rows(conn, select(s.segment_id)
-                                            .where(s.codebook_version == version))}
+            return {r[0] for r in _raw_rows(conn, query)}
 
     def forget_suggestions(self, conn: Connection, version: str) -> None:
         """Drop a version's suggestions so the next run reads every segment again."""
