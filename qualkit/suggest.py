@@ -607,8 +607,9 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     todo = (sum(c[3] for c in store.transcript_counts().values())
             - len(store.suggested_segment_ids(codebook.version)))
     database = store.engine.url.database
-    if jobs is None:
-        jobs = workers.default_jobs() if todo >= PARALLEL_MIN_SEGMENTS else 1
+    if jobs is None:  # QUALKIT_JOBS is followed as given; the default only pays for itself
+        jobs = workers.configured_jobs() or (          # on large projects
+            workers.default_jobs() if todo >= PARALLEL_MIN_SEGMENTS else 1)
     if store.engine.dialect.name != "sqlite" or not database:
         jobs = 1
     roster = store.participants()

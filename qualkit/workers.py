@@ -18,6 +18,8 @@ import gc
 import os
 import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -28,14 +30,21 @@ R = TypeVar("R")
 JOBS_ENV = "QUALKIT_JOBS"
 MAX_JOBS = 4
 BACKLOG_PER_WORKER = 2
+PARENT_CHECK_SECONDS = 0.5
+
+
+def configured_jobs() -> int | None:
+    """The worker processes the user asked for with ``QUALKIT_JOBS``, if any."""
+    configured = os.environ.get(JOBS_ENV, "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
 
 
 def default_jobs() -> int:
     """Worker processes to use: ``QUALKIT_JOBS`` when set, else the usable cores (at
     most :data:`MAX_JOBS`)."""
-    configured = os.environ.get(JOBS_ENV, "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
+    configured = configured_jobs()
+    if configured is not None:
+        return configured
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -43,8 +52,19 @@ def default_jobs() -> int:
     return max(1, min(cores, MAX_JOBS))
 
 
+def _exit_with(parent: int) -> None:
+    """End this worker once its parent is gone. A worker waits on a pipe whose writing
+    end its forked siblings also hold, so a parent killed outright (SIGKILL, the OOM
+    killer) would otherwise leave it waiting for ever, holding the terminal's output."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
 def _start(setup: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     gc.disable()  # results are plain data without cycles; collection only costs time
     if setup is not None:
         setup(*args)

@@ -39,37 +39,43 @@ pytestmark = pytest.mark.reliability
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
 
 
-def kill_later(command: list[str], cwd: Path, delay: float) -> tuple[bool, str]:
-    """Run ``command``; SIGKILL it after ``delay`` seconds unless it ended. (killed, out)"""
+def kill_later(command: list[str], cwd: Path, delay: float,
+               env: dict[str, str] | None = None) -> tuple[bool, str]:
+    """Run ``command``; SIGKILL it after ``delay`` seconds unless it ended. (killed, out)
+    Reading its output to the end also waits for any process it left holding it."""
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=ENV)
+                            stderr=subprocess.DEVNULL, text=True, env=env or ENV)
     try:
         out, _ = proc.communicate(timeout=delay)
         return False, out
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{command[1:]}: a process outlived the kill, holding its output")
         return True, out
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=ENV)
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=env or ENV)
     return time.perf_counter() - start
 
 
 def kill_loop(name: str, base: Path, tmp: Path, command: list[str],
-              check: Callable[[Path, str, int], None]) -> int:
+              check: Callable[[Path, str, int], None],
+              env: dict[str, str] | None = None) -> int:
     """Kill ``command`` on fresh copies of ``base`` until KILLS kills have landed before
     the command ended on its own (runs that ended first are checked too); returns the
     number of attempts. ``check`` gets the project, what the command printed, and the
     attempt number (costly checks, such as finishing the job, run on every fifth)."""
-    duration = timed(command, copy_project(base, tmp / f"{name}-timing"))
+    duration = timed(command, copy_project(base, tmp / f"{name}-timing"), env)
     rng = random.Random(f"{name}-{KILLS}")
     landed = attempt = 0
     while landed < KILLS and attempt < 3 * KILLS:
         project = copy_project(base, tmp / f"{name}-{attempt}")
-        killed, out = kill_later(command, project, rng.uniform(0.05, 0.9 * duration))
+        killed, out = kill_later(command, project, rng.uniform(0.05, 0.9 * duration), env)
         landed += killed
         if (project / "qualkit.db").exists():
             assert integrity(project / "qualkit.db") == "ok", (name, attempt)
@@ -119,6 +125,45 @@ def test_kill_suggest(sample_files: Path, tmp_path: Path) -> None:
         assert again.stdout == expected.stdout
 
     kill_loop("suggest", base, tmp_path, [QUALKIT, "suggest", "-q"], check)
+
+
+def _alive_in(project: Path) -> list[int]:
+    """Processes whose working folder is the project (a worker outliving its parent)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(os.readlink(proc / "cwd")) == project:
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_suggest_with_worker_processes(sample_files: Path, tmp_path: Path) -> None:
+    """Killing ``qualkit suggest`` outright also ends its workers, and the next run
+    finishes the job with the same suggestions as a run never killed."""
+    env = {**ENV, "QUALKIT_JOBS": "2"}
+    base = copy_project(sample_files, tmp_path / "imported")
+    for copy in range(1, 4):  # a study four times the sample's size keeps workers busy
+        for path in sorted((base / "transcripts").glob("FG*.txt")):  # for a while
+            (path.parent / f"{path.stem}-{copy}{path.suffix}").write_bytes(path.read_bytes())
+    run("import", "-q", cwd=base)
+    reference = copy_project(base, tmp_path / "reference")
+    run("suggest", "-q", cwd=reference)
+    expected = run("suggest", "--json", "-q", cwd=reference, check=False)
+
+    def check(project: Path, _out: str, attempt: int) -> None:
+        assert _alive_in(project.resolve()) == []  # kill_later read the output to its end
+        if attempt % 5:
+            return
+        done = subprocess.run([QUALKIT, "suggest", "-q"], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        again = run("suggest", "--json", "-q", cwd=project, check=False)
+        assert again.stdout == expected.stdout
+
+    kill_loop("suggest-workers", base, tmp_path, [QUALKIT, "suggest", "-q"], check, env)
 
 
 def test_kill_codings_import(sample_files: Path, tmp_path: Path) -> None:
