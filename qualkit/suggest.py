@@ -447,20 +447,13 @@ class KeywordMatcher:
 def stored(seg: Readable, evidence: dict[str, list[Found]]) -> tuple[str, int]:
     """A segment's suggestions in the stored form (:mod:`qualkit.suggestion_json`) and
     how many there are: :func:`ranked` and :func:`qualkit.suggestion_json.encode` in one
-    pass, without ranking, since reading sorts (this runs for every segment)."""
-    if not evidence:
-        return "[]", 0
-    parts = []
-    text, offset = seg.text, seg.start
-    for code_id, items in evidence.items():
-        if len(items) == 1:
-            e = items[0]
-            parts.append(suggestion_json.single(code_id, _WEIGHT[e[3], e[4], e[5]], e,
-                                                text, offset))
-        else:
-            kept = _strongest(items)
-            parts.append(suggestion_json.item(code_id, _score(kept), kept, text, offset))
-    return "[" + ",".join(parts) + "]", len(parts)
+    pass, without sorting, since reading sorts."""
+    return suggestion_json.segment(seg.text, seg.start, evidence, _WEIGHT, _kept)
+
+
+def _kept(items: list[Found]) -> tuple[float, list[Found]]:
+    kept = _strongest(items)
+    return _score(kept), kept
 
 
 def ranked(evidence: dict[str, list[Found]]) -> list[tuple[str, float, list[Found]]]:

@@ -12,7 +12,7 @@ without a suggestion.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from qualkit.model import Evidence, MatchKind, Suggestion
 
@@ -54,15 +54,36 @@ _HEADS = _Heads()
 
 
 def single(code_id: str, score: float, found: Found, text: str, offset: int) -> str:
-    """A suggestion with one piece of evidence (most of them), as :func:`item` writes
-    it, from cached pieces."""
+    """A suggestion with one piece of evidence, as :func:`item` writes it."""
     a, b, term, kind, negated, ctx = found
-    matched = text[a - offset:b - offset]
-    strings = _STRINGS
+    return (f"{_HEADS[code_id, score, term, kind, negated, ctx]}{a},{b},"
+            f"{_STRINGS[text[a - offset:b - offset]]}]]]")
+
+
+def segment(text: str, offset: int, evidence: dict[str, list[Found]],
+            weight: Mapping[tuple[str, bool, bool], float],
+            rank: Callable[[list[Found]], tuple[float, list[Found]]]) -> tuple[str, int]:
+    """A segment's suggestions as stored, from its evidence by code, and how many there
+    are. A code with one piece of evidence (most) scores its ``weight`` by (kind,
+    negated, context); ``rank`` gives the score and the evidence kept of the others.
+    This runs for every segment of a corpus, so the common case is written from cached
+    pieces, without a call per suggestion."""
+    if not evidence:
+        return "[]", 0
+    heads, strings = _HEADS, _STRINGS
     if len(strings) > 200_000:  # a bound on the caches, for a corpus of endless new words
         strings.clear()
-        _HEADS.clear()
-    return f"{_HEADS[code_id, score, term, kind, negated, ctx]}{a},{b},{strings[matched]}]]]"
+        heads.clear()
+    parts = []
+    for code_id, items in evidence.items():
+        if len(items) == 1:
+            a, b, term, kind, negated, ctx = items[0]
+            parts.append(f"{heads[code_id, weight[kind, negated, ctx], term, kind, negated, ctx]}"
+                         f"{a},{b},{strings[text[a - offset:b - offset]]}]]]")
+        else:
+            score, kept = rank(items)
+            parts.append(item(code_id, score, kept, text, offset))
+    return "[" + ",".join(parts) + "]", len(parts)
 
 
 def item(code_id: str, score: float, kept: Sequence[Found], text: str, offset: int) -> str:
