@@ -31,6 +31,19 @@ def pipeline() -> Language:
 
 
 @lru_cache(maxsize=1)
+def pattern_pipeline() -> Language:
+    """A blank English pipeline with spaCy's lookup lemmatizer (its table comes from
+    spacy-lookups-data, installed with qualkit), so that codebook token patterns can
+    use ``LEMMA`` as well as ``LOWER`` or ``TEXT``."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+@lru_cache(maxsize=1)
 def lemma_table() -> dict[str, str]:
     """Lower-case word form → lemma, from spaCy's English lookup table.
 

@@ -326,9 +326,9 @@ class KeywordMatcher:
     def _compile_patterns(self, codebook: Codebook) -> None:
         from spacy.matcher import Matcher
 
-        from qualkit.nlp import pipeline
+        from qualkit.nlp import pattern_pipeline
 
-        self.nlp = pipeline()
+        self.nlp = pattern_pipeline()
         self.patterns = Matcher(self.nlp.vocab)
         for code in codebook.codes:
             for i, pattern in enumerate(code.patterns):
@@ -404,7 +404,7 @@ class KeywordMatcher:
 
     def _pattern_matches(self, text: str, offset: int, found: dict[str, list[Found]]) -> None:
         assert self.patterns is not None
-        doc = self.nlp.make_doc(text)
+        doc = self.nlp(text)
         for match_id, start, end in self.patterns(doc):
             code_id, term = self.pattern_keys[match_id]
             first, last = doc[start], doc[end - 1]

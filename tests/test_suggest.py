@@ -320,3 +320,19 @@ def test_worker_processes_store_what_one_process_stores(tmp_path: Path, context:
     assert one == two and one.suggestions > 1000
     assert rows_one == rows_two
     assert len(rows_one) == one.processed
+
+
+def test_codebook_token_patterns_are_matched_by_spacy() -> None:
+    """Patterns are spaCy token patterns kept as JSON text in the codebook (they used to
+    reach spaCy's Matcher as the text's characters, which it refused)."""
+    code = Code(id="guiding", name="g", theme_id="t", keywords=(),
+                patterns=('[{"LEMMA": {"IN": ["walk", "walked"]}}, {"IS_ALPHA": true, '
+                          '"OP": "?"}, {"LOWER": "through"}]',))
+    book = Codebook(name="t", version="v", label="", unit=Unit.SENTENCE,
+                    themes=(Theme(id="t", name="T", codes=(code,)),))
+    found = KeywordMatcher(book).suggest(_segments("I walked them through it.",
+                                                   "I never walked through.", "Nothing."))
+    assert [(s.segment_id, s.score, [(e.term, e.matched, e.kind, e.start, e.end, e.negated)
+                                     for e in s.evidence]) for s in found] == [
+        (1, 0.5, [("pattern 1", "walked them through", MatchKind.PATTERN, 2, 21, False)]),
+        (2, 0.25, [("pattern 1", "walked through", MatchKind.PATTERN, 34, 48, True)])]
