@@ -85,12 +85,13 @@ Progress = Callable[[int, int], None]
 LEMMA, DERIVATION, PHRASE, PATTERN, FUZZY = (k.value for k in (
     MatchKind.LEMMA, MatchKind.DERIVATION, MatchKind.PHRASE, MatchKind.PATTERN,
     MatchKind.FUZZY))
-Hit = tuple[str, str, str, tuple[frozenset[str], ...]]
-Phrases = dict[str, tuple[tuple[str, str, tuple[frozenset[str], ...]], ...]]
-Trigger = tuple[tuple[tuple[str, str, str], ...], Phrases]
-"""What a word stands for: (code id, keyword, kind) as a single word; and the phrases it
-starts, by the forms their second word may take: (code id, phrase, forms of each word
-after the second)."""
+Forms = tuple[frozenset[str], ...]
+Hit = tuple[str, str, str, Forms, Forms]
+"""(code id, keyword, kind, forms of the words before, forms of the words after)."""
+Trigger = tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, Forms, Forms], ...]]
+"""What a word stands for: (code id, keyword, kind) as a single word; and (code id,
+phrase, forms of the words before it, forms of the words after it) of the phrases it
+anchors."""
 _WEIGHT = {(kind.value, negated, context): round(w * (0.5 if negated else 1.0)
                                            * (CONTEXT_FACTOR if context else 1.0), 4)
            for kind, w in WEIGHTS.items() for negated in (False, True)
@@ -165,9 +166,13 @@ class WordTable:
             if len(words) > 1:
                 self.gaps[keyword] = gaps_of(keyword, [m.span() for m in
                                                        WORD.finditer(keyword)])
-            rest = tuple(forms_of(w) for w in words[1:])
-            for form in forms_of(words[0]):
-                self.by_form[form].append((code_id, keyword, kind, rest))
+            # A phrase is looked for at its longest word, the likeliest to be rare:
+            # "I actually know" where "actually" is, not at every "I" of the corpus.
+            at = max(range(len(words)), key=lambda k: (len(words[k]), -k))
+            before = tuple(forms_of(w) for w in words[:at])
+            after = tuple(forms_of(w) for w in words[at + 1:])
+            for form in forms_of(words[at]):
+                self.by_form[form].append((code_id, keyword, kind, before, after))
             if len(words) == 1 and " " not in keyword.strip():
                 singles[words[0]].append((code_id, keyword))
         self.owners = dict(singles)
@@ -192,23 +197,20 @@ class WordTable:
         for word in new:
             hits = self.hits(word, typos.get(word, ()))
             if hits:
-                phrases: dict[str, list[tuple[str, str, tuple[frozenset[str], ...]]]] = (
-                    defaultdict(list))
-                for c, term, _, rest in hits:
-                    for second in rest[0] if rest else ():
-                        phrases[second].append((c, term, rest[1:]))
                 self.triggers[word] = (
-                    tuple((c, term, kind) for c, term, kind, rest in hits if not rest),
-                    {second: tuple(items) for second, items in phrases.items()})
+                    tuple((c, term, kind) for c, term, kind, before, after in hits
+                          if not before and not after),
+                    tuple((c, term, before, after) for c, term, kind, before, after in hits
+                          if before or after))
 
     def hits(self, word: str, typo_of: Iterable[str]) -> tuple[Hit, ...]:
         """What ``word`` stands for, given the keywords it may be a typo of."""
         found = list(self.by_form.get(word, ()))
         if len(word) > DERIVATION_MIN_LENGTH:
             for keyword in self.derived_keywords(word):
-                found += [(c, term, DERIVATION, ()) for c, term in self.owners[keyword]]
+                found += [(c, term, DERIVATION, (), ()) for c, term in self.owners[keyword]]
         for keyword in typo_of:
-            found += [(c, term, FUZZY, ()) for c, term in self.owners[keyword]]
+            found += [(c, term, FUZZY, (), ()) for c, term in self.owners[keyword]]
         return tuple(found)
 
     def derived_keywords(self, word: str) -> list[str]:
@@ -266,6 +268,13 @@ def derived_variants(keywords: Iterable[str], vocabulary: Iterable[str]
             for keyword in table.derived_keywords(word):
                 found[keyword].append(word)
     return dict(found)
+
+
+def _negated(text: str, bounds: list[int], negators: list[int], i: int) -> bool:
+    """Whether a negator stands among the few words before word ``i``, in its clause."""
+    return any(i - NEGATION_WINDOW <= j < i
+               and not CLAUSE_END.search(text, bounds[2 * j], bounds[2 * i])
+               for j in negators)
 
 
 def _split(text: str) -> tuple[list[str], list[str]]:
@@ -361,15 +370,10 @@ class KeywordMatcher:
                     if not NEGATORS.isdisjoint(words) else None)
         n = len(words)
         for i in at:
-            word = words[i]
-            singles, phrases = triggers[word]
-            begin = offset + bounds[2 * i]
-            negated = negators is not None and any(
-                i - NEGATION_WINDOW <= j < i
-                and not CLAUSE_END.search(text, bounds[2 * j], bounds[2 * i])
-                for j in negators)
+            singles, phrases = triggers[words[i]]
             if singles:
-                end = offset + bounds[2 * i + 1]
+                begin, end = offset + bounds[2 * i], offset + bounds[2 * i + 1]
+                negated = negators is not None and _negated(text, bounds, negators, i)
                 for code_id, term, kind in singles:
                     evidence = (begin, end, term, kind, negated, False)
                     same_code = found.get(code_id)
@@ -377,17 +381,22 @@ class KeywordMatcher:
                         found[code_id] = [evidence]
                     else:
                         same_code.append(evidence)
-            if phrases and i + 1 < n and words[i + 1] in phrases:
-                for code_id, term, rest in phrases[words[i + 1]]:
-                    last = i + 1 + len(rest)
-                    if last >= n or any(words[i + 2 + k] not in forms
-                                        for k, forms in enumerate(rest)):
-                        continue
-                    if gaps_of(text, [(bounds[2 * k], bounds[2 * k + 1])
-                                      for k in range(i, last + 1)]) != table.gaps[term]:
-                        continue
-                    found.setdefault(code_id, []).append(
-                        (begin, offset + bounds[2 * last + 1], term, PHRASE, negated, False))
+            for code_id, term, before, after in phrases:
+                first, last = i - len(before), i + len(after)
+                if (first < 0 or last >= n  # the next words first: most candidates end there
+                        or (before and words[i - 1] not in before[-1])
+                        or (after and words[i + 1] not in after[0])):
+                    continue
+                if ((len(before) > 1 and any(words[first + k] not in forms
+                                             for k, forms in enumerate(before)))
+                        or (len(after) > 1 and any(words[i + 1 + k] not in forms
+                                                   for k, forms in enumerate(after)))
+                        or gaps_of(text, [(bounds[2 * k], bounds[2 * k + 1])
+                                          for k in range(first, last + 1)]) != table.gaps[term]):
+                    continue
+                found.setdefault(code_id, []).append(
+                    (offset + bounds[2 * first], offset + bounds[2 * last + 1], term, PHRASE,
+                     negators is not None and _negated(text, bounds, negators, first), False))
         return self._found_by_patterns(text, offset, words, found)
 
     def _found_by_patterns(self, text: str, offset: int, words: list[str],
