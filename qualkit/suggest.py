@@ -88,8 +88,10 @@ LEMMA, DERIVATION, PHRASE, PATTERN, FUZZY = (k.value for k in (
 Forms = tuple[frozenset[str], ...]
 Hit = tuple[str, str, str, Forms, Forms]
 """(code id, keyword, kind, forms of the words before, forms of the words after)."""
-Trigger = tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str, Forms, Forms], ...]]
-"""What a word stands for: (code id, keyword, kind) as a single word; and (code id,
+Trigger = tuple[tuple[tuple[str, str, str, str, str], ...],
+                tuple[tuple[str, str, Forms, Forms], ...]]
+"""What a word stands for: (code id, keyword, kind, and the stored form's head when not
+negated and when negated: see qualkit.suggestion_json.Found) as a single word; and (code id,
 phrase, forms of the words before it, forms of the words after it) of the phrases it
 anchors."""
 _WEIGHT = {(kind.value, negated, context): round(w * (0.5 if negated else 1.0)
@@ -184,6 +186,7 @@ class WordTable:
         self.fuzzy_targets = sorted(k for k in singles if len(k) >= FUZZY_MIN_LENGTH)
         self._fuzzy_set = frozenset(self.fuzzy_targets)
         self.seen: set[str] = set()
+        self.heads: dict[tuple[str, str, str, bool], str] = {}
         self.triggers: dict[str, Trigger] = {}
         """The words seen so far that stand for some keyword, with what they stand for:
         all a segment is checked against."""
@@ -198,10 +201,18 @@ class WordTable:
             hits = self.hits(word, typos.get(word, ()))
             if hits:
                 self.triggers[word] = (
-                    tuple((c, term, kind) for c, term, kind, before, after in hits
-                          if not before and not after),
+                    tuple((c, term, kind, self._head(c, term, kind, False),
+                           self._head(c, term, kind, True))
+                          for c, term, kind, before, after in hits if not before and not after),
                     tuple((c, term, before, after) for c, term, kind, before, after in hits
                           if before or after))
+
+    def _head(self, code_id: str, term: str, kind: str, negated: bool) -> str:
+        key = (code_id, term, kind, negated)
+        if key not in self.heads:
+            self.heads[key] = suggestion_json.head(code_id, _WEIGHT[kind, negated, False],
+                                                   term, kind, negated, False)
+        return self.heads[key]
 
     def hits(self, word: str, typo_of: Iterable[str]) -> tuple[Hit, ...]:
         """What ``word`` stands for, given the keywords it may be a typo of."""
@@ -374,8 +385,9 @@ class KeywordMatcher:
             if singles:
                 begin, end = offset + bounds[2 * i], offset + bounds[2 * i + 1]
                 negated = negators is not None and _negated(text, bounds, negators, i)
-                for code_id, term, kind in singles:
-                    evidence = (begin, end, term, kind, negated, False)
+                for code_id, term, kind, plain, denied in singles:
+                    evidence = (begin, end, term, kind, negated, False,
+                                denied if negated else plain)
                     same_code = found.get(code_id)
                     if same_code is None:
                         found[code_id] = [evidence]
@@ -396,7 +408,8 @@ class KeywordMatcher:
                     continue
                 found.setdefault(code_id, []).append(
                     (offset + bounds[2 * first], offset + bounds[2 * last + 1], term, PHRASE,
-                     negators is not None and _negated(text, bounds, negators, first), False))
+                     negators is not None and _negated(text, bounds, negators, first), False,
+                     ""))
         return self._found_by_patterns(text, offset, words, found)
 
     def _found_by_patterns(self, text: str, offset: int, words: list[str],
@@ -421,7 +434,7 @@ class KeywordMatcher:
                           for t in doc[max(0, start - NEGATION_WINDOW):start])
             found.setdefault(code_id, []).append(
                 (offset + first.idx, offset + last.idx + len(last), term, PATTERN,
-                 negated, False))
+                 negated, False, ""))
 
     def evidence_of(self, segments: Sequence[R], context: bool = False
                     ) -> Iterator[tuple[R, dict[str, list[Found]]]]:
@@ -439,7 +452,7 @@ class KeywordMatcher:
                     if 0 <= j < len(segments) and _same_turn(seg, segments[j]):
                         for code, items in per_segment[j].items():
                             evidence.setdefault(code, []).extend(
-                                (*e[:5], True) for e in items)
+                                (*e[:5], True, "") for e in items)
             yield seg, evidence
 
     def suggest(self, segments: Sequence[Segment], context: bool = False
@@ -448,7 +461,7 @@ class KeywordMatcher:
         return [Suggestion(segment_id=seg.id, code_id=code_id, score=score,
                            evidence=tuple(Evidence(term, seg.text[a - seg.start:b - seg.start],
                                                    MatchKind(kind), a, b, negated, ctx)
-                                          for a, b, term, kind, negated, ctx in kept))
+                                          for a, b, term, kind, negated, ctx, _ in kept))
                 for seg, evidence in self.evidence_of(segments, context)
                 for code_id, score, kept in ranked(evidence)]
 

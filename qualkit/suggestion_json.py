@@ -16,10 +16,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 from qualkit.model import Evidence, MatchKind, Suggestion
 
-Found = tuple[int, int, str, str, bool, bool]
-"""(start, end, term, kind (a MatchKind value), negated, context): evidence while a run
-is in flight, with
-offsets into the transcript; :class:`Evidence` is made only for what is read back."""
+Found = tuple[int, int, str, str, bool, bool, str]
+"""(start, end, term, kind (a MatchKind value), negated, context, head): evidence while a
+run is in flight, with
+offsets into the transcript; :class:`Evidence` is made only for what is read back. The
+head is :func:`head` of the suggestion this evidence makes when it is its code's only
+one, made once per keyword by the matcher ("" where it was not: it is then looked up)."""
 Scored = Sequence[tuple[str, float, Sequence[Found]]]
 """(code id, score, evidence kept) per suggested code of one segment."""
 
@@ -39,14 +41,17 @@ _STRINGS = _Strings()
 _BOOL = {False: "false", True: "true"}
 
 
+def head(code_id: str, score: float, term: str, kind: str, negated: bool, ctx: bool) -> str:
+    """The fixed start of a one-evidence suggestion, up to its offsets."""
+    return (f"[{_encode(code_id)},{score!r},[[{_encode(term)},"
+            f'"{kind}",{_BOOL[negated]},{_BOOL[ctx]},')
+
+
 class _Heads(dict[tuple[str, float, str, str, bool, bool], str]):
-    """The fixed start of a one-evidence suggestion, up to its offsets, by (code id,
-    score, term, kind, negated, context): the few thousand combinations a corpus has."""
+    """:func:`head` by its arguments: the few thousand combinations a corpus has."""
 
     def __missing__(self, key: tuple[str, float, str, str, bool, bool]) -> str:
-        code_id, score, term, kind, negated, ctx = key
-        value = self[key] = (f"[{_encode(code_id)},{score!r},[[{_encode(term)},"
-                             f'"{kind}",{_BOOL[negated]},{_BOOL[ctx]},')
+        value = self[key] = head(*key)
         return value
 
 
@@ -55,8 +60,8 @@ _HEADS = _Heads()
 
 def single(code_id: str, score: float, found: Found, text: str, offset: int) -> str:
     """A suggestion with one piece of evidence, as :func:`item` writes it."""
-    a, b, term, kind, negated, ctx = found
-    return (f"{_HEADS[code_id, score, term, kind, negated, ctx]}{a},{b},"
+    a, b, term, kind, negated, ctx, start = found
+    return (f"{start or _HEADS[code_id, score, term, kind, negated, ctx]}{a},{b},"
             f"{_STRINGS[text[a - offset:b - offset]]}]]]")
 
 
@@ -77,9 +82,10 @@ def segment(text: str, offset: int, evidence: dict[str, list[Found]],
     parts = []
     for code_id, items in evidence.items():
         if len(items) == 1:
-            a, b, term, kind, negated, ctx = items[0]
-            parts.append(f"{heads[code_id, weight[kind, negated, ctx], term, kind, negated, ctx]}"
-                         f"{a},{b},{strings[text[a - offset:b - offset]]}]]]")
+            a, b, term, kind, negated, ctx, start = items[0]
+            if not start:
+                start = heads[code_id, weight[kind, negated, ctx], term, kind, negated, ctx]
+            parts.append(f"{start}{a},{b},{strings[text[a - offset:b - offset]]}]]]")
         else:
             score, kept = rank(items)
             parts.append(item(code_id, score, kept, text, offset))
@@ -95,7 +101,7 @@ def item(code_id: str, score: float, kept: Sequence[Found], text: str, offset: i
     s = _STRINGS
     return (f"[{s[code_id]},{score!r},[" + ",".join(
         f'[{s[term]},"{kind}",{_BOOL[negated]},{_BOOL[ctx]},{a},{b},'
-        f"{s[text[a - offset:b - offset]]}]" for a, b, term, kind, negated, ctx in kept)
+        f"{s[text[a - offset:b - offset]]}]" for a, b, term, kind, negated, ctx, _ in kept)
         + "]]")
 
 

@@ -150,12 +150,12 @@ def test_suggestions_are_stored_as_json_dumps_writes_them(matched: str) -> None:
 
     text = "x" * 3 + matched + "y" * 20
     offset = 100
-    found = [("teaching", 0.625, [(103, 103 + len(matched), "teach", "lemma", True, False),
-                                  (110, 111, "éclat", "fuzzy", False, True)]),
-             ("other", 0.5, [(103, 104, "x", "phrase", False, False)])]
+    found = [("teaching", 0.625, [(103, 103 + len(matched), "teach", "lemma", True, False, ""),
+                                  (110, 111, "éclat", "fuzzy", False, True, "")]),
+             ("other", 0.5, [(103, 104, "x", "phrase", False, False, "")])]
     expected = json.dumps([[code, score, [[term, kind, negated, ctx, a, b,
                                            text[a - offset:b - offset]]
-                                          for a, b, term, kind, negated, ctx in items]]
+                                          for a, b, term, kind, negated, ctx, _ in items]]
                            for code, score, items in found],
                           ensure_ascii=False, separators=(",", ":"))
     assert suggestion_json.encode(text, offset, found) == expected
@@ -253,7 +253,7 @@ def test_evidence_is_what_spacys_phrase_matcher_finds_on_spacys_tokens() -> None
              for e in s.evidence}
     evidence = {(code_id, a, b, term, kind) for seg, by_code in
                 KeywordMatcher(book).evidence_of(segs) for code_id, items in by_code.items()
-                for a, b, term, kind, _, _ in items}
+                for a, b, term, kind, *_ in items}
     assert evidence == _spacy_reference(book, segs)
     assert found <= evidence and len(found) > 100
 
@@ -336,3 +336,18 @@ def test_codebook_token_patterns_are_matched_by_spacy() -> None:
                                      for e in s.evidence]) for s in found] == [
         (1, 0.5, [("pattern 1", "walked them through", MatchKind.PATTERN, 2, 21, False)]),
         (2, 0.25, [("pattern 1", "walked through", MatchKind.PATTERN, 34, 48, True)])]
+
+
+def test_heads_made_once_per_keyword_are_what_the_stored_form_writes() -> None:
+    """The matcher attaches each one-evidence suggestion's start of text, made once per
+    keyword; writing it without them gives the same text and the same JSON."""
+    from qualkit.suggest import stored
+
+    segs = _sample_segments()
+    matcher = KeywordMatcher(_sample_codebook())
+    rows = [(seg, evidence) for seg, evidence in matcher.evidence_of(segs) if evidence]
+    assert any(e[6] for _, evidence in rows for items in evidence.values() for e in items)
+    for seg, evidence in rows:
+        plain = {code: [(*e[:6], "") for e in items] for code, items in evidence.items()}
+        assert stored(seg, evidence) == stored(seg, plain)
+        json.loads(stored(seg, evidence)[0])
