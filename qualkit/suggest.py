@@ -41,7 +41,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
@@ -441,7 +441,7 @@ class KeywordMatcher:
         """Each segment with its evidence by code. Segments are given in reading order
         (needed for ``context``)."""
         split = [_split(s.text) for s in segments]
-        self.table.learn(word for _, words in split for word in words)  # in one go
+        self.table.learn(chain.from_iterable(words for _, words in split))  # in one go
         per_segment = [self._match(s.text, s.start, pieces, words)
                        for s, (pieces, words) in zip(segments, split, strict=True)]
         for i, seg in enumerate(segments):
@@ -509,12 +509,24 @@ def _weight(e: Found) -> float:
     return _WEIGHT[e[3], e[4], e[5]]
 
 
-def _strongest(items: Iterable[Found]) -> list[Found]:
+def _strongest(items: Sequence[Found]) -> list[Found]:
     """One piece of evidence per matched span and per term, the strongest first.
 
     "leadership" matched by the keywords leadership, leader and lead is one observation,
     and "confident" said twice is one term: neither should count twice in the score.
     """
+    if len(items) == 2:  # most codes with more than one: no sets, no sorting by key
+        a, b = items
+        if (a[0], a[1]) == (b[0], b[1]) or a[2] == b[2]:
+            weight_a, weight_b = _weight(a), _weight(b)
+            if weight_a != weight_b:
+                return [a if weight_a > weight_b else b]
+            return [min(a, b, key=lambda e: (e[0], e[2]))]
+        return [a, b] if (a[0], a[2]) <= (b[0], b[2]) else [b, a]
+    return _strongest_of_many(items)
+
+
+def _strongest_of_many(items: Iterable[Found]) -> list[Found]:
     kept: list[Found] = []
     spans: set[tuple[int, int]] = set()
     terms: set[str] = set()
@@ -558,6 +570,8 @@ class _Run:
     context: bool
     matcher: KeywordMatcher
     moderator: dict[str, bool]
+    resuming: bool
+    """Whether some segments were read before (otherwise nothing needs skipping)."""
 
 
 _RUN: _Run | None = None
@@ -566,7 +580,7 @@ rebuild it in :func:`_start_worker`)."""
 
 
 def _start_worker(database: str, codebook: Codebook, roster: dict[str, Participant],
-                  include_moderator: bool, context: bool) -> None:
+                  include_moderator: bool, context: bool, resuming: bool) -> None:
     """Give a worker its own connection (a forked one must not use its parent's) and,
     when it was spawned rather than forked, the compiled codebook."""
     from qualkit.store import open_store
@@ -574,7 +588,7 @@ def _start_worker(database: str, codebook: Codebook, roster: dict[str, Participa
     global _RUN
     matcher = _RUN.matcher if _RUN is not None else KeywordMatcher(codebook)
     _RUN = _Run(open_store(Path(database), read_only=True), codebook, roster,
-                include_moderator, context, matcher, {})
+                include_moderator, context, matcher, {}, resuming)
 
 
 def _read(transcript_id: int) -> tuple[list[tuple[int, str]], int, int, int]:
@@ -583,7 +597,8 @@ def _read(transcript_id: int) -> tuple[list[tuple[int, str]], int, int, int]:
     run = _RUN
     assert run is not None
     text, spans = run.store.segment_spans(transcript_id)
-    done = run.store.suggested_segment_ids(run.codebook.version, transcript_id)
+    done = (run.store.suggested_segment_ids(run.codebook.version, transcript_id)
+            if run.resuming else set())
     rows: list[tuple[int, str]] = []
     readable = []
     skipped = 0
@@ -619,8 +634,8 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
 
     global _RUN
     order = store.transcript_ids()
-    todo = (sum(c[3] for c in store.transcript_counts().values())
-            - len(store.suggested_segment_ids(codebook.version)))
+    done = len(store.suggested_segment_ids(codebook.version))
+    todo = sum(c[3] for c in store.transcript_counts().values()) - done
     database = store.engine.url.database
     if jobs is None:  # QUALKIT_JOBS is followed as given; the default only pays for itself
         jobs = workers.configured_jobs() or (          # on large projects
@@ -634,11 +649,11 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     gc.disable()  # hundreds of thousands of short-lived tuples, no cycles among them
     try:
         _RUN = _Run(store, codebook, roster, include_moderator, context,
-                    KeywordMatcher(codebook), {})
+                    KeywordMatcher(codebook), {}, done > 0)
         lemma_table(), common_words()  # loaded once, before workers fork
         results = workers.ordered_map(
             _read, order if todo > 0 else [], jobs=jobs, setup=_start_worker,
-            setup_args=(database, codebook, roster, include_moderator, context))
+            setup_args=(database, codebook, roster, include_moderator, context, done > 0))
         for n, (found, read, moderators, count) in enumerate(results, start=1):
             rows += found
             processed += read

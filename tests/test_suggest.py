@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qualkit.evaluate import Counts, substring_baseline
 from qualkit.model import Code, Codebook, MatchKind, Segment, Theme, Unit
@@ -351,3 +353,16 @@ def test_heads_made_once_per_keyword_are_what_the_stored_form_writes() -> None:
         plain = {code: [(*e[:6], "") for e in items] for code, items in evidence.items()}
         assert stored(seg, evidence) == stored(seg, plain)
         json.loads(stored(seg, evidence)[0])
+
+
+_found = st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from(["a", "b"]),
+                   st.sampled_from(["lemma", "fuzzy", "derivation"]), st.booleans(),
+                   st.booleans(), st.just(""))
+
+
+@given(st.lists(_found, min_size=2, max_size=2))
+def test_two_pieces_of_evidence_are_kept_as_the_general_rule_keeps_them(items) -> None:
+    from qualkit.suggest import _strongest, _strongest_of_many
+
+    items = [(a, a + span, *rest) for a, span, *rest in items]
+    assert _strongest(items) == _strongest_of_many(items)

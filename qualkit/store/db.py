@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -362,12 +363,9 @@ class Store:
         """A transcript's text and its segments as plain (id, turn index, index, start,
         end, speaker) rows in reading order: one transcript at a time keeps memory flat
         when every segment of a corpus is read."""
-        s = t.segments.c
         with self._read() as conn:
-            text = conn.execute(select(t.transcripts.c.text)
-                                .where(t.transcripts.c.id == transcript_id)).scalar_one()
-            rows = _raw_rows(conn, select(s.id, s.turn_idx, s.idx, s.start, s.end, s.speaker)
-                             .where(s.transcript_id == transcript_id).order_by(s.idx))
+            ((text,),) = _raw_rows(conn, _TRANSCRIPT_TEXT, {"transcript": transcript_id})
+            rows = _raw_rows(conn, _SEGMENT_SPANS, {"transcript": transcript_id})
         return text, rows
 
     def segment_ids(self, conn: Connection, transcript_id: int) -> list[int]:
@@ -558,12 +556,13 @@ class Store:
         """Segments already processed under a codebook version (with or without a hit),
         of one transcript or all."""
         s = t.segment_suggestions.c
-        query = select(s.segment_id).where(s.codebook_version == version)
-        if transcript_id is not None:
-            query = query.where(s.segment_id.in_(
-                select(t.segments.c.id).where(t.segments.c.transcript_id == transcript_id)))
         with self._read() as conn:
-            return {r[0] for r in _raw_rows(conn, query)}
+            if transcript_id is not None:
+                return {r[0] for r in _raw_rows(conn, _SUGGESTED_IN_TRANSCRIPT,
+                                                {"version": version,
+                                                 "transcript": transcript_id})}
+            return {r[0] for r in _raw_rows(conn, select(s.segment_id)
+                                            .where(s.codebook_version == version))}
 
     def forget_suggestions(self, conn: Connection, version: str) -> None:
         """Drop a version's suggestions so the next run reads every segment again."""
@@ -677,12 +676,25 @@ class Store:
         return result
 
 
-def _raw_rows(conn: Connection, query: Any) -> list[Any]:
+_COMPILED: dict[tuple[int, str], Any] = {}
+"""Compiled statements by (id of a module-level statement, dialect): only statements
+that live as long as the process are kept here."""
+
+
+def _raw_rows(conn: Connection, query: Any, params: dict[str, Any] | None = None
+              ) -> list[Any]:
     """All rows of a query of plain columns as the driver's tuples: SQLAlchemy's per-row
     processing costs more than the query itself for a few hundred thousand rows. The
-    statement is compiled for the connection's dialect, so it stays portable."""
-    compiled = query.compile(dialect=conn.dialect)
-    params = compiled.construct_params()
+    statement is compiled for the connection's dialect, so it stays portable; a statement
+    with bound parameters (``params``) is compiled once per dialect and kept."""
+    if params is None:
+        compiled = query.compile(dialect=conn.dialect)
+    else:
+        key = (id(query), conn.dialect.name)
+        if key not in _COMPILED:
+            _COMPILED[key] = query.compile(dialect=conn.dialect)
+        compiled = _COMPILED[key]
+    params = compiled.construct_params(params)
     args: Any = ([params[name] for name in compiled.positiontup or ()]
                  if compiled.positional else params)
     cursor = conn.connection.cursor()
@@ -693,6 +705,18 @@ def _raw_rows(conn: Connection, query: Any) -> list[Any]:
         cursor.close()
 
 
+
+
+_TRANSCRIPT_TEXT = select(t.transcripts.c.text).where(
+    t.transcripts.c.id == bindparam("transcript"))
+_SEGMENT_SPANS = (select(t.segments.c.id, t.segments.c.turn_idx, t.segments.c.idx,
+                         t.segments.c.start, t.segments.c.end, t.segments.c.speaker)
+                  .where(t.segments.c.transcript_id == bindparam("transcript"))
+                  .order_by(t.segments.c.idx))
+_SUGGESTED_IN_TRANSCRIPT = select(t.segment_suggestions.c.segment_id).where(
+    t.segment_suggestions.c.codebook_version == bindparam("version"),
+    t.segment_suggestions.c.segment_id.in_(
+        select(t.segments.c.id).where(t.segments.c.transcript_id == bindparam("transcript"))))
 
 
 def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],
