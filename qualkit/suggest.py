@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from qualkit import suggestion_json
 from qualkit.model import Codebook, Evidence, MatchKind, Participant, Segment, Suggestion
@@ -314,17 +314,6 @@ class Readable(Protocol):
     def text(self) -> str: ...
 
 
-class SegmentText(NamedTuple):
-    """A segment as a run reads it: made a hundred thousand times per million words, so
-    a tuple rather than a frozen dataclass."""
-
-    id: int
-    transcript_id: int
-    turn_index: int
-    start: int
-    text: str
-
-
 R = TypeVar("R", bound=Readable)
 
 
@@ -440,20 +429,32 @@ class KeywordMatcher:
                     ) -> Iterator[tuple[R, dict[str, list[Found]]]]:
         """Each segment with its evidence by code. Segments are given in reading order
         (needed for ``context``)."""
-        split = [_split(s.text) for s in segments]
+        found = self.evidence([s.text for s in segments], [s.start for s in segments],
+                              [(s.transcript_id, s.turn_index) for s in segments]
+                              if context else None)
+        return zip(segments, found, strict=True)
+
+    def evidence(self, texts: Sequence[str], starts: Sequence[int],
+                 turns: Sequence[object] | None = None) -> list[dict[str, list[Found]]]:
+        """The evidence by code of each text (a segment's, starting at ``starts`` in its
+        transcript). With ``turns`` (each text's turn, in reading order), evidence from
+        the neighbouring texts of the same turn is added as context."""
+        split = [_split(text) for text in texts]
         self.table.learn(chain.from_iterable(words for _, words in split))  # in one go
-        per_segment = [self._match(s.text, s.start, pieces, words)
-                       for s, (pieces, words) in zip(segments, split, strict=True)]
-        for i, seg in enumerate(segments):
-            evidence = per_segment[i]
-            if context:
-                evidence = {code: list(items) for code, items in evidence.items()}
-                for j in (i - 1, i + 1):
-                    if 0 <= j < len(segments) and _same_turn(seg, segments[j]):
-                        for code, items in per_segment[j].items():
-                            evidence.setdefault(code, []).extend(
-                                (*e[:5], True, "") for e in items)
-            yield seg, evidence
+        found = [self._match(text, start, pieces, words)
+                 for text, start, (pieces, words) in zip(texts, starts, split, strict=True)]
+        if turns is None:
+            return found
+        with_context = []
+        for i, evidence in enumerate(found):
+            evidence = {code: list(items) for code, items in evidence.items()}
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(found) and turns[j] == turns[i]:
+                    for code, items in found[j].items():
+                        evidence.setdefault(code, []).extend(
+                            (*e[:5], True, "") for e in items)
+            with_context.append(evidence)
+        return with_context
 
     def suggest(self, segments: Sequence[Segment], context: bool = False
                 ) -> list[Suggestion]:
@@ -499,10 +500,6 @@ def ranked(evidence: dict[str, list[Found]]) -> list[tuple[str, float, list[Foun
 def _contains(words: list[str], term: list[str]) -> bool:
     n = len(term)
     return bool(term) and any(words[i:i + n] == term for i in range(len(words) - n + 1))
-
-
-def _same_turn(a: Readable, b: Readable) -> bool:
-    return a.transcript_id == b.transcript_id and a.turn_index == b.turn_index
 
 
 def _weight(e: Found) -> float:
@@ -569,7 +566,6 @@ class _Run:
     include_moderator: bool
     context: bool
     matcher: KeywordMatcher
-    moderator: dict[str, bool]
     resuming: bool
     """Whether some segments were read before (otherwise nothing needs skipping)."""
 
@@ -588,36 +584,34 @@ def _start_worker(database: str, codebook: Codebook, roster: dict[str, Participa
     global _RUN
     matcher = _RUN.matcher if _RUN is not None else KeywordMatcher(codebook)
     _RUN = _Run(open_store(Path(database), read_only=True), codebook, roster,
-                include_moderator, context, matcher, {}, resuming)
+                include_moderator, context, matcher, resuming)
 
 
 def _read(transcript_id: int) -> tuple[list[tuple[int, str]], int, int, int]:
     """One transcript's stored rows for the segments not yet read under the codebook
-    version, with (segments read, moderators' segments skipped, suggestions)."""
+    version, with (segments read, moderators' segments skipped, suggestions). Segments
+    stay plain rows: this runs for every segment of a corpus."""
     run = _RUN
     assert run is not None
     text, spans = run.store.segment_spans(transcript_id)
-    done = (run.store.suggested_segment_ids(run.codebook.version, transcript_id)
-            if run.resuming else set())
-    rows: list[tuple[int, str]] = []
-    readable = []
-    skipped = 0
-    for i, turn, _, a, b, speaker in spans:
-        if i in done:
-            continue
-        if speaker not in run.moderator:
-            run.moderator[speaker] = is_moderator(speaker, run.roster)
-        if run.include_moderator or not run.moderator[speaker]:
-            readable.append(SegmentText(i, transcript_id, turn, a, text[a:b]))
-        else:
-            skipped += 1
-            rows.append((i, "[]"))
+    if run.resuming:
+        done = run.store.suggested_segment_ids(run.codebook.version, transcript_id)
+        spans = [row for row in spans if row[0] not in done]
+    silent = set() if run.include_moderator else {
+        speaker for speaker in {row[5] for row in spans}
+        if is_moderator(speaker, run.roster)}
+    rows = [(row[0], "[]") for row in spans if row[5] in silent]
+    read = [row for row in spans if row[5] not in silent] if silent else spans
+    texts = [text[a:b] for _, _, _, a, b, _ in read]
+    starts = [row[3] for row in read]
+    found = run.matcher.evidence(texts, starts,
+                                 [row[1] for row in read] if run.context else None)
     total = 0
-    for seg, evidence in run.matcher.evidence_of(readable, context=run.context):
-        data, count = stored(seg, evidence)
-        rows.append((seg.id, data))
+    for row, segment_text, evidence in zip(read, texts, found, strict=True):
+        data, count = suggestion_json.segment(segment_text, row[3], evidence, _WEIGHT, _kept)
+        rows.append((row[0], data))
         total += count
-    return rows, len(readable) + skipped, skipped, total
+    return rows, len(spans), len(spans) - len(read), total
 
 
 def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool = False,
@@ -649,7 +643,7 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     gc.disable()  # hundreds of thousands of short-lived tuples, no cycles among them
     try:
         _RUN = _Run(store, codebook, roster, include_moderator, context,
-                    KeywordMatcher(codebook), {}, done > 0)
+                    KeywordMatcher(codebook), done > 0)
         lemma_table(), common_words()  # loaded once, before workers fork
         results = workers.ordered_map(
             _read, order if todo > 0 else [], jobs=jobs, setup=_start_worker,
