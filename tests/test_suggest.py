@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from qualkit.evaluate import Counts, substring_baseline
 from qualkit.model import Code, Codebook, MatchKind, Segment, Theme, Unit
-from qualkit.suggest import KeywordMatcher, derived_variants, fuzzy_variants
+from qualkit.suggest import KeywordMatcher
+from qualkit.word_table import derived_variants, fuzzy_variants
 
 
 def _codebook(**keywords: tuple[str, ...]) -> Codebook:
