@@ -434,8 +434,10 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     done = len(store.suggested_segment_ids(codebook.version))
     todo = sum(c[3] for c in store.transcript_counts().values()) - done
     database = store.engine.url.database
-    if jobs is None:  # QUALKIT_JOBS is followed as given; the default only pays for itself
-        jobs = workers.configured_jobs() or (          # on large projects
+    if jobs is None:
+        # QUALKIT_JOBS is followed as given; by default workers only start where they
+        # pay for themselves.
+        jobs = workers.configured_jobs() or (
             workers.default_jobs() if todo >= PARALLEL_MIN_SEGMENTS else 1)
     if store.engine.dialect.name != "sqlite" or not database:
         jobs = 1
