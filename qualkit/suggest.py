@@ -431,7 +431,7 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
 
     global _RUN
     order = store.transcript_ids()
-    done = len(store.suggested_segment_ids(codebook.version))
+    done = store.suggested_segment_count(codebook.version)
     todo = sum(c[3] for c in store.transcript_counts().values()) - done
     database = store.engine.url.database
     if jobs is None:

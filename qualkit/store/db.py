@@ -572,6 +572,12 @@ class Store:
             return {r[0] for r in _raw_rows(conn, select(s.segment_id)
                                             .where(s.codebook_version == version))}
 
+    def suggested_segment_count(self, version: str) -> int:
+        s = t.segment_suggestions.c
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.segment_suggestions)
+                                    .where(s.codebook_version == version)).scalar_one())
+
     def forget_suggestions(self, conn: Connection, version: str) -> None:
         """Drop a version's suggestions so the next run reads every segment again."""
         conn.execute(delete(t.segment_suggestions)
