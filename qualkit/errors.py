@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -43,20 +42,6 @@ class FileError(QualkitError):
         self.problem = problem
         where = f"{path}:{line}" if line is not None else f"{path}"
         super().__init__(f"{where}: {problem}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled whole (the default pickles the message alone, which this __init__ cannot
-        # take back): import's worker processes send it to the main one, message unchanged.
-        return _rebuild_file_error, (type(self), str(self), self.path, self.problem,
-                                     self.line)
-
-
-def _rebuild_file_error(cls: type[FileError], message: str, path: Path, problem: str,
-                        line: int | None) -> FileError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, message)
-    error.path, error.problem, error.line = path, problem, line
-    return error
 
 
 class ProjectError(QualkitError):

@@ -157,7 +157,7 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
             _store_roster(store, project, people)
         plans = (_plan(store, project, path, names) for path in files)
         with Reader(context, workers) as reader:
-            read = reader.read(plans, segment=lambda: allow_pii or not findings)
+            read = reader.read(plans, allow_pii)
             for done, (plan, got) in enumerate(read, start=1):
                 if got is None:
                     result.unchanged.append(plan.name)

@@ -23,13 +23,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import pickle
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -51,8 +50,9 @@ MIN_FILES = 4
 MIN_BYTES = 2_000_000
 """Nor are fewer bytes than this (about 300,000 words of plain text, a second or two of
 work), so that small imports (and the test suite) never pay for starting processes."""
-MAX_WORKERS = 4
-"""Beyond this many readers the main process's storing is the bottleneck."""
+AHEAD = 3
+"""Files read ahead of the one being stored: enough to keep the worker busy, few enough
+that memory stays flat."""
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,7 @@ def workers_for(files: int, size: int) -> int:
     should read with: none for a small import or a single core."""
     if files < MIN_FILES or size < MIN_BYTES:
         return 0
-    available = cpus()
-    return 0 if available < 2 else min(available, MAX_WORKERS)
+    return 1 if cpus() >= 2 else 0
 
 
 _CONTEXT: ReadContext | None = None
@@ -171,24 +170,15 @@ def _start_worker(context: ReadContext) -> None:
             os._exit(1)
 
 
-def _work(path: Path, rel: str, segment: bool) -> Read | QualkitError:
-    """One file, in a worker. A problem with the file comes back as the error itself
-    (not raised, so no remote traceback is attached to it)."""
+def _cut(text: str, turns: list[Turn]) -> list[Span]:
+    """One transcript's segments, in the worker."""
     assert _CONTEXT is not None
-    try:
-        return read_one(_CONTEXT, path, rel, segment)
-    except QualkitError as exc:
-        try:
-            pickle.loads(pickle.dumps(exc))
-        except Exception:  # an error class that cannot travel: keep its message
-            plain = QualkitError(str(exc))
-            plain.exit_code = exc.exit_code
-            return plain
-        return exc
+    return list(iter_segments(text, turns, _CONTEXT.unit, _CONTEXT.spacy_model))
 
 
 class Reader:
-    """Reads planned files in order, in workers ahead of the caller when ``workers``."""
+    """Reads planned files in order; with a worker, it cuts each file's segments there
+    while the caller stores the previous ones and this process reads the next."""
 
     def __init__(self, context: ReadContext, workers: int = 0) -> None:
         self.context = context
@@ -204,15 +194,15 @@ class Reader:
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
         if self.context.unit is not Unit.TURN:
-            try:  # built once here, so that every worker inherits it
+            try:  # built once here, so that the worker inherits it
                 sentence_pipeline(self.context.spacy_model)
             except QualkitError:
-                return None  # reading in-process raises it where an import always has
+                return None  # cutting in-process raises it where an import always has
         try:
             return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(
                 "fork"), initializer=_start_worker, initargs=(self.context,))
         except (OSError, ValueError, NotImplementedError) as exc:
-            log.info("reading in this process: no worker processes (%s)", exc)
+            log.info("segmenting in this process: no worker process (%s)", exc)
             return None
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -221,63 +211,62 @@ class Reader:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
-    def read(self, plans: Iterator[Planned], segment: Callable[[], bool]
+    def read(self, plans: Iterable[Planned], allow_pii: bool
              ) -> Iterator[tuple[Planned, Read | None]]:
-        """Each plan with its file read (None for an unchanged file), in order. A plan that
-        raises stops the reading when its turn comes, as it would have without workers.
-        ``segment`` says, as each file is handed to a worker, whether its segments will be
-        wanted (not once the gate has found something without --allow-pii)."""
+        """Each plan with its file read (None for an unchanged file), in order.
+
+        With a worker, files are read up to ``AHEAD`` ahead of the caller and their
+        segments cut in the worker meanwhile (not once the gate has found something
+        without ``allow_pii``: nothing more will be stored). A file that cannot be read
+        still stops the import in its turn: the files before it are handed over first,
+        then its error is raised."""
         if self.pool is None:
             for plan in plans:
                 yield plan, None if plan.unchanged else read_one(
                     self.context, plan.path, plan.rel, segment=False)
             return
-        depth = 2 * self.workers
-        ahead: deque[tuple[Planned | QualkitError, Future[Read | QualkitError] | None]] = deque()
-        more = True
-        while True:
-            while more and len(ahead) < depth:
-                try:
-                    plan = next(plans)
-                except StopIteration:
-                    more = False
-                    break
-                except QualkitError as exc:
-                    ahead.append((exc, None))
-                    more = False
-                    break
-                ahead.append((plan, None if plan.unchanged else self._submit(plan, segment())))
-            if not ahead:
-                return
-            planned, future = ahead.popleft()
-            if isinstance(planned, QualkitError):
-                raise planned
-            if planned.unchanged:
-                yield planned, None
-                continue
-            yield planned, self._result(planned, future)
+        ahead: deque[tuple[Planned, Read | None, Future[list[Span]] | None]] = deque()
+        clean = True
+        try:
+            for plan in plans:
+                got = None if plan.unchanged else read_one(self.context, plan.path, plan.rel,
+                                                           segment=False)
+                if got is not None and got.found:
+                    clean = False
+                cut = got is not None and (allow_pii or clean)
+                ahead.append((plan, got, self._submit(got) if cut and got else None))
+                while len(ahead) > AHEAD:
+                    yield self._done(*ahead.popleft())
+        except QualkitError:
+            while ahead:
+                yield self._done(*ahead.popleft())
+            raise
+        while ahead:
+            yield self._done(*ahead.popleft())
 
-    def _submit(self, plan: Planned, segment: bool) -> Future[Read | QualkitError] | None:
+    def _submit(self, got: Read) -> Future[list[Span]] | None:
         if self.pool is None:
             return None
         try:
-            return self.pool.submit(_work, plan.path, plan.rel, segment)
+            return self.pool.submit(_cut, got.text, got.turns)
         except RuntimeError as exc:  # a broken pool (BrokenProcessPool is one)
-            log.info("no more worker processes (%s); reading in this process",
+            log.info("no worker process any more (%s); segmenting in this process",
                      type(exc).__name__)
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
             return None
 
-    def _result(self, plan: Planned, future: Future[Read | QualkitError] | None) -> Read:
+    def _done(self, plan: Planned, got: Read | None, future: Future[list[Span]] | None
+              ) -> tuple[Planned, Read | None]:
+        if got is None or future is None:
+            return plan, got
         try:
-            got = future.result() if future is not None else None
-        except Exception as exc:  # the worker, not the file: read it here instead
-            log.info("a worker failed (%s); reading %s in this process",
-                     type(exc).__name__, plan.path.name)
-            got = None
-        if isinstance(got, QualkitError):
-            raise got
-        if got is None:
-            return read_one(self.context, plan.path, plan.rel, segment=False)
-        return got
+            spans = future.result()
+        except Exception as exc:  # the worker, not the file: the caller cuts it here
+            if self.pool is not None:  # and every file after it: once is enough
+                log.info("the worker failed (%s); segmenting in this process from %s on",
+                         type(exc).__name__, plan.path.name)
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+            return plan, got
+        return plan, replace(got, spans=spans)
