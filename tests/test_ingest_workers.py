@@ -83,7 +83,7 @@ def test_a_bad_file_gives_the_same_one_line_error_and_stores_nothing(
         root = _study(tmp_path, f"w{workers}", *sample, bad)
         monkeypatch.setattr(reader, "MIN_FILES", 1 if workers else 10_000)
         monkeypatch.setattr(reader, "MIN_BYTES", 0)
-        monkeypatch.setattr(reader, "cpus", lambda: 2)
+        monkeypatch.setattr(reader, "idle_cores", lambda: 1.0)
         result = cli("import", "-p", str(root), "--no-ner")
         assert result.exit_code == 2
         assert find(root).open_store().transcripts() == []
@@ -103,7 +103,7 @@ def test_privacy_findings_are_the_same_with_a_worker(tmp_path: Path, sample: lis
                       *sample[2:])
         monkeypatch.setattr(reader, "MIN_FILES", 1 if workers else 10_000)
         monkeypatch.setattr(reader, "MIN_BYTES", 0)
-        monkeypatch.setattr(reader, "cpus", lambda: 2)
+        monkeypatch.setattr(reader, "idle_cores", lambda: 1.0)
         result = cli("import", "-p", str(root), "--no-ner")
         assert result.exit_code == 1
         assert find(root).open_store().transcripts() == []
@@ -135,13 +135,17 @@ def test_a_failed_worker_costs_time_not_the_import(
     assert _snapshot(alone) == _snapshot(helped)
 
 
-def test_small_imports_and_single_cores_read_in_process(monkeypatch: pytest.MonkeyPatch
-                                                        ) -> None:
+def test_small_imports_single_cores_and_busy_machines_read_in_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader, "cpus", lambda: 2)
+    monkeypatch.setattr(reader.os, "getloadavg", lambda: (1.0, 1.0, 1.0))
     assert reader.workers_for(3, 10**9) == 0
     assert reader.workers_for(100, 10_000) == 0
     assert reader.workers_for(100, 10**9) == 1
+    monkeypatch.setattr(reader.os, "getloadavg", lambda: (1.8, 1.0, 1.0))
+    assert reader.workers_for(100, 10**9) == 0  # the other core is busy
     monkeypatch.setattr(reader, "cpus", lambda: 1)
+    monkeypatch.setattr(reader.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert reader.workers_for(100, 10**9) == 0
 
 
