@@ -62,8 +62,8 @@ def test_a_worker_stores_exactly_what_the_importing_process_does(
     helped = _study(tmp_path, "helped", *sample)
     first = _import(alone, unit=unit, workers=0)
     cut = []
-    real = reader.Reader._submit
-    monkeypatch.setattr(reader.Reader, "_submit",
+    real = reader.Reader._send
+    monkeypatch.setattr(reader.Reader, "_send",
                         lambda self, got: cut.append(1) or real(self, got))
     second = _import(helped, unit=unit, workers=1)
     assert len(cut) == len(sample) - 1  # every transcript went to the worker
@@ -83,7 +83,7 @@ def test_a_bad_file_gives_the_same_one_line_error_and_stores_nothing(
         root = _study(tmp_path, f"w{workers}", *sample, bad)
         monkeypatch.setattr(reader, "MIN_FILES", 1 if workers else 10_000)
         monkeypatch.setattr(reader, "MIN_BYTES", 0)
-        monkeypatch.setattr(reader, "idle_cores", lambda: 1.0)
+        monkeypatch.setattr(reader, "cpus", lambda: 2)
         result = cli("import", "-p", str(root), "--no-ner")
         assert result.exit_code == 2
         assert find(root).open_store().transcripts() == []
@@ -103,7 +103,7 @@ def test_privacy_findings_are_the_same_with_a_worker(tmp_path: Path, sample: lis
                       *sample[2:])
         monkeypatch.setattr(reader, "MIN_FILES", 1 if workers else 10_000)
         monkeypatch.setattr(reader, "MIN_BYTES", 0)
-        monkeypatch.setattr(reader, "idle_cores", lambda: 1.0)
+        monkeypatch.setattr(reader, "cpus", lambda: 2)
         result = cli("import", "-p", str(root), "--no-ner")
         assert result.exit_code == 1
         assert find(root).open_store().transcripts() == []
@@ -112,11 +112,11 @@ def test_privacy_findings_are_the_same_with_a_worker(tmp_path: Path, sample: lis
     assert "with_pii.txt:3:29: an e-mail address" in outputs[0]
 
 
-def _die(text: str, turns: list[object]) -> list[object]:
+def _die(text: str, turns: list[object], context: object) -> list[object]:
     os._exit(3)  # a worker killed mid-file
 
 
-def _fail(text: str, turns: list[object]) -> list[object]:
+def _fail(text: str, turns: list[object], context: object) -> list[object]:
     raise RuntimeError("a bug in the worker")
 
 
@@ -135,17 +135,13 @@ def test_a_failed_worker_costs_time_not_the_import(
     assert _snapshot(alone) == _snapshot(helped)
 
 
-def test_small_imports_single_cores_and_busy_machines_read_in_process(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_imports_and_single_cores_read_in_process(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
     monkeypatch.setattr(reader, "cpus", lambda: 2)
-    monkeypatch.setattr(reader.os, "getloadavg", lambda: (1.0, 1.0, 1.0))
     assert reader.workers_for(3, 10**9) == 0
     assert reader.workers_for(100, 10_000) == 0
     assert reader.workers_for(100, 10**9) == 1
-    monkeypatch.setattr(reader.os, "getloadavg", lambda: (1.8, 1.0, 1.0))
-    assert reader.workers_for(100, 10**9) == 0  # the other core is busy
     monkeypatch.setattr(reader, "cpus", lambda: 1)
-    monkeypatch.setattr(reader.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert reader.workers_for(100, 10**9) == 0
 
 
@@ -156,7 +152,7 @@ def test_without_fork_the_import_reads_in_process(tmp_path: Path, sample: list[P
     helped = _study(tmp_path, "helped", *sample)
     monkeypatch.setattr(reader.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     created = []
-    monkeypatch.setattr(reader, "ProcessPoolExecutor",
+    monkeypatch.setattr(reader, "_Worker",
                         lambda *a, **k: created.append(1))  # must not be reached
     _import(helped, workers=1)
     assert not created

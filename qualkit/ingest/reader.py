@@ -1,21 +1,22 @@
-"""Reading transcripts for an import: in the importing process, or ahead of it in workers.
+"""Reading transcripts for an import, with their segments cut in a worker process.
 
-Reading a file (decode, normalise, find turns), running the privacy gate on it and cutting
-its sentences cost about four fifths of an import; storing it, the rest. They need
-nothing from each other's files, so on a machine with more than one core a large import
-reads the next files in worker processes while the main process stores the current one,
-and both cores work. The main process still takes the files strictly in order and does
-every write, in its one transaction, so what is stored, what is found and which error
-stops an import are the same with workers or without; a worker only ever reads.
+Cutting sentences (spaCy's tokenizer and the sentence rule) is the largest share of an
+import; reading a file (decode, normalise, find turns), the privacy gate and storing are
+the rest, in about the same measure. On a machine with more than one core a large import
+splits along that line: the main process reads, scans and stores, strictly in file order
+and in its one transaction, while one worker process cuts the segments of the files it
+has read a few files ahead. The worker only ever computes segments from text it is sent,
+so what is stored, what is found and which error stops an import are the same with it or
+without it. One worker, not one per core: every tokenizer learns the vocabulary afresh,
+and the two halves take about as long as each other.
 
-Workers are forked from the importing process, so they start in milliseconds with
-spaCy, the sentence pipeline and the privacy scanner already loaded, and nothing is
-pickled on the way in. Where fork is not available (Windows, macOS's default), where there
-is one core, or for a small import (a process start-up would cost more than it saves),
-files are read in the importing process, as before. A file whose worker failed for any
-reason other than a problem with the file (a worker killed, a bug) is read again in the
-importing process, which then fails, or not, exactly as an import without workers would.
-At most a few files are read ahead, so memory does not grow with the corpus.
+The worker is forked from the importing process, so it starts in milliseconds with spaCy
+and the sentence pipeline already loaded. Where fork is not available (Windows, macOS's
+default), on one core, or for a small import (a process start-up would cost more than it
+saves), segments are cut in the importing process, as before. A worker that fails for
+any reason (killed, a bug) hands its file and every later one back to the importing
+process, which then succeeds, or fails, exactly as an import without a worker would.
+At most a few files are in flight, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
-import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +41,7 @@ from qualkit.model import Participant, Turn, Unit
 from qualkit.privacy.scan import Finding, Scanner
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
     from typing import Self
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ work), so that small imports (and the test suite) never pay for starting process
 AHEAD = 3
 """Files read ahead of the one being stored: enough to keep the worker busy, few enough
 that memory stays flat."""
+PIPE_BYTES = 1 << 20
+"""How much the pipe to the worker holds (Linux's default cap for a pipe): room for a
+few transcripts in flight, so sending never waits."""
 
 
 @dataclass(frozen=True)
@@ -144,52 +148,95 @@ def workers_for(files: int, size: int) -> int:
     should read with: none for a small import or a single core."""
     if files < MIN_FILES or size < MIN_BYTES:
         return 0
-    return 1 if idle_cores() >= 0.5 else 0
+    return 1 if cpus() >= 2 else 0
 
 
-def idle_cores() -> float:
-    """Cores this process could have beside its own, judging by the load average.
-
-    A worker only helps when a core would otherwise sit idle: on a machine already busy
-    with other work, the import's two processes share the same cores with it and the
-    hand-over costs more than the overlap gives (measured: a fifth slower on two busy
-    cores). The one-minute load counts this process itself (at least 1); where there is
-    no load average, every other core counts as idle."""
-    available = cpus()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        load = 1.0
-    return available - max(load, 1.0)
+def _cut(text: str, turns: list[Turn], context: ReadContext) -> list[Span]:
+    """One transcript's segments (in the worker)."""
+    return list(iter_segments(text, turns, context.unit, context.spacy_model))
 
 
-_CONTEXT: ReadContext | None = None
-
-
-def _start_worker(context: ReadContext) -> None:
-    """A worker's set-up (it was forked, so ``context`` came by memory, not pickle)."""
-    global _CONTEXT
-    _CONTEXT = context
+def _serve(context: ReadContext, tasks: Connection, results: Connection,
+           theirs: Sequence[Connection]) -> None:
+    """The worker: cut each transcript it is sent, in order, until the pipe closes."""
+    for end in theirs:  # the main process's ends: closed here, so its exit is our EOF
+        end.close()
     # Ctrl-C goes to the whole process group; the main process handles it and ends the
-    # workers, which must not print tracebacks of their own.
+    # worker, which must not print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        # A main process that is killed (kill -9) cannot end its workers: the kernel does.
+    while True:
         try:
-            import ctypes
+            text, turns = pickle.loads(tasks.recv_bytes())
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[bool, object] = (True, _cut(text, turns, context))
+        except Exception as exc:  # reported by its kind only: messages may quote text
+            reply = (False, type(exc).__name__)
+        try:
+            results.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            return
 
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-        if os.getppid() == 1:  # the parent died before the line above
-            os._exit(1)
+
+def _pipe_size(end: Connection, wanted: int) -> int:
+    """Widen a pipe (Linux) so that what the main process sends never waits for the
+    worker; returns the size it has."""
+    import fcntl
+
+    set_size, get_size = 1031, 1032  # F_SETPIPE_SZ, F_GETPIPE_SZ
+    try:
+        fcntl.fcntl(end.fileno(), set_size, wanted)
+        return int(fcntl.fcntl(end.fileno(), get_size))
+    except OSError:
+        return 0
 
 
-def _cut(text: str, turns: list[Turn]) -> list[Span]:
-    """One transcript's segments, in the worker."""
-    assert _CONTEXT is not None
-    return list(iter_segments(text, turns, _CONTEXT.unit, _CONTEXT.spacy_model))
+class _Worker:
+    """One forked process cutting segments, fed and read through two pipes by the main
+    thread itself: no helper threads, so nothing waits for the main thread's turn at the
+    interpreter lock while it reads and scans (with a process pool's feeder threads, a
+    busy machine made the import twice as slow)."""
+
+    def __init__(self, context: ReadContext) -> None:
+        fork = multiprocessing.get_context("fork")
+        tasks_out, self.tasks = fork.Pipe(duplex=False)
+        self.results, results_in = fork.Pipe(duplex=False)
+        self.capacity = _pipe_size(self.tasks, PIPE_BYTES)
+        _pipe_size(results_in, PIPE_BYTES)
+        self.queued = 0
+        self.process = fork.Process(target=_serve, daemon=True, name="qualkit-cut",
+                                    args=(context, tasks_out, results_in,
+                                          (self.tasks, self.results)))
+        self.process.start()
+        tasks_out.close()
+        results_in.close()
+
+    def send(self, text: str, turns: list[Turn]) -> int | None:
+        """Hand a transcript over; its size in the pipe, or None when it does not fit
+        (the main process never waits to send, so the two can never wait on each other)."""
+        data = pickle.dumps((text, turns), protocol=pickle.HIGHEST_PROTOCOL)
+        if self.queued + len(data) > self.capacity:
+            return None
+        self.tasks.send_bytes(data)
+        self.queued += len(data)
+        return len(data)
+
+    def receive(self, size: int) -> list[Span]:
+        """The segments of the oldest transcript handed over."""
+        self.queued -= size
+        ok, value = pickle.loads(self.results.recv_bytes())
+        if not ok:
+            raise RuntimeError(f"the worker failed: {value}")
+        return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.tasks.close()  # the worker's EOF: it ends when it has finished the current one
+        self.results.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 class Reader:
@@ -199,14 +246,14 @@ class Reader:
     def __init__(self, context: ReadContext, workers: int = 0) -> None:
         self.context = context
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
+        self.worker: _Worker | None = None
 
     def __enter__(self) -> Self:
         if self.workers > 0:
-            self.pool = self._pool()
+            self.worker = self._start()
         return self
 
-    def _pool(self) -> ProcessPoolExecutor | None:
+    def _start(self) -> _Worker | None:
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
         if self.context.unit is not Unit.TURN:
@@ -215,17 +262,23 @@ class Reader:
             except QualkitError:
                 return None  # cutting in-process raises it where an import always has
         try:
-            return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(
-                "fork"), initializer=_start_worker, initargs=(self.context,))
-        except (OSError, ValueError, NotImplementedError) as exc:
+            worker = _Worker(self.context)
+        except (OSError, ValueError, ImportError) as exc:
             log.info("segmenting in this process: no worker process (%s)", exc)
             return None
+        if worker.capacity < PIPE_BYTES // 4:
+            worker.close()  # a narrow pipe would make every send wait
+            return None
+        return worker
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
 
     def read(self, plans: Iterable[Planned], allow_pii: bool
              ) -> Iterator[tuple[Planned, Read | None]]:
@@ -236,12 +289,12 @@ class Reader:
         without ``allow_pii``: nothing more will be stored). A file that cannot be read
         still stops the import in its turn: the files before it are handed over first,
         then its error is raised."""
-        if self.pool is None:
+        if self.worker is None:
             for plan in plans:
                 yield plan, None if plan.unchanged else read_one(
                     self.context, plan.path, plan.rel, segment=False)
             return
-        ahead: deque[tuple[Planned, Read | None, Future[list[Span]] | None]] = deque()
+        ahead: deque[tuple[Planned, Read | None, int | None]] = deque()
         clean = True
         try:
             for plan in plans:
@@ -249,8 +302,10 @@ class Reader:
                                                            segment=False)
                 if got is not None and got.found:
                     clean = False
-                cut = got is not None and (allow_pii or clean)
-                ahead.append((plan, got, self._submit(got) if cut and got else None))
+                sent = None
+                if got is not None and (allow_pii or clean) and self.worker is not None:
+                    sent = self._send(got)
+                ahead.append((plan, got, sent))
                 while len(ahead) > AHEAD:
                     yield self._done(*ahead.popleft())
         except QualkitError:
@@ -260,29 +315,28 @@ class Reader:
         while ahead:
             yield self._done(*ahead.popleft())
 
-    def _submit(self, got: Read) -> Future[list[Span]] | None:
-        if self.pool is None:
-            return None
+    def _send(self, got: Read) -> int | None:
+        assert self.worker is not None
         try:
-            return self.pool.submit(_cut, got.text, got.turns)
-        except RuntimeError as exc:  # a broken pool (BrokenProcessPool is one)
-            log.info("no worker process any more (%s); segmenting in this process",
-                     type(exc).__name__)
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
+            return self.worker.send(got.text, got.turns)
+        except OSError as exc:  # the worker is gone
+            self._fail(exc)
             return None
 
-    def _done(self, plan: Planned, got: Read | None, future: Future[list[Span]] | None
+    def _done(self, plan: Planned, got: Read | None, sent: int | None
               ) -> tuple[Planned, Read | None]:
-        if got is None or future is None:
+        if got is None or sent is None:
+            return plan, got
+        if self.worker is None:  # it failed on an earlier file
             return plan, got
         try:
-            spans = future.result()
-        except Exception as exc:  # the worker, not the file: the caller cuts it here
-            if self.pool is not None:  # and every file after it: once is enough
-                log.info("the worker failed (%s); segmenting in this process from %s on",
-                         type(exc).__name__, plan.path.name)
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = None
-            return plan, got
+            spans = self.worker.receive(sent)
+        except (OSError, EOFError, RuntimeError) as exc:  # the worker, not the file
+            self._fail(exc, plan)
+            return plan, got  # the caller cuts it (and the rest) here
         return plan, replace(got, spans=spans)
+
+    def _fail(self, exc: BaseException, plan: Planned | None = None) -> None:
+        log.info("the worker failed (%s); segmenting in this process from %s on",
+                 type(exc).__name__, plan.path.name if plan is not None else "here")
+        self._stop()
