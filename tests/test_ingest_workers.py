@@ -157,3 +157,19 @@ def test_without_fork_the_import_reads_in_process(tmp_path: Path, sample: list[P
     _import(helped, workers=1)
     assert not created
     assert _snapshot(alone) == _snapshot(helped)
+
+
+@needs_fork
+def test_a_missing_spacy_model_gives_the_same_error_with_a_worker(
+        tmp_path: Path, sample: list[Path]) -> None:
+    from qualkit.errors import QualkitError
+
+    messages = []
+    for workers in (0, 1):
+        root = _study(tmp_path, f"w{workers}", *sample)
+        with pytest.raises(QualkitError) as raised:
+            _import(root, workers=workers, spacy_model="xx_no_such_pipeline")
+        messages.append(str(raised.value))
+        assert find(root).open_store().transcripts() == []
+    assert messages[0] == messages[1]
+    assert "xx_no_such_pipeline" in messages[0]

@@ -10,8 +10,9 @@ so what is stored, what is found and which error stops an import are the same wi
 without it. One worker, not one per core: every tokenizer learns the vocabulary afresh,
 and the two halves take about as long as each other.
 
-The worker is forked from the importing process, so it starts in milliseconds with spaCy
-and the sentence pipeline already loaded. Where fork is not available (Windows, macOS's
+The worker is forked from the importing process, so it starts in milliseconds with what
+is already imported, and builds the sentence pipeline while the main process reads the
+first files. Where fork is not available (Windows, macOS's
 default), on one core, or for a small import (a process start-up would cost more than it
 saves), segments are cut in the importing process, as before. A worker that fails for
 any reason (killed, a bug) hands its file and every later one back to the importing
@@ -21,6 +22,7 @@ At most a few files are in flight, so memory does not grow with the corpus.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -178,6 +180,12 @@ def _serve(context: ReadContext, tasks: Connection, results: Connection,
     # Ctrl-C goes to the whole process group; the main process handles it and ends the
     # worker, which must not print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if context.unit is not Unit.TURN:
+        # Built here rather than before the fork, so the main process reads and scans
+        # the first files meanwhile. Should it fail, so does every cut, and the main
+        # process cuts in-process, where the error is raised as it always has been.
+        with contextlib.suppress(Exception):
+            sentence_pipeline(context.spacy_model)
     while True:
         try:
             text, turns = pickle.loads(tasks.recv_bytes())
@@ -270,11 +278,6 @@ class Reader:
     def _start(self) -> _Worker | None:
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
-        if self.context.unit is not Unit.TURN:
-            try:  # built once here, so that the worker inherits it
-                sentence_pipeline(self.context.spacy_model)
-            except QualkitError:
-                return None  # cutting in-process raises it where an import always has
         try:
             worker = _Worker(self.context)
         except (OSError, ValueError, ImportError) as exc:
