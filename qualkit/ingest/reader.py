@@ -56,6 +56,12 @@ work), so that small imports (and the test suite) never pay for starting process
 AHEAD = 3
 """Files read ahead of the one being stored: enough to keep the worker busy, few enough
 that memory stays flat."""
+BEHIND = 3
+"""When this many transcripts handed to the worker are not cut yet (all those in flight),
+the main process cuts the next one itself, while storing it, so that neither process
+waits long for the other: the worker takes the larger share, the main process what it
+has time for (at 10M words on a busy machine: 28 s against 33 s without). Not sooner,
+because each process that cuts learns the vocabulary afresh."""
 PIPE_BYTES = 1 << 20
 """How much the pipe to the worker holds (Linux's default cap for a pipe): room for a
 few transcripts in flight, so sending never waits."""
@@ -227,6 +233,8 @@ class _Worker:
         self.capacity = _pipe_size(self.tasks, PIPE_BYTES)
         _pipe_size(results_in, PIPE_BYTES)
         self.queued = 0
+        self.waiting: deque[int] = deque()  # sizes of the transcripts handed over
+        self.ready: deque[tuple[bool, object]] = deque()  # their answers, taken early
         self.process = fork.Process(target=_serve, daemon=True, name="qualkit-cut",
                                     args=(context, tasks_out, results_in,
                                           (self.tasks, self.results)))
@@ -242,12 +250,22 @@ class _Worker:
             return None
         self.tasks.send_bytes(data)
         self.queued += len(data)
+        self.waiting.append(len(data))
         return len(data)
 
-    def receive(self, size: int) -> list[Span]:
+    def behind(self) -> int:
+        """How many transcripts handed over are still being cut or waiting to be (the
+        segments that have come back are taken from the pipe, without waiting)."""
+        while len(self.ready) < len(self.waiting) and self.results.poll():
+            self.ready.append(pickle.loads(self.results.recv_bytes()))
+        return len(self.waiting) - len(self.ready)
+
+    def receive(self) -> list[Span]:
         """The segments of the oldest transcript handed over."""
-        self.queued -= size
-        ok, value = pickle.loads(self.results.recv_bytes())
+        if not self.ready:
+            self.ready.append(pickle.loads(self.results.recv_bytes()))
+        self.queued -= self.waiting.popleft()
+        ok, value = self.ready.popleft()
         if not ok:
             raise RuntimeError(f"the worker failed: {value}")
         return value  # type: ignore[no-any-return]
@@ -320,7 +338,8 @@ class Reader:
                 if got is not None and got.found:
                     clean = False
                 sent = None
-                if got is not None and (allow_pii or clean) and self.worker is not None:
+                if (got is not None and (allow_pii or clean) and self.worker is not None
+                        and self._behind() < BEHIND):
                     sent = self._send(got)
                 ahead.append((plan, got, sent))
                 while len(ahead) > AHEAD:
@@ -332,8 +351,17 @@ class Reader:
         while ahead:
             yield self._done(*ahead.popleft())
 
-    def _send(self, got: Read) -> int | None:
+    def _behind(self) -> int:
         assert self.worker is not None
+        try:
+            return self.worker.behind()
+        except (OSError, EOFError) as exc:  # the worker is gone
+            self._fail(exc)
+            return 0
+
+    def _send(self, got: Read) -> int | None:
+        if self.worker is None:  # it has just failed
+            return None
         try:
             return self.worker.send(got.text, got.turns)
         except OSError as exc:  # the worker is gone
@@ -347,7 +375,7 @@ class Reader:
         if self.worker is None:  # it failed on an earlier file
             return plan, got
         try:
-            spans = self.worker.receive(sent)
+            spans = self.worker.receive()
         except (OSError, EOFError, RuntimeError) as exc:  # the worker, not the file
             self._fail(exc, plan)
             return plan, got  # the caller cuts it (and the rest) here
