@@ -178,3 +178,28 @@ def test_a_missing_spacy_model_gives_the_same_error_with_a_worker(
         assert find(root).open_store().transcripts() == []
     assert messages[0] == messages[1]
     assert "xx_no_such_pipeline" in messages[0]
+
+
+@needs_fork
+@pytest.mark.parametrize(("idle_ticks", "started"), [(100, True), (5, False)])
+def test_the_worker_starts_only_when_the_machine_has_a_core_to_spare(
+        tmp_path: Path, sample: list[Path], monkeypatch: pytest.MonkeyPatch,
+        idle_ticks: int, started: bool) -> None:
+    alone = _study(tmp_path, "alone", *sample)
+    _import(alone, workers=0)
+    helped = _study(tmp_path, "helped", *sample)
+    monkeypatch.setattr(reader, "MIN_FILES", 1)
+    monkeypatch.setattr(reader, "MIN_BYTES", 0)
+    monkeypatch.setattr(reader, "cpus", lambda: 2)
+    monkeypatch.setattr(reader.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(reader, "PROBE_SECONDS", 0.0)
+    # (idle, total) ticks: the second reading is 200 ticks of two cores later.
+    readings = iter([(1000, 10_000), (1000 + idle_ticks, 10_200)])
+    monkeypatch.setattr(reader, "_cpu_ticks", lambda: next(readings, (0, 0)))
+    starts = []
+    real = reader.Reader._start
+    monkeypatch.setattr(reader.Reader, "_start",
+                        lambda self: starts.append(1) or real(self))
+    _import(helped)  # the size decides, then the probe
+    assert bool(starts) is started
+    assert _snapshot(alone) == _snapshot(helped)

@@ -149,6 +149,7 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
     allowed = allowed_pii(store)  # read before writing
     recorded = len(allowed)
     context = ReadContext(options, roster_map, scanner, unit, spacy_model)
+    probe = workers is None  # decided here: start the worker only on an idle core
     if workers is None:
         size = sum(_size(p) for p in files) if len(files) >= MIN_FILES else 0
         workers = workers_for(len(files), size)
@@ -156,7 +157,7 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
         if people is not None:
             _store_roster(store, project, people)
         plans = (_plan(store, project, path, names) for path in files)
-        with Reader(context, workers) as reader:
+        with Reader(context, workers, probe) as reader:
             read = reader.read(plans, allow_pii)
             for done, (plan, got) in enumerate(read, start=1):
                 if got is None:

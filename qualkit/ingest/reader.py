@@ -11,13 +11,14 @@ without it. One worker, not one per core: every tokenizer learns the vocabulary 
 and the two halves take about as long as each other.
 
 The worker is forked from the importing process, so it starts in milliseconds with what
-is already imported, and builds the sentence pipeline while the main process reads the
-first files. Where fork is not available (Windows, macOS's
-default), on one core, or for a small import (a process start-up would cost more than it
-saves), segments are cut in the importing process, as before. A worker that fails for
-any reason (killed, a bug) hands its file and every later one back to the importing
-process, which then succeeds, or fails, exactly as an import without a worker would.
-At most a few files are in flight, so memory does not grow with the corpus.
+is already imported and learnt (the sentence pipeline, the tokenizer's vocabulary so
+far); it builds the pipeline itself when the import has not yet. Outside Linux (no fork,
+or an unsafe one), on one core, on a machine whose other work leaves no core idle
+(measured over the import's first moments), or for a small import (a process start-up
+would cost more than it saves), segments are cut in the importing process, as before. A
+worker that fails for any reason (killed, a bug) hands its file and every later one back
+to the importing process, which then succeeds, or fails, exactly as an import without a
+worker would. At most a few files are in flight, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -279,23 +282,70 @@ class _Worker:
             self.process.join()
 
 
+PROBE_SECONDS = 0.15
+"""How long an import runs alone before it decides whether to start the worker."""
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, total) clock ticks of all the machine's cores since boot (Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if len(fields) < 5 or fields[0] != "cpu":
+        return None
+    ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+class _Idle:
+    """How many cores other processes leave idle, measured while the import runs alone.
+
+    A worker pays for itself only on a core that would otherwise idle. On a machine busy
+    with other work it competes with the import's own process for the same cores, and the
+    duplicated work (each tokenizer learns the vocabulary) made a 1M-word import a fifth
+    slower. The load average cannot tell: it trails by a minute and counts the import's
+    own last run. So the import starts alone, and after its first ``PROBE_SECONDS`` looks
+    at how much of the machine sat idle meanwhile (it kept one core busy itself)."""
+
+    def __init__(self) -> None:
+        self.start = _cpu_ticks()
+        self.began = time.perf_counter()
+
+    def ready(self) -> bool:
+        return time.perf_counter() - self.began >= PROBE_SECONDS
+
+    def cores(self) -> float:
+        """Idle cores over the probe (every other core, when that cannot be known)."""
+        end = _cpu_ticks()
+        if self.start is None or end is None or end[1] <= self.start[1]:
+            return float(cpus() - 1)
+        share = (end[0] - self.start[0]) / (end[1] - self.start[1])
+        return share * (os.cpu_count() or 1)
+
+
 class Reader:
     """Reads planned files in order; with a worker, it cuts each file's segments there
     while the caller stores the previous ones and this process reads the next."""
 
-    def __init__(self, context: ReadContext, workers: int = 0) -> None:
+    def __init__(self, context: ReadContext, workers: int = 0, probe: bool = False) -> None:
+        """``probe``: start the worker only if, over the import's first moments, the
+        machine has a core to spare (see :class:`_Idle`); otherwise at once."""
         self.context = context
         self.workers = workers
+        self.probe = probe
         self.worker: _Worker | None = None
 
     def __enter__(self) -> Self:
-        if self.workers > 0:
+        if self.workers > 0 and not self.probe:
             self.worker = self._start()
         return self
 
     def _start(self) -> _Worker | None:
-        if "fork" not in multiprocessing.get_all_start_methods():
-            return None
+        if not sys.platform.startswith("linux") or (
+                "fork" not in multiprocessing.get_all_start_methods()):
+            return None  # fork elsewhere is either missing or unsafe (macOS)
         try:
             worker = _Worker(self.context)
         except (OSError, ValueError, ImportError) as exc:
@@ -324,7 +374,8 @@ class Reader:
         without ``allow_pii``: nothing more will be stored). A file that cannot be read
         still stops the import in its turn: the files before it are handed over first,
         then its error is raised."""
-        if self.worker is None:
+        probe = _Idle() if self.probe and self.workers > 0 and self.worker is None else None
+        if self.worker is None and probe is None:
             for plan in plans:
                 yield plan, None if plan.unchanged else read_one(
                     self.context, plan.path, plan.rel, segment=False)
@@ -333,6 +384,13 @@ class Reader:
         clean = True
         try:
             for plan in plans:
+                if probe is not None and probe.ready():
+                    idle = probe.cores()
+                    if idle >= 0.5:
+                        self.worker = self._start()
+                    else:
+                        log.info("segmenting in this process: %.1f core(s) idle", idle)
+                    probe = None
                 got = None if plan.unchanged else read_one(self.context, plan.path, plan.rel,
                                                            segment=False)
                 if got is not None and got.found:
