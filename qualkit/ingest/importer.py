@@ -131,8 +131,9 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
 
     ``roster`` is a file of real names (kept outside the project); ``ner`` is "auto" (an
     installed trained spaCy pipeline, if any), a pipeline name, or None for no entity check.
-    ``workers`` is how many processes read files ahead of the one storing them (see
-    :mod:`qualkit.ingest.reader`); None decides by the cores and the import's size.
+    ``workers``: 1 cuts segments in a worker process while this one reads, scans and
+    stores (see :mod:`qualkit.ingest.reader`), 0 cuts them here; None decides by the
+    platform, the cores, the import's size and whether a core is idle.
     """
     options = options or ReadOptions(encoding=encoding)
     people = read_roster(project)
