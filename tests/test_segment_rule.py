@@ -107,3 +107,11 @@ def test_transcribers_notes_and_quotes_by_hand() -> None:
     assert got == ["Officially. [pause]", '"Officially" is the key word. [laughs]',
                    "Then we went home (as usual).", '"Yes," she said. [inaudible.]',
                    "We left? [laughs]"]
+
+
+def test_space_codes_are_exactly_what_isspace_trims() -> None:
+    import sys
+
+    from qualkit.ingest.segment import SPACE_CODES
+
+    assert list(SPACE_CODES) == [c for c in range(sys.maxunicode + 1) if chr(c).isspace()]

@@ -32,12 +32,19 @@ from qualkit.ingest.attributes import (
     read_transcript_attributes,
     transcript_attributes,
 )
-from qualkit.ingest.formats import FORMATS, file_digest, read_source
+from qualkit.ingest.formats import FORMATS, file_digest
 from qualkit.ingest.participants import read_participants
+from qualkit.ingest.reader import (
+    MIN_FILES,
+    Read,
+    ReadContext,
+    Reader,
+    workers_for,
+)
 from qualkit.ingest.segment import iter_segments
-from qualkit.ingest.source import ReadOptions, Source
-from qualkit.model import Participant, Turn, Unit
-from qualkit.privacy.scan import Finding, PiiFound, Scanner, build_scanner
+from qualkit.ingest.source import ReadOptions
+from qualkit.model import Participant, Unit
+from qualkit.privacy.scan import Finding, PiiFound, build_scanner
 from qualkit.project import PARTICIPANTS, Project
 from qualkit.store import Store
 from qualkit.store.db import now
@@ -68,15 +75,15 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
-class _Planned:
+class _Plan:
+    """One file of the import, checked against the store but not read yet."""
+
     path: Path
     name: str
+    rel: str
     digest: str
     replaces: int | None
-    findings: Mapping[str, int]
-    people: Mapping[str, Mapping[str, str]]
-    source: Source
-    turns: list[Turn]
+    unchanged: bool = False
 
 
 def transcript_files(project: Project) -> list[Path]:
@@ -113,43 +120,20 @@ def _store_roster(store: Store, project: Project, people: list[Participant]) -> 
             store.record_import(conn, rel, "participants", digest)
 
 
-def canonical_turns(turns: Iterable[Turn], roster: Mapping[str, Participant],
-                    transcript_id: int = 0) -> list[Turn]:
-    """Speakers spelt as on the roster (``MODERATOR`` is ``Moderator``)."""
-    spelling = {name.casefold(): name for name in roster}
-    canonical: dict[str, str] = {}
-    out = []
-    # A turn already right is kept as it is: building a new one per turn was a noticeable
-    # share of an import.
-    for t in turns:
-        speaker = canonical.get(t.speaker)
-        if speaker is None:
-            speaker = canonical[t.speaker] = spelling.get(t.speaker.casefold(), t.speaker)
-        out.append(t if speaker == t.speaker and t.transcript_id == transcript_id else
-                   Turn(transcript_id, t.index, speaker, t.start, t.end, t.timestamp))
-    return out
-
-
-def findings_of(source: Source, scanner: Scanner, rel: str,
-                turns: Sequence[Turn] | None = None) -> list[Finding]:
-    """The gate's findings for one read file, located in the original file."""
-    hits = scanner.hits(source.text, turns if turns is not None else source.turns,
-                        source.labelled)
-    places = (source.locator.place(h.start) for h in hits)
-    return [Finding(rel, h.kind, p.line, p.column, p.unit)
-            for h, p in zip(hits, places, strict=True)]
-
-
 def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | None = None,
                        *, unit: Unit = Unit.SENTENCE, allow_pii: bool = False,
                        encoding: str | None = None, options: ReadOptions | None = None,
                        roster: Path | None = None, ner: str | None = "auto",
                        spacy_model: str | None = None,
-                       progress: Progress | None = None) -> ImportResult:
+                       progress: Progress | None = None,
+                       workers: int | None = None) -> ImportResult:
     """Import new and changed transcripts, with the privacy gate before anything is stored.
 
     ``roster`` is a file of real names (kept outside the project); ``ner`` is "auto" (an
     installed trained spaCy pipeline, if any), a pipeline name, or None for no entity check.
+    ``workers``: 1 cuts segments in a worker process while this one reads, scans and
+    stores (see :mod:`qualkit.ingest.reader`), 0 cuts them here; None decides by the
+    platform, the cores, the import's size and whether a core is idle.
     """
     options = options or ReadOptions(encoding=encoding)
     people = read_roster(project)
@@ -165,22 +149,29 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
     names: dict[str, Path] = {}
     allowed = allowed_pii(store)  # read before writing
     recorded = len(allowed)
+    context = ReadContext(options, roster_map, scanner, unit, spacy_model)
+    probe = workers is None  # decided here: start the worker only on an idle core
+    if workers is None:
+        size = sum(_size(p) for p in files) if len(files) >= MIN_FILES else 0
+        workers = workers_for(len(files), size)
     with store.transaction() as conn:
         if people is not None:
             _store_roster(store, project, people)
-        for done, path in enumerate(files, start=1):
-            name = path.stem
-            if name in names:
-                raise FileError(path, f"gives the same transcript name as "
-                                      f"{names[name].name} ({name}); rename one of them")
-            names[name] = path
-            planned = _check(store, project, path, options, roster_map, scanner, findings,
-                             result)
-            if planned is not None and (allow_pii or not findings):
-                _store_one(store, conn, project, planned, roster_map, sheet, unit,
-                           spacy_model, result, checks, allowed)
-            if progress:
-                progress(done, total)
+        plans = (_plan(store, project, path, names) for path in files)
+        with Reader(context, workers, probe) as reader:
+            read = reader.read(plans, allow_pii)
+            for done, (plan, got) in enumerate(read, start=1):
+                if got is None:
+                    result.unchanged.append(plan.name)
+                else:
+                    findings.extend(got.found)
+                    log.info("%s: %s, %d turns, labels %s, %d finding(s)", plan.path.name,
+                             got.format, len(got.turns), got.style or "-", len(got.found))
+                    if allow_pii or not findings:
+                        _store_one(store, conn, plan, got, roster_map, sheet, context,
+                                   result, checks, allowed)
+                if progress:
+                    progress(done, total)
         unknown = sorted(n for n in set(sheet) - set(names) if store.transcript(n) is None)
         if unknown:
             result.notes.append(f"{ATTRIBUTES_FILE} names {len(unknown)} transcript(s) "
@@ -196,17 +187,26 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
     return result
 
 
-def _check(store: Store, project: Project, path: Path, options: ReadOptions,
-           roster: Mapping[str, Participant], scanner: Scanner, findings: list[Finding],
-           result: ImportResult) -> _Planned | None:
-    """First pass over one file: is it new, changed or unchanged; can it be read; is it
-    free of identifiers. Nothing is stored."""
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reading it will say what is wrong, in its turn
+
+
+def _plan(store: Store, project: Project, path: Path, names: dict[str, Path]) -> _Plan:
+    """First look at one file, in the main process: is its name free, is it new, changed
+    or unchanged, and may it be replaced. Nothing is read beyond its bytes' hash."""
     name = path.stem
+    if name in names:
+        raise FileError(path, f"gives the same transcript name as "
+                              f"{names[name].name} ({name}); rename one of them")
+    names[name] = path
+    rel = project.relative(path)
     digest = file_digest(path)
     existing = store.transcript(name)
     if existing is not None and existing.sha256 == digest:
-        result.unchanged.append(name)
-        return None
+        return _Plan(path, name, rel, digest, existing.id, unchanged=True)
     if existing is not None:
         events, coders = store.count_codings_on(existing.id)
         if events:
@@ -215,14 +215,7 @@ def _check(store: Store, project: Project, path: Path, options: ReadOptions,
                 f"{events} decision(s) on it; qualkit will not re-segment a coded transcript "
                 "(their decisions would lose their segments), so nothing was imported. "
                 "Restore the imported version, or import the new one under another file name")
-    source = read_source(path, options)
-    turns = canonical_turns(source.turns, roster)
-    found = findings_of(source, scanner, project.relative(path), turns)
-    findings.extend(found)
-    log.info("%s: %s, %d turns, labels %s, %d finding(s)", path.name, source.format,
-             len(source.turns), source.style or "-", len(found))
-    return _Planned(path, name, digest, existing.id if existing else None,
-                    Counter(f.kind.value for f in found), source.participants, source, turns)
+    return _Plan(path, name, rel, digest, existing.id if existing else None)
 
 
 def _refresh_attributes(store: Store, name: str, roster: Mapping[str, Participant],
@@ -238,39 +231,41 @@ def _refresh_attributes(store: Store, name: str, roster: Mapping[str, Participan
             store.set_transcript_attributes(conn, transcript.id, attributes)
 
 
-def _store_one(store: Store, conn: Connection, project: Project, planned: _Planned,
+def _store_one(store: Store, conn: Connection, plan: _Plan, got: Read,
                roster: Mapping[str, Participant], sheet: Mapping[str, Mapping[str, str]],
-               unit: Unit, spacy_model: str | None, result: ImportResult, checks: str,
+               context: ReadContext, result: ImportResult, checks: str,
                allowed: list[dict[str, object]]) -> None:
     """Store one checked file, in the import's transaction; an allowed finding is added to
     ``allowed`` (written once, at the end)."""
-    source, turns = planned.source, planned.turns
-    attributes = transcript_attributes(planned.name, [t.speaker for t in turns], roster, sheet)
-    rel = project.relative(planned.path)
+    turns = got.turns
+    attributes = transcript_attributes(plan.name, [t.speaker for t in turns], roster, sheet)
+    findings = Counter(f.kind.value for f in got.found)
     segments = 0
 
     def counted() -> Iterable[tuple[int, int, int, str]]:
         nonlocal segments
-        for span in iter_segments(source.text, turns, unit, spacy_model):
+        spans = got.spans if got.spans is not None else iter_segments(
+            got.text, turns, context.unit, context.spacy_model)
+        for span in spans:
             segments += 1
             yield span
 
-    if planned.replaces is not None:
-        store.delete_transcript(conn, planned.replaces)
-    store.add_transcript(conn, name=planned.name, source=rel, sha256=planned.digest,
-                         text=source.text, attributes=attributes, turns=turns,
+    if plan.replaces is not None:
+        store.delete_transcript(conn, plan.replaces)
+    store.add_transcript(conn, name=plan.name, source=plan.rel, sha256=plan.digest,
+                         text=got.text, attributes=attributes, turns=turns,
                          spans=counted())
-    if planned.people:
-        store.merge_participants(conn, [Participant(n, a) for n, a in planned.people.items()])
-    store.record_import(conn, rel, "transcript", planned.digest)
-    if planned.findings:
-        allowed.append({"transcript": planned.name, "source": rel,
-                        "sha256": planned.digest, "at": now(),
-                        "findings": dict(planned.findings), "checks": checks})
-        result.allowed[planned.name] = sum(planned.findings.values())
-    (result.replaced if planned.replaces is not None else result.added).append(planned.name)
+    if got.participants:
+        store.merge_participants(conn, [Participant(n, a) for n, a in got.participants.items()])
+    store.record_import(conn, plan.rel, "transcript", plan.digest)
+    if findings:
+        allowed.append({"transcript": plan.name, "source": plan.rel,
+                        "sha256": plan.digest, "at": now(),
+                        "findings": dict(findings), "checks": checks})
+        result.allowed[plan.name] = sum(findings.values())
+    (result.replaced if plan.replaces is not None else result.added).append(plan.name)
     result.segments += segments
-    log.info("imported %s: %d turns, %d segments", planned.name, len(turns), segments)
+    log.info("imported %s: %d turns, %d segments", plan.name, len(turns), segments)
 
 
 def allowed_pii(store: Store) -> list[dict[str, object]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 import unicodedata
 from pathlib import Path
 
@@ -31,6 +32,7 @@ _SIGNATURES = (
     (b"{\\rtf", "an RTF file; save it as .docx or .txt"),
 )
 _CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r\f\v")
+_CONTROLS = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_CONTROL)) + "]")
 
 
 def decode(data: bytes, path: Path, encoding: str | None = None) -> str:
@@ -122,7 +124,7 @@ def decode_transcript(data: bytes, path: Path, encoding: str | None = None) -> s
                                       f"0x{data[cp1252.start]:02x}); pass --encoding, for "
                                       "example --encoding latin-1", line=line) from None
     sample = text[:65536]
-    controls = sum(sample.count(ch) for ch in _CONTROL)  # str.count runs in C
+    controls = len(_CONTROLS.findall(sample))  # one scan (a str.count per character was 27)
     if "\x00" in sample or controls > max(2, len(sample) // 200):
         raise FileError(path, "is a binary file, not text; export the transcript as .txt, "
                               ".vtt, .srt, .docx, .csv or .xlsx")

@@ -101,18 +101,21 @@ def _rule_sentences(nlp: Language, text: str, turns: Sequence[Turn]) -> Iterator
                                     dtype=np.uint64))
     attrs = [ORTH, IS_PUNCT, IDX, LENGTH]
     docs = nlp.tokenizer.pipe((text[turn.start:turn.end] for turn in turns), batch_size=256)
+    # The text's code points, so that which sentences need trimming is found in one array
+    # operation rather than by a look at two characters of every sentence.
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     batch: list[tuple[Turn, Any]] = []
     for turn, doc in zip(turns, docs, strict=True):
         if len(doc):
             batch.append((turn, doc.to_array(attrs)))
         if len(batch) >= BATCH:
-            yield from _cut(text, batch, finals, marks)
+            yield from _cut(text, codes, batch, finals, marks)
             batch = []
     if batch:
-        yield from _cut(text, batch, finals, marks)
+        yield from _cut(text, codes, batch, finals, marks)
 
 
-def _cut(text: str, batch: Sequence[tuple[Turn, Any]], finals: Any,
+def _cut(text: str, codes: Any, batch: Sequence[tuple[Turn, Any]], finals: Any,
          marks: _Marks) -> Iterator[Span]:
     import numpy as np
 
@@ -129,15 +132,41 @@ def _cut(text: str, batch: Sequence[tuple[Turn, Any]], finals: Any,
     doc_ends = first + lengths - 1
     last = np.minimum(last, doc_ends[doc_of[starts]])
     offsets = np.fromiter((turn.start for turn, _ in batch), dtype=np.int64, count=len(batch))
-    base = offsets[doc_of[starts]]
-    begin = (base + tokens[starts, 2].astype(np.int64)).tolist()
-    stop = (base + tokens[last, 2].astype(np.int64) + tokens[last, 3].astype(np.int64)).tolist()
-    owner = doc_of[starts].tolist()
-    for i, b, e in zip(owner, begin, stop, strict=True):
-        start, end = _trimmed(text, b, e)
-        if end > start:
-            turn = batch[i][0]
-            yield turn.index, start, end, turn.speaker
+    owner = doc_of[starts]
+    base = offsets[owner]
+    begin_at = base + tokens[starts, 2].astype(np.int64)
+    stop_at = base + tokens[last, 2].astype(np.int64) + tokens[last, 3].astype(np.int64)
+    # Only a sentence that starts or ends with whitespace (a space token) is trimmed, and
+    # only a trimmed one can come out empty: the rest go out as they are, without a
+    # Python step per sentence.
+    spaces = _spaces()
+    loose = (_in(codes[begin_at], spaces) | _in(codes[stop_at - 1], spaces)).nonzero()[0]
+    begin, stop = begin_at.tolist(), stop_at.tolist()
+    keep = None
+    for k in loose.tolist():
+        begin[k], stop[k] = _trimmed(text, begin[k], stop[k])
+        if stop[k] <= begin[k]:
+            keep = keep if keep is not None else [True] * len(begin)
+            keep[k] = False
+    indices = np.fromiter((turn.index for turn, _ in batch), dtype=np.int64, count=len(batch))
+    speakers = np.array([turn.speaker for turn, _ in batch], dtype=object)
+    rows = zip(indices[owner].tolist(), begin, stop, speakers[owner].tolist(), strict=True)
+    if keep is None:
+        yield from rows
+    else:
+        yield from (row for row, kept in zip(rows, keep, strict=True) if kept)
+
+
+SPACE_CODES = (0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
+               *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+"""The code points ``str.isspace`` is true for (a test checks every code point), sorted."""
+
+
+@lru_cache(maxsize=1)
+def _spaces() -> Any:
+    import numpy as np
+
+    return np.array(SPACE_CODES, dtype=np.uint32)
 
 
 OPENERS = ("(", "[", "{", '"', "'", "\u201c", "\u2018", "\u00ab")

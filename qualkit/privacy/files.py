@@ -7,7 +7,8 @@ from pathlib import Path
 
 from qualkit.errors import FileError
 from qualkit.ingest.formats import FORMATS
-from qualkit.ingest.importer import RESERVED, canonical_turns, findings_of
+from qualkit.ingest.importer import RESERVED
+from qualkit.ingest.reader import canonical_turns, findings_of
 from qualkit.ingest.source import ReadOptions
 from qualkit.model import Participant
 from qualkit.privacy.scan import Finding, Scanner

@@ -131,24 +131,33 @@ def _split_first(pattern: re.Pattern[str]) -> tuple[str, str]:
     return source[:cut], source[cut:]
 
 
-def _detector(first: str, patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str]:
+def _detector(first: str, patterns: Sequence[re.Pattern[str]], guard: str = ""
+              ) -> re.Pattern[str]:
     """One scan that finds where the first match of any of ``patterns`` starts, or
     nothing when none of them matches anywhere: each pattern becomes a branch that checks,
     by lookbehind, that the character just read is one it can start with. Transcripts
-    rarely hold an identifier, so usually this one scan replaces several."""
+    rarely hold an identifier, so usually this one scan replaces several.
+
+    ``guard`` is checked once, before the branches, after the first character: something
+    every branch requires there, so that most places (a digit inside a number, a capital
+    starting an ordinary word) are turned away in one step instead of one per branch."""
     branches = []
     for pattern in patterns:
         lead, rest = _split_first(pattern)
         branches.append(f"(?<={lead}){rest}")
-    return re.compile(f"{first}(?:{'|'.join(branches)})")
+    return re.compile(f"{first}{guard}(?:{'|'.join(branches)})")
 
 
 _DIGIT_LED = (PHONE_FAST, CARD_FAST, POSTCODES_FAST[2], POSTCODES_FAST[3], POSTCODES_FAST[5],
               IDS_FAST[0])
 _UPPER_LED = (POSTCODES_FAST[0], POSTCODES_FAST[1], POSTCODES_FAST[4], IDS_FAST[1],
               IDS_FAST[2])
-DIGIT_LED = _detector(r"[+(\d]", _DIGIT_LED)
-UPPER_LED = _detector(r"[A-Z]", _UPPER_LED)
+# Every digit-led pattern refuses a digit just before its first character (PHONE_FAST and
+# the others forbid any word character there; CARD_FAST a digit or a hyphen).
+DIGIT_LED = _detector(r"[+(\d]", _DIGIT_LED, guard=r"(?<!\d.)")
+# Every capital-led pattern refuses a word character before its first letter, and has a
+# capital or a digit right after it (postcodes, state codes, NI numbers, IBANs).
+UPPER_LED = _detector(r"[A-Z]", _UPPER_LED, guard=r"(?<!\w.)(?=[A-Z\d])")
 
 
 _FOLDS_TO_ASCII = "\u017f\u0130\u0131\u212a"

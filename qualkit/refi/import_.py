@@ -182,7 +182,7 @@ def _sidecar_source(sidecar: Mapping[str, Any] | None, guid: str, text: str
 
 def _derive(text: str, name: str, roster: Mapping[str, Participant], unit: Unit
             ) -> tuple[list[Turn], list[Span], bool]:
-    from qualkit.ingest.importer import canonical_turns
+    from qualkit.ingest.reader import canonical_turns
     from qualkit.ingest.segment import segment
     from qualkit.ingest.speakers import paragraph_turns, read_turns
 
