@@ -87,6 +87,7 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], *, jobs: int,
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
                                initializer=_start, initargs=(setup, setup_args))
     pending: deque[Future[R]] = deque()
+    finished = False
     try:
         for item in items:
             pending.append(pool.submit(func, item))
@@ -94,5 +95,8 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], *, jobs: int,
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+        finished = True
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Idle workers end at once and are waited for; after an error or an interruption
+        # nothing is waited for.
+        pool.shutdown(wait=finished, cancel_futures=not finished)
