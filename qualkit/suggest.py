@@ -88,11 +88,19 @@ def is_moderator(speaker: str, roster: dict[str, Participant]) -> bool:
     return role in MODERATOR_LABELS or speaker.lower() in MODERATOR_LABELS
 
 
-def _negated(text: str, bounds: list[int], negators: list[int], i: int) -> bool:
-    """Whether a negator stands among the few words before word ``i``, in its clause."""
-    return any(i - NEGATION_WINDOW <= j < i
-               and not CLAUSE_END.search(text, bounds[2 * j], bounds[2 * i])
-               for j in negators)
+_NOTHING: frozenset[int] = frozenset()
+
+
+def _negated_words(text: str, bounds: list[int], words: list[str]) -> set[int]:
+    """The words a negator stands among the few words before, in the same clause."""
+    found = set()
+    for j, word in enumerate(words):
+        if word in NEGATORS:
+            for i in range(j + 1, min(j + 1 + NEGATION_WINDOW, len(words))):
+                if CLAUSE_END.search(text, bounds[2 * j], bounds[2 * i]):
+                    break
+                found.add(i)
+    return found
 
 
 def _split(text: str) -> tuple[list[str], list[str]]:
@@ -169,14 +177,14 @@ class KeywordMatcher:
         if not at:
             return self._found_by_patterns(text, offset, words, found)
         bounds = list(accumulate(map(len, pieces)))  # word k spans bounds[2k]:bounds[2k+1]
-        negators = ([i for i, word in enumerate(words) if word in NEGATORS]
-                    if not NEGATORS.isdisjoint(words) else None)
+        negated_at = (_negated_words(text, bounds, words) if not NEGATORS.isdisjoint(words)
+                      else _NOTHING)
         n = len(words)
         for i in at:
             singles, phrases = triggers[words[i]]
             if singles:
                 begin, end = offset + bounds[2 * i], offset + bounds[2 * i + 1]
-                negated = negators is not None and _negated(text, bounds, negators, i)
+                negated = i in negated_at
                 for code_id, term, kind, plain, denied in singles:
                     evidence = (begin, end, term, kind, negated, False,
                                 denied if negated else plain)
@@ -200,8 +208,9 @@ class KeywordMatcher:
                     continue
                 found.setdefault(code_id, []).append(
                     (offset + bounds[2 * first], offset + bounds[2 * last + 1], term, PHRASE,
-                     negators is not None and _negated(text, bounds, negators, first), False,
-                     ""))
+                     first in negated_at, False, ""))
+        if self.patterns is None and not self.excluded:
+            return found
         return self._found_by_patterns(text, offset, words, found)
 
     def _found_by_patterns(self, text: str, offset: int, words: list[str],

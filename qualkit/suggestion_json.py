@@ -21,7 +21,8 @@ Found = tuple[int, int, str, str, bool, bool, str]
 run is in flight, with
 offsets into the transcript; :class:`Evidence` is made only for what is read back. The
 head is :func:`head` of the suggestion this evidence makes when it is its code's only
-one, made once per keyword by the matcher ("" where it was not: it is then looked up)."""
+one, made once per keyword by the matcher for a match of one word ("" otherwise: it is
+then looked up)."""
 Scored = Sequence[tuple[str, float, Sequence[Found]]]
 """(code id, score, evidence kept) per suggested code of one segment."""
 
@@ -83,8 +84,10 @@ def segment(text: str, offset: int, evidence: dict[str, list[Found]],
     for code_id, items in evidence.items():
         if len(items) == 1:
             a, b, term, kind, negated, ctx, start = items[0]
-            if not start:
-                start = heads[code_id, weight[kind, negated, ctx], term, kind, negated, ctx]
+            if start:  # one word (\w+), which JSON writes as it is: nothing to escape
+                parts.append(f'{start}{a},{b},"{text[a - offset:b - offset]}"]]]')
+                continue
+            start = heads[code_id, weight[kind, negated, ctx], term, kind, negated, ctx]
             parts.append(f"{start}{a},{b},{strings[text[a - offset:b - offset]]}]]]")
         else:
             score, kept = rank(items)
