@@ -63,7 +63,6 @@ def now() -> str:
 
 
 WAL_CHECKPOINT_PAGES = 10_000
-CACHE_KIB = 65_536
 
 
 def _sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
@@ -84,9 +83,6 @@ def _sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
         # written since the last one back into the database (a third of the cost of
         # storing suggestions, at the default).
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-        # A page cache of up to 64 MB (SQLite's default is 2 MB): storing a 10M-word
-        # corpus's suggestions took 8 % less time. It fills only as pages are used.
-        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         if read_only:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
