@@ -5,8 +5,9 @@ second table) is what makes storing a suggest run cheap: a million-word corpus h
 ninety thousand segments and over three hundred thousand suggestions. The text is
 ``[[code_id, score, [[term, kind, negated, context, start, end, matched], ...]], ...]``
 in any order (reading sorts by score), exactly as ``json.dumps`` writes it with
-``ensure_ascii=False`` and ``separators=(",", ":")``; an empty list for a segment read
-without a suggestion.
+``ensure_ascii=False`` and ``separators=(",", ":")``, negated and context as 0 or 1 (a
+tenth fewer bytes in all than false and true); an empty list for a segment read without a
+suggestion.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class _Strings(dict[str, str]):
 
 
 _STRINGS = _Strings()
-_BOOL = {False: "false", True: "true"}
+_BOOL = {False: "0", True: "1"}
 
 
 def head(code_id: str, score: float, term: str, kind: str, negated: bool, ctx: bool) -> str:
@@ -134,6 +135,6 @@ def from_suggestions(found: Sequence[Suggestion]) -> str:
     """Suggestions made elsewhere (tests, benchmarks) in the stored form."""
     ordered = sorted(found, key=lambda s: (-s.score, s.code_id))
     return json.dumps([[s.code_id, s.score,
-                        [[e.term, e.kind.value, e.negated, e.context, e.start, e.end,
-                          e.matched] for e in s.evidence]] for s in ordered],
+                        [[e.term, e.kind.value, int(e.negated), int(e.context), e.start,
+                          e.end, e.matched] for e in s.evidence]] for s in ordered],
                       ensure_ascii=False, separators=(",", ":"))

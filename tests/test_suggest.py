@@ -156,7 +156,7 @@ def test_suggestions_are_stored_as_json_dumps_writes_them(matched: str) -> None:
     found = [("teaching", 0.625, [(103, 103 + len(matched), "teach", "lemma", True, False, ""),
                                   (110, 111, "éclat", "fuzzy", False, True, "")]),
              ("other", 0.5, [(103, 104, "x", "phrase", False, False, "")])]
-    expected = json.dumps([[code, score, [[term, kind, negated, ctx, a, b,
+    expected = json.dumps([[code, score, [[term, kind, int(negated), int(ctx), a, b,
                                            text[a - offset:b - offset]]
                                           for a, b, term, kind, negated, ctx, _ in items]]
                            for code, score, items in found],
@@ -164,7 +164,7 @@ def test_suggestions_are_stored_as_json_dumps_writes_them(matched: str) -> None:
     assert suggestion_json.encode(text, offset, found) == expected
     one = found[1]
     assert suggestion_json.single(one[0], one[1], one[2][0], text, offset) == json.dumps(
-        [one[0], one[1], [["x", "phrase", False, False, 103, 104, text[3:4]]]],
+        [one[0], one[1], [["x", "phrase", 0, 0, 103, 104, text[3:4]]]],
         ensure_ascii=False, separators=(",", ":"))
     assert suggestion_json.encode(text, offset, []) == "[]"
     back = suggestion_json.decode(7, expected)

@@ -131,8 +131,8 @@ def _suggestions_per_segment(conn: Connection) -> None:
             "SELECT segment_id, codebook_version, code_id, score, evidence FROM suggestions "
             "ORDER BY segment_id, codebook_version, score DESC, code_id")):
         found.setdefault((segment_id, version), []).append([code_id, score, [
-            [e["term"], e["kind"], bool(e.get("negated", False)),
-             bool(e.get("context", False)), e["start"], e["end"], e["matched"]]
+            [e["term"], e["kind"], int(bool(e.get("negated", False))),
+             int(bool(e.get("context", False))), e["start"], e["end"], e["matched"]]
             for e in json.loads(evidence)]])
     if found:
         conn.execute(schema.segment_suggestions.insert(), [
