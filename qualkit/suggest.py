@@ -279,11 +279,12 @@ class KeywordMatcher:
                 for code_id, score, kept in ranked(evidence)]
 
 
-def stored(seg: Readable, evidence: dict[str, list[Found]]) -> tuple[str, int]:
+def stored(text: str, offset: int, evidence: dict[str, list[Found]]) -> tuple[str, int]:
     """A segment's suggestions in the stored form (:mod:`qualkit.suggestion_json`) and
-    how many there are: :func:`ranked` and :func:`qualkit.suggestion_json.encode` in one
-    pass, without sorting, since reading sorts."""
-    return suggestion_json.segment(seg.text, seg.start, evidence, _WEIGHT, _kept)
+    how many there are, from its text, where it starts and its evidence: :func:`ranked`
+    and :func:`qualkit.suggestion_json.encode` in one pass, without sorting, since
+    reading sorts."""
+    return suggestion_json.segment(text, offset, evidence, _WEIGHT, _kept)
 
 
 def _kept(items: list[Found]) -> tuple[float, list[Found]]:
@@ -420,7 +421,7 @@ def _read(transcript_id: int) -> tuple[list[tuple[int, str]], int, int, int]:
                                  [row[1] for row in read] if run.context else None)
     total = 0
     for row, segment_text, evidence in zip(read, texts, found, strict=True):
-        data, count = suggestion_json.segment(segment_text, row[3], evidence, _WEIGHT, _kept)
+        data, count = stored(segment_text, row[3], evidence)
         rows.append((row[0], data))
         total += count
     return rows, len(spans), len(spans) - len(read), total

@@ -80,7 +80,8 @@ def test_version_3_suggestions_move_to_one_row_per_segment(tmp_path: Path) -> No
     engine.dispose()
 
     store = open_store(path)
-    assert store.suggested_segment_ids("v1") == {1, 2}
+    assert store.suggested_segment_ids("v1", 1) == {1, 2}
+    assert store.suggested_segment_count("v1") == 2
     found = store.suggestions("v1")
     assert [(s.segment_id, s.code_id, s.score) for s in found] == [(1, "growth", 0.75),
                                                                   (1, "teaching", 0.5)]

@@ -352,8 +352,8 @@ def test_heads_made_once_per_keyword_are_what_the_stored_form_writes() -> None:
     assert any(e[6] for _, evidence in rows for items in evidence.values() for e in items)
     for seg, evidence in rows:
         plain = {code: [(*e[:6], "") for e in items] for code, items in evidence.items()}
-        assert stored(seg, evidence) == stored(seg, plain)
-        json.loads(stored(seg, evidence)[0])
+        assert stored(seg.text, seg.start, evidence) == stored(seg.text, seg.start, plain)
+        json.loads(stored(seg.text, seg.start, evidence)[0])
 
 
 _found = st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from(["a", "b"]),

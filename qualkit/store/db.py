@@ -559,18 +559,12 @@ class Store:
 
     # -- suggestions -------------------------------------------------------------------
 
-    def suggested_segment_ids(self, version: str, transcript_id: int | None = None
-                              ) -> set[int]:
-        """Segments already processed under a codebook version (with or without a hit),
-        of one transcript or all."""
-        s = t.segment_suggestions.c
+    def suggested_segment_ids(self, version: str, transcript_id: int) -> set[int]:
+        """A transcript's segments already processed under a codebook version (with or
+        without a hit)."""
         with self._read() as conn:
-            if transcript_id is not None:
-                return {r[0] for r in _raw_rows(conn, _SUGGESTED_IN_TRANSCRIPT,
-                                                {"version": version,
-                                                 "transcript": transcript_id})}
-            return {r[0] for r in _raw_rows(conn, select(s.segment_id)
-                                            .where(s.codebook_version == version))}
+            return {r[0] for r in _raw_rows(conn, _SUGGESTED_IN_TRANSCRIPT,
+                                            {"version": version, "transcript": transcript_id})}
 
     def suggested_segment_count(self, version: str) -> int:
         s = t.segment_suggestions.c
