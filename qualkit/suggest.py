@@ -118,8 +118,6 @@ class Readable(Protocol):
     """What the matcher reads of a segment (a :class:`Segment` has it)."""
 
     @property
-    def id(self) -> int: ...
-    @property
     def transcript_id(self) -> int: ...
     @property
     def turn_index(self) -> int: ...
@@ -299,11 +297,9 @@ def ranked(evidence: dict[str, list[Found]]) -> list[tuple[str, float, list[Foun
     for code_id, items in evidence.items():
         if len(items) == 1:  # most suggestions: nothing to rank or combine
             kept = items
-            item = items[0]
-            score = _WEIGHT[item[3], item[4], item[5]]
+            score = _weight(items[0])
         else:
-            kept = _strongest(items)
-            score = _score(kept)
+            score, kept = _kept(items)
         if score > 0:
             out.append((code_id, score, kept))
     out.sort(key=lambda s: (-s[1], s[0]))
@@ -442,7 +438,7 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     global _RUN
     order = store.transcript_ids()
     done = store.suggested_segment_count(codebook.version)
-    todo = sum(c[3] for c in store.transcript_counts().values()) - done
+    todo = store.segment_count() - done
     database = store.engine.url.database
     if jobs is None:
         # QUALKIT_JOBS is followed as given; by default workers only start where they

@@ -77,19 +77,17 @@ def segment(text: str, offset: int, evidence: dict[str, list[Found]],
     pieces, without a call per suggestion."""
     if not evidence:
         return "[]", 0
-    heads, strings = _HEADS, _STRINGS
-    if len(strings) > 200_000:  # a bound on the caches, for a corpus of endless new words
-        strings.clear()
-        heads.clear()
+    if len(_STRINGS) > 200_000:  # a bound on the caches, for a corpus of endless new words
+        _STRINGS.clear()
+        _HEADS.clear()
     parts = []
     for code_id, items in evidence.items():
         if len(items) == 1:
-            a, b, term, kind, negated, ctx, start = items[0]
+            a, b, _, kind, negated, ctx, start = items[0]
             if start:  # one word (\w+), which JSON writes as it is: nothing to escape
                 parts.append(f'{start}{a},{b},"{text[a - offset:b - offset]}"]]]')
                 continue
-            start = heads[code_id, weight[kind, negated, ctx], term, kind, negated, ctx]
-            parts.append(f"{start}{a},{b},{strings[text[a - offset:b - offset]]}]]]")
+            parts.append(single(code_id, weight[kind, negated, ctx], items[0], text, offset))
         else:
             score, kept = rank(items)
             parts.append(item(code_id, score, kept, text, offset))

@@ -360,6 +360,10 @@ class Store:
         segments.sort(key=lambda s: (names[s.transcript_id], s.index))
         return segments
 
+    def segment_count(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.segments)).scalar_one())
+
     def transcript_ids(self) -> list[int]:
         """Transcript ids in reading order (by name)."""
         with self._read() as conn:
