@@ -179,7 +179,7 @@ class KeywordMatcher:
                       else _NOTHING)
         n = len(words)
         for i in at:
-            singles, phrases = triggers[words[i]]
+            singles, by_next, by_previous = triggers[words[i]]
             if singles:
                 begin, end = offset + bounds[2 * i], offset + bounds[2 * i + 1]
                 negated = i in negated_at
@@ -191,14 +191,14 @@ class KeywordMatcher:
                         found[code_id] = [evidence]
                     else:
                         same_code.append(evidence)
+            phrases = ((by_next.get(words[i + 1], ()) if by_next and i + 1 < n else ())
+                       + (by_previous.get(words[i - 1], ()) if by_previous and i else ()))
             for code_id, term, before, after in phrases:
                 first, last = i - len(before), i + len(after)
-                if (first < 0 or last >= n  # the next words first: most candidates end there
-                        or (before and words[i - 1] not in before[-1])
-                        or (after and words[i + 1] not in after[0])):
-                    continue
-                if ((len(before) > 1 and any(words[first + k] not in forms
-                                             for k, forms in enumerate(before)))
+                if (first < 0 or last >= n
+                        or (len(before) > 1 and any(words[first + k] not in forms
+                                                    for k, forms in enumerate(before)))
+                        or (before and after and words[i - 1] not in before[-1])
                         or (len(after) > 1 and any(words[i + 1 + k] not in forms
                                                    for k, forms in enumerate(after)))
                         or gaps_of(text, [(bounds[2 * k], bounds[2 * k + 1])
@@ -277,12 +277,11 @@ class KeywordMatcher:
                 for code_id, score, kept in ranked(evidence)]
 
 
-def stored(text: str, offset: int, evidence: dict[str, list[Found]]) -> tuple[str, int]:
-    """A segment's suggestions in the stored form (:mod:`qualkit.suggestion_json`) and
-    how many there are, from its text, where it starts and its evidence: :func:`ranked`
-    and :func:`qualkit.suggestion_json.encode` in one pass, without sorting, since
-    reading sorts."""
-    return suggestion_json.segment(text, offset, evidence, _WEIGHT, _kept)
+def stored(segment_id: int, evidence: dict[str, list[Found]]) -> str:
+    """A segment's entry in its transcript's stored row (:mod:`qualkit.suggestion_json`)
+    from its evidence: :func:`ranked` and :func:`qualkit.suggestion_json.encode` in one
+    pass, without sorting, since reading sorts."""
+    return suggestion_json.segment(segment_id, evidence, _WEIGHT, _kept)
 
 
 def _kept(items: list[Found]) -> tuple[float, list[Found]]:
@@ -370,13 +369,10 @@ class _Run:
     """What reading a transcript needs, in whichever process reads it."""
 
     store: Store
-    codebook: Codebook
     roster: dict[str, Participant]
     include_moderator: bool
     context: bool
     matcher: KeywordMatcher
-    resuming: bool
-    """Whether some segments were read before (otherwise nothing needs skipping)."""
 
 
 _RUN: _Run | None = None
@@ -385,42 +381,34 @@ rebuild it in :func:`_start_worker`)."""
 
 
 def _start_worker(database: str, codebook: Codebook, roster: dict[str, Participant],
-                  include_moderator: bool, context: bool, resuming: bool) -> None:
+                  include_moderator: bool, context: bool) -> None:
     """Give a worker its own connection (a forked one must not use its parent's) and,
     when it was spawned rather than forked, the compiled codebook."""
     from qualkit.store import open_store
 
     global _RUN
     matcher = _RUN.matcher if _RUN is not None else KeywordMatcher(codebook)
-    _RUN = _Run(open_store(Path(database), read_only=True), codebook, roster,
-                include_moderator, context, matcher, resuming)
+    _RUN = _Run(open_store(Path(database), read_only=True), roster, include_moderator,
+                context, matcher)
 
 
-def _read(transcript_id: int) -> tuple[list[tuple[int, str]], int, int, int]:
-    """One transcript's stored rows for the segments not yet read under the codebook
-    version, with (segments read, moderators' segments skipped, suggestions). Segments
-    stay plain rows: this runs for every segment of a corpus."""
+def _read(transcript_id: int) -> tuple[int, str, int, int, int]:
+    """One transcript read: (its id, its stored row, segments read, moderators' segments
+    skipped, suggestions). Segments stay plain rows: this runs for every segment of a
+    corpus."""
     run = _RUN
     assert run is not None
     text, spans = run.store.segment_spans(transcript_id)
-    if run.resuming:
-        done = run.store.suggested_segment_ids(run.codebook.version, transcript_id)
-        spans = [row for row in spans if row[0] not in done]
     silent = set() if run.include_moderator else {
         speaker for speaker in {row[5] for row in spans}
         if is_moderator(speaker, run.roster)}
-    rows = [(row[0], "[]") for row in spans if row[5] in silent]
     read = [row for row in spans if row[5] not in silent] if silent else spans
-    texts = [text[a:b] for _, _, _, a, b, _ in read]
-    starts = [row[3] for row in read]
-    found = run.matcher.evidence(texts, starts,
+    found = run.matcher.evidence([text[a:b] for _, _, _, a, b, _ in read],
+                                 [row[3] for row in read],
                                  [row[1] for row in read] if run.context else None)
-    total = 0
-    for row, segment_text, evidence in zip(read, texts, found, strict=True):
-        data, count = stored(segment_text, row[3], evidence)
-        rows.append((row[0], data))
-        total += count
-    return rows, len(spans), len(spans) - len(read), total
+    entries = [stored(row[0], evidence) for row, evidence in zip(read, found, strict=True)]
+    return (transcript_id, suggestion_json.transcript(entries), len(spans),
+            len(spans) - len(read), sum(len(evidence) for evidence in found))
 
 
 def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool = False,
@@ -436,9 +424,9 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     from qualkit import workers
 
     global _RUN
-    order = store.transcript_ids()
-    done = store.suggested_segment_count(codebook.version)
-    todo = store.segment_count() - done
+    done = store.suggested_transcript_ids(codebook.version, include_moderator)
+    order = [tid for tid in store.transcript_ids() if tid not in done]
+    todo = store.unsuggested_segment_count(codebook.version, include_moderator) if order else 0
     database = store.engine.url.database
     if jobs is None:
         # QUALKIT_JOBS is followed as given; by default workers only start where they
@@ -448,26 +436,26 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     if store.engine.dialect.name != "sqlite" or not database:
         jobs = 1
     roster = store.participants()
-    processed = skipped = total = 0
-    rows: list[tuple[int, str]] = []
+    processed = skipped = total = pending = 0
+    rows: list[tuple[int, bool, str]] = []
     was_collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of short-lived tuples, no cycles among them
     try:
-        _RUN = _Run(store, codebook, roster, include_moderator, context,
-                    KeywordMatcher(codebook), done > 0)
+        _RUN = _Run(store, roster, include_moderator, context, KeywordMatcher(codebook))
         lemma_table(), common_words()  # loaded once, before workers fork
         results = workers.ordered_map(
-            _read, order if todo > 0 else [], jobs=jobs, setup=_start_worker,
-            setup_args=(database, codebook, roster, include_moderator, context, done > 0))
-        for n, (found, read, moderators, count) in enumerate(results, start=1):
-            rows += found
+            _read, order, jobs=jobs, setup=_start_worker,
+            setup_args=(database, codebook, roster, include_moderator, context))
+        for n, (transcript_id, data, read, moderators, count) in enumerate(results, start=1):
+            rows.append((transcript_id, include_moderator, data))
             processed += read
             skipped += moderators
             total += count
-            if rows and (len(rows) >= COMMIT_EVERY or n == len(order)):
+            pending += read
+            if pending >= COMMIT_EVERY or n == len(order):
                 with store.transaction() as conn:
                     store.save_suggestion_rows(conn, codebook.version, rows)
-                rows = []
+                rows, pending = [], 0
             if progress:
                 progress(n, len(order))
     finally:

@@ -1,38 +1,45 @@
-"""How a segment's suggestions are written in the store: one JSON text per segment.
+"""How suggestions are written in the store: one JSON text per transcript read.
 
-One row per segment (rather than one per suggestion, with the processed segments in a
-second table) is what makes storing a suggest run cheap: a million-word corpus has some
-ninety thousand segments and over three hundred thousand suggestions. The text is
-``[[code_id, score, [[term, kind, negated, context, start, end, matched], ...]], ...]``
-in any order (reading sorts by score), exactly as ``json.dumps`` writes it with
-``ensure_ascii=False`` and ``separators=(",", ":")``, negated and context as 0 or 1 (a
-tenth fewer bytes in all than false and true); an empty list for a segment read without a
-suggestion.
+One row per transcript and codebook version (rather than one per segment or per
+suggestion) is what makes storing a suggest run cheap: a ten-million-word corpus has
+nearly a million segments and three million suggestions, and SQLite's cost grows with
+rows as much as with bytes. The row exists once the whole transcript has been read, so it
+is also the mark that nothing there needs reading again. Its text is
+
+``[[segment_id, [[code_id, score, [[term, kind, negated, context, start, end], ...]],
+...]], ...]``
+
+with only the segments that have a suggestion, in reading order; suggestions in any
+order (reading sorts by score); negated and context as 0 or 1; start and end the
+evidence's offsets in the transcript, so the matched words are the transcript's text
+between them and need not be stored. It is exactly what ``json.dumps`` writes with
+``ensure_ascii=False`` and ``separators=(",", ":")``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from qualkit.model import Evidence, MatchKind, Suggestion
 
 Found = tuple[int, int, str, str, bool, bool, str]
 """(start, end, term, kind (a MatchKind value), negated, context, head): evidence while a
-run is in flight, with
-offsets into the transcript; :class:`Evidence` is made only for what is read back. The
-head is :func:`head` of the suggestion this evidence makes when it is its code's only
-one, made once per keyword by the matcher for a match of one word ("" otherwise: it is
-then looked up)."""
+run is in flight, with offsets into the transcript; :class:`Evidence` is made only for
+what is read back. The head is :func:`head` of the suggestion this evidence makes when it
+is its code's only one, made once per keyword by the matcher for a match of one word (""
+otherwise: it is then looked up)."""
 Scored = Sequence[tuple[str, float, Sequence[Found]]]
 """(code id, score, evidence kept) per suggested code of one segment."""
+Stored = list[list[object]]
+"""One segment's suggestions as :func:`json.loads` reads them back."""
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class _Strings(dict[str, str]):
-    """JSON string literals, each encoded once: the same terms and matched words recur
-    hundreds of thousands of times in a corpus."""
+    """JSON string literals, each encoded once: the same codes and terms recur hundreds of
+    thousands of times in a corpus."""
 
     def __missing__(self, key: str) -> str:
         value = self[key] = _encode(key)
@@ -60,79 +67,96 @@ class _Heads(dict[tuple[str, float, str, str, bool, bool], str]):
 _HEADS = _Heads()
 
 
-def single(code_id: str, score: float, found: Found, text: str, offset: int) -> str:
+def single(code_id: str, score: float, found: Found) -> str:
     """A suggestion with one piece of evidence, as :func:`item` writes it."""
     a, b, term, kind, negated, ctx, start = found
-    return (f"{start or _HEADS[code_id, score, term, kind, negated, ctx]}{a},{b},"
-            f"{_STRINGS[text[a - offset:b - offset]]}]]]")
+    return f"{start or _HEADS[code_id, score, term, kind, negated, ctx]}{a},{b}]]]"
 
 
-def segment(text: str, offset: int, evidence: dict[str, list[Found]],
+def segment(segment_id: int, evidence: dict[str, list[Found]],
             weight: Mapping[tuple[str, bool, bool], float],
-            rank: Callable[[list[Found]], tuple[float, list[Found]]]) -> tuple[str, int]:
-    """A segment's suggestions as stored, from its evidence by code, and how many there
-    are. A code with one piece of evidence (most) scores its ``weight`` by (kind,
+            rank: Callable[[list[Found]], tuple[float, list[Found]]]) -> str:
+    """A segment's entry in its transcript's row, from its evidence by code ("" for
+    none). A code with one piece of evidence (most) scores its ``weight`` by (kind,
     negated, context); ``rank`` gives the score and the evidence kept of the others.
     This runs for every segment of a corpus, so the common case is written from cached
     pieces, without a call per suggestion."""
     if not evidence:
-        return "[]", 0
-    if len(_STRINGS) > 200_000:  # a bound on the caches, for a corpus of endless new words
+        return ""
+    if len(_HEADS) > 200_000:  # a bound on the caches, for a codebook of endless terms
         _STRINGS.clear()
         _HEADS.clear()
     parts = []
     for code_id, items in evidence.items():
         if len(items) == 1:
             a, b, _, kind, negated, ctx, start = items[0]
-            if start:  # one word (\w+), which JSON writes as it is: nothing to escape
-                parts.append(f'{start}{a},{b},"{text[a - offset:b - offset]}"]]]')
-                continue
-            parts.append(single(code_id, weight[kind, negated, ctx], items[0], text, offset))
+            parts.append(f"{start}{a},{b}]]]" if start
+                         else single(code_id, weight[kind, negated, ctx], items[0]))
         else:
             score, kept = rank(items)
-            parts.append(item(code_id, score, kept, text, offset))
-    return "[" + ",".join(parts) + "]", len(parts)
+            parts.append(item(code_id, score, kept))
+    return f"[{segment_id},[{','.join(parts)}]]"
 
 
-def item(code_id: str, score: float, kept: Sequence[Found], text: str, offset: int) -> str:
-    """One suggestion, as an element of the stored list; ``text`` is the segment's text
-    and ``offset`` where it starts in its transcript (evidence offsets are the
-    transcript's)."""
+def item(code_id: str, score: float, kept: Sequence[Found]) -> str:
+    """One suggestion, as an element of a segment's list."""
     if len(kept) == 1:
-        return single(code_id, score, kept[0], text, offset)
+        return single(code_id, score, kept[0])
     s = _STRINGS
     return (f"[{s[code_id]},{score!r},[" + ",".join(
-        f'[{s[term]},"{kind}",{_BOOL[negated]},{_BOOL[ctx]},{a},{b},'
-        f"{s[text[a - offset:b - offset]]}]" for a, b, term, kind, negated, ctx, _ in kept)
-        + "]]")
+        f'[{s[term]},"{kind}",{_BOOL[negated]},{_BOOL[ctx]},{a},{b}]'
+        for a, b, term, kind, negated, ctx, _ in kept) + "]]")
 
 
-def encode(text: str, offset: int, scored: Scored) -> str:
-    """A segment's suggestions as stored."""
-    return "[" + ",".join(item(code_id, score, kept, text, offset)
-                          for code_id, score, kept in scored) + "]"
+def encode(segment_id: int, scored: Scored) -> str:
+    """A segment's entry in its transcript's row ("" for no suggestion)."""
+    if not scored:
+        return ""
+    return (f"[{segment_id},[" + ",".join(item(code_id, score, kept)
+                                          for code_id, score, kept in scored) + "]]")
 
 
-def decode(segment_id: int, data: str) -> list[Suggestion]:
-    """What :func:`encode` wrote, read back, the highest score first (ties by code)."""
+def transcript(entries: Iterable[str]) -> str:
+    """A transcript's row from its segments' entries (empty ones left out)."""
+    return "[" + ",".join(e for e in entries if e) + "]"
+
+
+def entries(data: str) -> dict[int, Stored]:
+    """A transcript's row read back: each segment's suggestions by segment id."""
+    return {segment_id: items for segment_id, items in json.loads(data)}
+
+
+def suggestions(segment_id: int, items: Stored, text: str) -> list[Suggestion]:
+    """One segment's stored suggestions, the highest score first (ties by code);
+    ``text`` is its transcript's, which holds the matched words."""
     found = [Suggestion(segment_id=segment_id, code_id=code_id, score=score,
-                       evidence=tuple(Evidence(term, matched, MatchKind(kind), a, b,
-                                               bool(negated), bool(ctx))
-                                      for term, kind, negated, ctx, a, b, matched in items))
-            for code_id, score, items in json.loads(data)]
+                        evidence=tuple(Evidence(term, text[a:b], MatchKind(kind), a, b,
+                                                bool(negated), bool(ctx))
+                                       for term, kind, negated, ctx, a, b in evidence))
+             for code_id, score, evidence in items]  # type: ignore[misc]
     found.sort(key=lambda s: (-s.score, s.code_id))
     return found
 
 
-def code_ids(data: str) -> list[str]:
-    """The suggested code ids alone, for filters and counts."""
-    return [item[0] for item in json.loads(data)]
+def decode(data: str, text: str) -> list[Suggestion]:
+    """A transcript's row read back, by segment in reading order."""
+    return [s for segment_id, items in json.loads(data)
+            for s in suggestions(segment_id, items, text)]
 
 
-def from_suggestions(found: Sequence[Suggestion]) -> str:
-    """Suggestions made elsewhere (tests, benchmarks) in the stored form."""
-    ordered = sorted(found, key=lambda s: (-s.score, s.code_id))
-    return json.dumps([[s.code_id, s.score,
-                        [[e.term, e.kind.value, int(e.negated), int(e.context), e.start,
-                          e.end, e.matched] for e in s.evidence]] for s in ordered],
+def code_ids(data: str) -> dict[int, list[str]]:
+    """The suggested code ids alone by segment, for filters and counts."""
+    return {segment_id: [item[0] for item in items] for segment_id, items in json.loads(data)}
+
+
+def stored_form(found: Sequence[Suggestion]) -> Stored:
+    """Suggestions made elsewhere (tests, benchmarks), as :func:`entries` reads them."""
+    return [[s.code_id, s.score, [[e.term, e.kind.value, int(e.negated), int(e.context),
+                                   e.start, e.end] for e in s.evidence]]
+            for s in sorted(found, key=lambda s: (-s.score, s.code_id))]
+
+
+def from_entries(by_segment: Mapping[int, Stored]) -> str:
+    """A transcript's row from suggestions by segment id in :func:`entries`' form."""
+    return json.dumps([[seg, items] for seg, items in sorted(by_segment.items()) if items],
                       ensure_ascii=False, separators=(",", ":"))

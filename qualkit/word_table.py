@@ -39,12 +39,14 @@ LEMMA, DERIVATION, PHRASE, PATTERN, FUZZY = (k.value for k in (
 Forms = tuple[frozenset[str], ...]
 Hit = tuple[str, str, str, Forms, Forms]
 """(code id, keyword, kind, forms of the words before, forms of the words after)."""
+Phrase = tuple[str, str, Forms, Forms]
+"""(code id, phrase, forms of the words before its anchor, forms of the words after)."""
 Trigger = tuple[tuple[tuple[str, str, str, str, str], ...],
-                tuple[tuple[str, str, Forms, Forms], ...]]
+                dict[str, tuple[Phrase, ...]], dict[str, tuple[Phrase, ...]]]
 """What a word stands for: (code id, keyword, kind, and the stored form's head when not
-negated and when negated: see qualkit.suggestion_json.Found) as a single word; and (code id,
-phrase, forms of the words before it, forms of the words after it) of the phrases it
-anchors."""
+negated and when negated: see qualkit.suggestion_json.Found) as a single word; and the
+phrases it anchors, by the word that must follow it (phrases with words after the anchor)
+and by the word that must precede it (the others)."""
 
 def words_of(text: str) -> list[str]:
     """Lower-case words as the matcher reads them (keywords and segments alike)."""
@@ -147,8 +149,8 @@ class WordTable:
                     tuple((c, term, kind, self._head(c, term, kind, False),
                            self._head(c, term, kind, True))
                           for c, term, kind, before, after in hits if not before and not after),
-                    tuple((c, term, before, after) for c, term, kind, before, after in hits
-                          if before or after))
+                    *_by_neighbour([(c, term, before, after) for c, term, _, before, after
+                                    in hits if before or after]))
 
     def _head(self, code_id: str, term: str, kind: str, negated: bool) -> str:
         if self.weight is None:
@@ -196,6 +198,20 @@ class WordTable:
             if word not in self.forms[keyword]:
                 found[word].append(keyword)
         return dict(found)
+
+
+def _by_neighbour(phrases: list[Phrase]
+                  ) -> tuple[dict[str, tuple[Phrase, ...]], dict[str, tuple[Phrase, ...]]]:
+    """Phrases by a form of the word next to their anchor: a common word anchors many
+    phrases, and one dictionary lookup of its neighbour rules out nearly all of them."""
+    by_next: dict[str, list[Phrase]] = defaultdict(list)
+    by_previous: dict[str, list[Phrase]] = defaultdict(list)
+    for phrase in phrases:
+        _, _, before, after = phrase
+        for form in after[0] if after else before[-1]:
+            (by_next if after else by_previous)[form].append(phrase)
+    return ({k: tuple(v) for k, v in by_next.items()},
+            {k: tuple(v) for k, v in by_previous.items()})
 
 
 def _single_keywords(keywords: Iterable[str]) -> list[tuple[str, str]]:

@@ -56,41 +56,52 @@ def test_version_1_database_is_migrated_with_its_data_and_a_backup(tmp_path: Pat
     store.close()
 
 
-def test_version_3_suggestions_move_to_one_row_per_segment(tmp_path: Path) -> None:
+def test_version_3_suggestions_move_to_one_row_per_transcript(tmp_path: Path) -> None:
+    """Through migrations 4 (a row per segment) and 5 (a row per transcript): a wholly
+    read transcript keeps its suggestions; a partly read one is left to be read again."""
     path = tmp_path / "q.db"
     engine = _sqlite_engine(path)
     migrations.apply(engine, upto=3)
     evidence = ('[{"term":"teach","matched":"taught","kind":"lemma","start":5,"end":11,'
                 '"negated":false,"context":false}]')
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO transcripts (id, name, source, sha256, text, attributes, imported_at)"
-            " VALUES (1, 'FG1', 'transcripts/FG1.txt', 'abc', 'P01: taught. Hi.', '{}', 't')")
-        for seg, (start, end) in enumerate([(5, 12), (13, 16)], start=1):
+        for tid, name in ((1, "FG1"), (2, "FG2")):
+            conn.exec_driver_sql(
+                "INSERT INTO transcripts (id, name, source, sha256, text, attributes, "
+                f"imported_at) VALUES ({tid}, '{name}', 'transcripts/{name}.txt', 'abc', "
+                "'P01: taught. Hi.', '{}', 't')")
+        for seg, (start, end) in enumerate([(5, 12), (13, 16), (5, 12), (13, 16)], start=1):
             conn.exec_driver_sql(
                 "INSERT INTO segments (id, transcript_id, turn_idx, idx, start, \"end\", "
-                f"speaker) VALUES ({seg}, 1, 0, {seg - 1}, {start}, {end}, 'P01')")
+                f"speaker) VALUES ({seg}, {(seg + 1) // 2}, 0, {(seg - 1) % 2}, {start}, "
+                f"{end}, 'P01')")
         conn.exec_driver_sql("INSERT INTO codebooks (version, name, label, content, source,"
                              " loaded_at) VALUES ('v1', 'cb', '1', '{}', 'x', 't')")
-        conn.exec_driver_sql("INSERT INTO suggested_segments VALUES (1, 'v1'), (2, 'v1')")
-        conn.exec_driver_sql("INSERT INTO suggestions VALUES (1, 'v1', 'teaching', 0.5, ?)",
-                             (evidence,))
+        conn.exec_driver_sql("INSERT INTO suggested_segments VALUES (1, 'v1'), (2, 'v1'), "
+                             "(3, 'v1')")
+        for seg in (1, 3):
+            conn.exec_driver_sql(f"INSERT INTO suggestions VALUES ({seg}, 'v1', 'teaching', "
+                                 "0.5, ?)", (evidence,))
         conn.exec_driver_sql("INSERT INTO suggestions VALUES (1, 'v1', 'growth', 0.75, ?)",
                              (evidence,))
     engine.dispose()
 
     store = open_store(path)
-    assert store.suggested_segment_ids("v1", 1) == {1, 2}
-    assert store.suggested_segment_count("v1") == 2
+    assert store.suggested_transcript_ids("v1") == {1}
+    assert store.suggested_transcript_ids("v1", moderators=True) == set()
+    assert store.unsuggested_segment_count("v1") == 2
     found = store.suggestions("v1")
     assert [(s.segment_id, s.code_id, s.score) for s in found] == [(1, "growth", 0.75),
                                                                   (1, "teaching", 0.5)]
     assert [(e.term, e.matched, e.kind.value, e.start, e.end, e.negated, e.context)
             for e in found[1].evidence] == [("teach", "taught", "lemma", 5, 11, False, False)]
+    assert store.suggestions("v1", 1) == found
+    assert store.suggestions("v1", 2) == [] and store.suggestions("v1", 3) == []
     assert store.suggestion_counts("v1") == {"growth": 1, "teaching": 1}
+    assert store.suggestion_index("v1") == {1: frozenset({"growth", "teaching"})}
     with store.engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
-    assert "suggestions" not in tables and "suggested_segments" not in tables
+    assert not tables & {"suggestions", "suggested_segments", "segment_suggestions"}
     store.close()
 
 

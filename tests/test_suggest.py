@@ -146,33 +146,33 @@ def test_one_word_matched_by_several_keywords_counts_once() -> None:
     assert found.score == 0.5
 
 
-@pytest.mark.parametrize("matched", ["taught", 'say "teach"', "back\\slash", "new\nline",
-                                     "ünïcode ✓", "\u2028tab\t", ""])
-def test_suggestions_are_stored_as_json_dumps_writes_them(matched: str) -> None:
+@pytest.mark.parametrize("term", ["teach", 'say "teach"', "back\\slash", "new\nline",
+                                  "ünïcode ✓", "\u2028tab\t", ""])
+def test_suggestions_are_stored_as_json_dumps_writes_them(term: str) -> None:
     from qualkit import suggestion_json
 
-    text = "x" * 3 + matched + "y" * 20
-    offset = 100
-    found = [("teaching", 0.625, [(103, 103 + len(matched), "teach", "lemma", True, False, ""),
+    text = "x" * 103 + "taught" + "y" * 20
+    found = [("teaching", 0.625, [(103, 109, term, "lemma", True, False, ""),
                                   (110, 111, "éclat", "fuzzy", False, True, "")]),
-             ("other", 0.5, [(103, 104, "x", "phrase", False, False, "")])]
-    expected = json.dumps([[code, score, [[term, kind, int(negated), int(ctx), a, b,
-                                           text[a - offset:b - offset]]
-                                          for a, b, term, kind, negated, ctx, _ in items]]
-                           for code, score, items in found],
+             ("other", 0.5, [(103, 104, term, "phrase", False, False, "")])]
+    expected = json.dumps([[7, [[code, score, [[t, kind, int(negated), int(ctx), a, b]
+                                               for a, b, t, kind, negated, ctx, _ in items]]
+                                for code, score, items in found]]],
                           ensure_ascii=False, separators=(",", ":"))
-    assert suggestion_json.encode(text, offset, found) == expected
+    row = suggestion_json.transcript([suggestion_json.encode(7, found),
+                                      suggestion_json.encode(8, [])])
+    assert row == expected
     one = found[1]
-    assert suggestion_json.single(one[0], one[1], one[2][0], text, offset) == json.dumps(
-        [one[0], one[1], [["x", "phrase", 0, 0, 103, 104, text[3:4]]]],
+    assert suggestion_json.single(one[0], one[1], one[2][0]) == json.dumps(
+        [one[0], one[1], [[term, "phrase", 0, 0, 103, 104]]],
         ensure_ascii=False, separators=(",", ":"))
-    assert suggestion_json.encode(text, offset, []) == "[]"
-    back = suggestion_json.decode(7, expected)
-    assert [(s.code_id, s.score, [(e.term, e.matched, e.kind, e.negated, e.context)
-                                  for e in s.evidence]) for s in back] == [
-        ("teaching", 0.625, [("teach", matched, MatchKind.LEMMA, True, False),
-                             ("éclat", text[10:11], MatchKind.FUZZY, False, True)]),
-        ("other", 0.5, [("x", text[3:4], MatchKind.PHRASE, False, False)])]
+    back = suggestion_json.decode(row, text)
+    assert [(s.segment_id, s.code_id, s.score,
+             [(e.term, e.matched, e.kind, e.negated, e.context) for e in s.evidence])
+            for s in back] == [
+        (7, "teaching", 0.625, [(term, "taught", MatchKind.LEMMA, True, False),
+                                ("éclat", "y", MatchKind.FUZZY, False, True)]),
+        (7, "other", 0.5, [(term, "t", MatchKind.PHRASE, False, False)])]
 
 
 def _sample_segments() -> list[Segment]:
@@ -292,8 +292,8 @@ def _stored_rows(root: Path) -> list[tuple[int, str, str]]:
     import sqlite3
 
     with sqlite3.connect(root / "qualkit.db") as db:
-        return sorted(db.execute("SELECT segment_id, codebook_version, suggestions "
-                                 "FROM segment_suggestions"))
+        return sorted(db.execute("SELECT transcript_id, codebook_version, suggestions "
+                                 "FROM transcript_suggestions"))
 
 
 @pytest.mark.parametrize("context", [False, True])
@@ -322,7 +322,7 @@ def test_worker_processes_store_what_one_process_stores(tmp_path: Path, context:
     (one, rows_one), (two, rows_two) = results
     assert one == two and one.suggestions > 1000
     assert rows_one == rows_two
-    assert len(rows_one) == one.processed
+    assert len(rows_one) == 7  # the sample's transcripts, each read whole
 
 
 def test_codebook_token_patterns_are_matched_by_spacy() -> None:
@@ -352,8 +352,8 @@ def test_heads_made_once_per_keyword_are_what_the_stored_form_writes() -> None:
     assert any(e[6] for _, evidence in rows for items in evidence.values() for e in items)
     for seg, evidence in rows:
         plain = {code: [(*e[:6], "") for e in items] for code, items in evidence.items()}
-        assert stored(seg.text, seg.start, evidence) == stored(seg.text, seg.start, plain)
-        json.loads(stored(seg.text, seg.start, evidence)[0])
+        assert stored(seg.id, evidence) == stored(seg.id, plain)
+        assert json.loads(stored(seg.id, evidence))[0] == seg.id
 
 
 _found = st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from(["a", "b"]),
@@ -367,3 +367,43 @@ def test_two_pieces_of_evidence_are_kept_as_the_general_rule_keeps_them(items) -
 
     items = [(a, a + span, *rest) for a, span, *rest in items]
     assert _strongest(items) == _strongest_of_many(items)
+
+
+def test_suggest_reads_a_transcript_once_and_again_for_its_moderators(project: Path,
+                                                                       cli) -> None:
+    """A plain run reads each transcript once and skips moderators; a later
+    --include-moderator run reads the transcripts again with them (it used to find them
+    all marked read); re-importing a changed transcript makes only it new."""
+    from qualkit.project import find
+
+    assert cli("import", "-p", str(project), "-q").exit_code == 0
+    with find(project).open_store() as store:
+        segments = store.segments()
+    moderators = sum(s.speaker == "Moderator" for s in segments)
+    assert moderators >= 2
+
+    def run(*extra: str) -> dict[str, int]:
+        result = cli("suggest", "-p", str(project), "--json", *extra)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    first = run()
+    assert (first["segments_read"], first["moderator_segments_skipped"]) == (
+        len(segments), moderators)
+    assert run()["segments_read"] == 0
+    with_moderators = run("--include-moderator")
+    assert (with_moderators["segments_read"],
+            with_moderators["moderator_segments_skipped"]) == (len(segments), 0)
+    assert run("--include-moderator")["segments_read"] == 0
+    assert run()["segments_read"] == 0
+    fg2 = project / "transcripts" / "FG2.txt"
+    fg2.write_text(fg2.read_text(encoding="utf-8") + "\n[00:01:00] P03: I am confident.\n",
+                   encoding="utf-8")
+    assert cli("import", "-p", str(project), "-q").exit_code == 0
+    again = run()
+    with find(project).open_store() as store:
+        changed = store.transcript("FG2")
+        assert changed is not None
+        fg2_segments = store.segments([changed.id])
+    assert again["segments_read"] == len(fg2_segments) < len(segments)
+    assert again["suggestions"] >= 1

@@ -28,6 +28,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     inspect,
     select,
     text,
@@ -99,6 +100,21 @@ def _suggestions_v2() -> tuple[Table, Table]:
     return suggestions, suggested
 
 
+def _segment_suggestions_v4() -> Table:
+    frozen = MetaData()
+    Table("segments", frozen, Column("id", Integer, primary_key=True))
+    Table("codebooks", frozen, Column("version", String(64), primary_key=True))
+    return Table(
+        "segment_suggestions",
+        frozen,
+        Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
+               primary_key=True),
+        Column("codebook_version", String(64), ForeignKey("codebooks.version"),
+               primary_key=True),
+        Column("suggestions", Text, nullable=False),
+    )
+
+
 def _initial(conn: Connection) -> None:
     for table in (schema.settings, schema.transcripts, schema.participants, schema.turns,
                   schema.segments, schema.codebooks, schema.coders):
@@ -122,7 +138,8 @@ def _suggestions_per_segment(conn: Connection) -> None:
     suggestions are carried over as they were, order and evidence included."""
     import json
 
-    schema.segment_suggestions.create(conn)
+    segment_suggestions = _segment_suggestions_v4()
+    segment_suggestions.create(conn)
     found: dict[tuple[int, str], list[list[object]]] = {}
     for segment_id, version in conn.execute(text(
             "SELECT segment_id, codebook_version FROM suggested_segments")):
@@ -135,7 +152,7 @@ def _suggestions_per_segment(conn: Connection) -> None:
              int(bool(e.get("context", False))), e["start"], e["end"], e["matched"]]
             for e in json.loads(evidence)]])
     if found:
-        conn.execute(schema.segment_suggestions.insert(), [
+        conn.execute(segment_suggestions.insert(), [
             {"segment_id": seg, "codebook_version": version,
              "suggestions": json.dumps(items, ensure_ascii=False, separators=(",", ":"))}
             for (seg, version), items in found.items()])
@@ -143,11 +160,61 @@ def _suggestions_per_segment(conn: Connection) -> None:
     conn.execute(text("DROP TABLE suggested_segments"))
 
 
+def _suggestions_per_transcript(conn: Connection) -> None:
+    """Suggestions move to one row per transcript (qualkit.suggestion_json), without the
+    matched words (the transcript's text between the offsets). A transcript counts as
+    read only if every one of its segments was; the others are read again by the next
+    ``qualkit suggest``. Whether moderators were read was not recorded, so it is taken
+    as not: ``suggest --include-moderator`` reads those transcripts again."""
+    import json
+
+    schema.transcript_suggestions.create(conn)
+    sizes = dict(conn.execute(text(
+        "SELECT transcript_id, count(*) FROM segments GROUP BY transcript_id")).all())
+    rows: list[dict[str, object]] = []
+
+    def keep(key: tuple[int, str], entries: list[list[object]], segments: int) -> None:
+        if segments == sizes.get(key[0]):
+            rows.append({"transcript_id": key[0], "codebook_version": key[1],
+                         "moderators": False,
+                         "suggestions": json.dumps(entries, ensure_ascii=False,
+                                                   separators=(",", ":"))})
+        if len(rows) >= 500:  # in batches, while reading: memory stays flat
+            flush()
+
+    def flush() -> None:
+        if rows:
+            conn.execute(schema.transcript_suggestions.insert(), rows)
+            rows.clear()
+
+    key: tuple[int, str] | None = None
+    entries: list[list[object]] = []
+    segments = 0
+    for transcript_id, segment_id, version, data in conn.execute(text(
+            "SELECT s.transcript_id, s.id, x.codebook_version, x.suggestions "
+            "FROM segment_suggestions x JOIN segments s ON s.id = x.segment_id "
+            "ORDER BY s.transcript_id, x.codebook_version, s.idx")):
+        if (transcript_id, version) != key:
+            if key is not None:
+                keep(key, entries, segments)
+            key, entries, segments = (transcript_id, version), [], 0
+        segments += 1
+        items = [[code_id, score, [e[:6] for e in evidence]]
+                 for code_id, score, evidence in json.loads(data)]
+        if items:
+            entries.append([segment_id, items])
+    if key is not None:
+        keep(key, entries, segments)
+    flush()
+    conn.execute(text("DROP TABLE segment_suggestions"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "transcripts, segments, codebooks and the coding event log", _initial),
     Migration(2, "suggestions, memos on coding events, imported files", _suggestions_memos_files),
     Migration(3, "segment notes: memos and illustrative-quote marks", _segment_notes),
     Migration(4, "suggestions stored as one row per segment", _suggestions_per_segment),
+    Migration(5, "suggestions stored as one row per transcript", _suggestions_per_transcript),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Integer,
@@ -108,15 +109,16 @@ coding_events = Table(
     Column("memo", Text),
 )
 
-segment_suggestions = Table(
-    "segment_suggestions",
+transcript_suggestions = Table(
+    "transcript_suggestions",
     metadata,
-    # One row per segment read under a codebook version, with or without a suggestion:
-    # the JSON text of qualkit.suggestion_json (one row per suggestion cost more to store
-    # than finding them did).
-    Column("segment_id", Integer, ForeignKey("segments.id", ondelete="CASCADE"),
+    # One row per transcript read under a codebook version: the JSON text of
+    # qualkit.suggestion_json (one row per segment, or per suggestion, cost more to store
+    # than finding them did). "moderators" says whether moderators' segments were read.
+    Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
            primary_key=True),
     Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
+    Column("moderators", Boolean, nullable=False),
     Column("suggestions", Text, nullable=False),
 )
 
