@@ -37,6 +37,7 @@ import gc
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import accumulate, chain
 from pathlib import Path
@@ -166,10 +167,10 @@ class KeywordMatcher:
         words are split (:func:`_split`) and learnt.
 
         This runs for every segment of the corpus, so Python touches a word only to test
-        it against the words that stand for a keyword (one set lookup); the offsets of
-        words are the running lengths of the pieces of the split (summed in C)."""
-        table = self.table
-        triggers = table.triggers
+        it against the words that stand for a keyword (one dictionary lookup); the
+        offsets of words are the running lengths of the pieces of the split (summed in
+        C)."""
+        triggers = self.table.triggers
         found: dict[str, list[Found]] = {}
         at = [i for i, word in enumerate(words) if word in triggers]
         if not at:
@@ -183,33 +184,48 @@ class KeywordMatcher:
             if singles:
                 begin, end = offset + bounds[2 * i], offset + bounds[2 * i + 1]
                 negated = i in negated_at
+                tail = f"{begin},{end}]]]"  # the stored form's end, for each code's part
                 for code_id, term, kind, plain, denied in singles:
                     evidence = (begin, end, term, kind, negated, False,
-                                denied if negated else plain)
+                                (denied if negated else plain) + tail)
                     same_code = found.get(code_id)
                     if same_code is None:
                         found[code_id] = [evidence]
                     else:
                         same_code.append(evidence)
-            phrases = ((by_next.get(words[i + 1], ()) if by_next and i + 1 < n else ())
-                       + (by_previous.get(words[i - 1], ()) if by_previous and i else ()))
-            for code_id, term, before, after in phrases:
-                first, last = i - len(before), i + len(after)
-                if (first < 0 or last >= n
-                        or (len(before) > 1 and any(words[first + k] not in forms
-                                                    for k, forms in enumerate(before)))
-                        or (before and after and words[i - 1] not in before[-1])
-                        or (len(after) > 1 and any(words[i + 1 + k] not in forms
-                                                   for k, forms in enumerate(after)))
-                        or gaps_of(text, [(bounds[2 * k], bounds[2 * k + 1])
-                                          for k in range(first, last + 1)]) != table.gaps[term]):
-                    continue
-                found.setdefault(code_id, []).append(
-                    (offset + bounds[2 * first], offset + bounds[2 * last + 1], term, PHRASE,
-                     first in negated_at, False, ""))
+            if ((by_next and i + 1 < n and words[i + 1] in by_next)
+                    or (by_previous and i and words[i - 1] in by_previous)):
+                for code_id, evidence in self._phrases(text, offset, words, bounds, i,
+                                                       negated_at):
+                    found.setdefault(code_id, []).append(evidence)
         if self.patterns is None and not self.excluded:
             return found
         return self._found_by_patterns(text, offset, words, found)
+
+    def _phrases(self, text: str, offset: int, words: list[str], bounds: list[int], i: int,
+                 negated_at: AbstractSet[int]) -> list[tuple[str, Found]]:
+        """(code id, evidence) of the phrases anchored at word ``i`` that the words
+        around it complete."""
+        table = self.table
+        _, by_next, by_previous = table.triggers[words[i]]
+        n = len(words)
+        found = []
+        for code_id, term, before, after in (
+                (by_next.get(words[i + 1], ()) if i + 1 < n else ())
+                + (by_previous.get(words[i - 1], ()) if i else ())):
+            first, last = i - len(before), i + len(after)
+            if (first < 0 or last >= n
+                    or (len(before) > 1 and any(words[first + k] not in forms
+                                                for k, forms in enumerate(before)))
+                    or (before and after and words[i - 1] not in before[-1])
+                    or (len(after) > 1 and any(words[i + 1 + k] not in forms
+                                               for k, forms in enumerate(after)))
+                    or gaps_of(text, [(bounds[2 * k], bounds[2 * k + 1])
+                                      for k in range(first, last + 1)]) != table.gaps[term]):
+                continue
+            found.append((code_id, (offset + bounds[2 * first], offset + bounds[2 * last + 1],
+                                    term, PHRASE, first in negated_at, False, "")))
+        return found
 
     def _found_by_patterns(self, text: str, offset: int, words: list[str],
                            found: dict[str, list[Found]]) -> dict[str, list[Found]]:
@@ -408,7 +424,7 @@ def _read(transcript_id: int) -> tuple[int, str, int, int, int]:
                                  [row[1] for row in read] if run.context else None)
     entries = [stored(row[0], evidence) for row, evidence in zip(read, found, strict=True)]
     return (transcript_id, suggestion_json.transcript(entries), len(spans),
-            len(spans) - len(read), sum(len(evidence) for evidence in found))
+            len(spans) - len(read), sum(map(len, found)))
 
 
 def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool = False,

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from qualkit.model import Evidence, MatchKind, Suggestion
 
 Found = tuple[int, int, str, str, bool, bool, str]
-"""(start, end, term, kind (a MatchKind value), negated, context, head): evidence while a
+"""(start, end, term, kind (a MatchKind value), negated, context, part): evidence while a
 run is in flight, with offsets into the transcript; :class:`Evidence` is made only for
-what is read back. The head is :func:`head` of the suggestion this evidence makes when it
-is its code's only one, made once per keyword by the matcher for a match of one word (""
-otherwise: it is then looked up)."""
+what is read back. The part is :func:`single`'s text for the suggestion this evidence
+makes when it is its code's only one, made by the matcher for a match of one word from a
+:func:`head` it makes once per keyword ("" otherwise: it is then written here)."""
 Scored = Sequence[tuple[str, float, Sequence[Found]]]
 """(code id, score, evidence kept) per suggested code of one segment."""
 Stored = list[list[object]]
@@ -69,8 +69,8 @@ _HEADS = _Heads()
 
 def single(code_id: str, score: float, found: Found) -> str:
     """A suggestion with one piece of evidence, as :func:`item` writes it."""
-    a, b, term, kind, negated, ctx, start = found
-    return f"{start or _HEADS[code_id, score, term, kind, negated, ctx]}{a},{b}]]]"
+    a, b, term, kind, negated, ctx, part = found
+    return part or f"{_HEADS[code_id, score, term, kind, negated, ctx]}{a},{b}]]]"
 
 
 def segment(segment_id: int, evidence: dict[str, list[Found]],
@@ -89,13 +89,22 @@ def segment(segment_id: int, evidence: dict[str, list[Found]],
     parts = []
     for code_id, items in evidence.items():
         if len(items) == 1:
-            a, b, _, kind, negated, ctx, start = items[0]
-            parts.append(f"{start}{a},{b}]]]" if start
-                         else single(code_id, weight[kind, negated, ctx], items[0]))
-        else:
-            score, kept = rank(items)
-            parts.append(item(code_id, score, kept))
+            part = items[0][6]
+            if part:  # Python 3.11 runs a comprehension as a call: a loop costs less here
+                parts.append(part)
+                continue
+        parts.append(_other(code_id, items, weight, rank))
     return f"[{segment_id},[{','.join(parts)}]]"
+
+
+def _other(code_id: str, items: list[Found], weight: Mapping[tuple[str, bool, bool], float],
+           rank: Callable[[list[Found]], tuple[float, list[Found]]]) -> str:
+    """A suggestion :func:`segment` cannot write from its evidence's part alone."""
+    if len(items) == 1:
+        _, _, _, kind, negated, ctx, _ = items[0]
+        return single(code_id, weight[kind, negated, ctx], items[0])
+    score, kept = rank(items)
+    return item(code_id, score, kept)
 
 
 def item(code_id: str, score: float, kept: Sequence[Found]) -> str:

@@ -407,3 +407,18 @@ def test_suggest_reads_a_transcript_once_and_again_for_its_moderators(project: P
         fg2_segments = store.segments([changed.id])
     assert again["segments_read"] == len(fg2_segments) < len(segments)
     assert again["suggestions"] >= 1
+
+
+def test_phrases_and_negation_stay_inside_their_segment() -> None:
+    """A transcript's segments are read in one pass; neither a phrase nor a negation
+    reaches from one segment into the next, and offsets stay each segment's own."""
+    book = _codebook(skills=("skills lab",), confidence=("confident",))
+    found = _suggest(book, "We met in the skills", "lab after class, not", "confident, sure.",
+                     "The skills lab, not confident.")
+    assert [(s.segment_id, s.code_id) for s in found] == [
+        (3, "confidence"), (4, "skills"), (4, "confidence")]
+    by_segment = {(s.segment_id, s.code_id): s for s in found}
+    assert by_segment[3, "confidence"].evidence[0].negated is False
+    assert by_segment[4, "confidence"].evidence[0].negated is True
+    (ev,) = by_segment[4, "skills"].evidence
+    assert (ev.matched, ev.start, ev.end) == ("skills lab", 63, 73)
