@@ -49,6 +49,7 @@ from qualkit.nlp import common_words, lemma_table
 from qualkit.store import Store
 from qualkit.suggestion_json import Found
 from qualkit.word_table import (
+    LEMMA,
     PATTERN,
     PHRASE,
     SPLIT,
@@ -59,6 +60,7 @@ from qualkit.word_table import (
 
 if TYPE_CHECKING:
     from spacy.matcher import Matcher
+    from spacy.tokens import Doc
 
 MODERATOR_LABELS = frozenset({"moderator", "interviewer", "facilitator"})
 NEGATORS = frozenset({"not", "never", "no", "nothing", "hardly", "barely", "neither",
@@ -134,9 +136,23 @@ R = TypeVar("R", bound=Readable)
 class KeywordMatcher:
     """A codebook compiled for matching (one per suggest run)."""
 
-    def __init__(self, codebook: Codebook) -> None:
+    def __init__(self, codebook: Codebook, model: str | None = None) -> None:
+        """``model``: a trained spaCy pipeline whose lemmatizer also reads each segment
+        (see :meth:`_trained_lemmas`); patterns then run on its tokens too."""
         self.table = WordTable(((code.id, kw) for code in codebook.codes
                                 for kw in code.keywords), _WEIGHT)
+        self.model = model
+        self.by_lemma: dict[str, list[tuple[str, str]]] = {}
+        if model is not None:
+            from qualkit.nlp import lemma_pipeline
+
+            self.nlp = lemma_pipeline(model)
+            for code in codebook.codes:
+                for keyword in code.keywords:
+                    tokens = [t for t in self.nlp(keyword) if not t.is_space]
+                    if len(tokens) == 1:
+                        self.by_lemma.setdefault(tokens[0].lemma_.lower(), []).append(
+                            (code.id, keyword))
         self.excluded: dict[str, list[list[str]]] = {}
         for code in codebook.codes:
             excludes: Sequence[str] = getattr(code, "exclude_keywords", ())
@@ -146,13 +162,17 @@ class KeywordMatcher:
         self.pattern_keys: dict[int, tuple[str, str]] = {}
         if any(code.patterns for code in codebook.codes):
             self._compile_patterns(codebook)
+        self.reads_with_spacy = self.patterns is not None or model is not None
+        """Whether each segment also goes through a spaCy pipeline (patterns, or a
+        trained lemmatizer): the slow way, taken only when asked for."""
 
     def _compile_patterns(self, codebook: Codebook) -> None:
         from spacy.matcher import Matcher
 
         from qualkit.nlp import pattern_pipeline
 
-        self.nlp = pattern_pipeline()
+        if self.model is None:
+            self.nlp = pattern_pipeline()
         self.patterns = Matcher(self.nlp.vocab)
         for code in codebook.codes:
             for i, pattern in enumerate(code.patterns):
@@ -198,7 +218,7 @@ class KeywordMatcher:
                 for code_id, evidence in self._phrases(text, offset, words, bounds, i,
                                                        negated_at):
                     found.setdefault(code_id, []).append(evidence)
-        if self.patterns is None and not self.excluded:
+        if not self.reads_with_spacy and not self.excluded:
             return found
         return self._found_by_patterns(text, offset, words, found)
 
@@ -229,27 +249,44 @@ class KeywordMatcher:
 
     def _found_by_patterns(self, text: str, offset: int, words: list[str],
                            found: dict[str, list[Found]]) -> dict[str, list[Found]]:
-        """``found`` with the codebook's token patterns' matches added and excluded
-        codes removed."""
-        if self.patterns is not None:
-            self._pattern_matches(text, offset, found)
+        """``found`` with the codebook's token patterns' matches and the trained
+        lemmatizer's added, and excluded codes removed."""
+        if self.reads_with_spacy:
+            doc = self.nlp(text)
+            if self.patterns is not None:
+                self._pattern_matches(doc, offset, found)
+            if self.model is not None:
+                self._trained_lemmas(doc, offset, found)
         if found and self.excluded:
             for code_id in [c for c in found if c in self.excluded]:
                 if any(_contains(words, term) for term in self.excluded[code_id]):
                     del found[code_id]
         return found
 
-    def _pattern_matches(self, text: str, offset: int, found: dict[str, list[Found]]) -> None:
+    def _pattern_matches(self, doc: Doc, offset: int, found: dict[str, list[Found]]) -> None:
         assert self.patterns is not None
-        doc = self.nlp(text)
         for match_id, start, end in self.patterns(doc):
             code_id, term = self.pattern_keys[match_id]
             first, last = doc[start], doc[end - 1]
-            negated = any(t.lower_ in NEGATORS or t.lower_ == "n't"
-                          for t in doc[max(0, start - NEGATION_WINDOW):start])
             found.setdefault(code_id, []).append(
                 (offset + first.idx, offset + last.idx + len(last), term, PATTERN,
-                 negated, False, ""))
+                 _negated_token(doc, start), False, ""))
+
+    def _trained_lemmas(self, doc: Doc, offset: int, found: dict[str, list[Found]]) -> None:
+        """Words whose lemma in context, by the trained pipeline, is a keyword's: what
+        the lookup table and derivations miss or read wrongly ("she left early" is
+        *leave*). A span the word table already matched for the same keyword is not
+        added twice."""
+        for token in doc:
+            owners = self.by_lemma.get(token.lemma_.lower())
+            if not owners:
+                continue
+            begin, end = offset + token.idx, offset + token.idx + len(token)
+            for code_id, term in owners:
+                same_code = found.setdefault(code_id, [])
+                if not any(e[0] == begin and e[1] == end and e[2] == term for e in same_code):
+                    same_code.append((begin, end, term, LEMMA, _negated_token(doc, token.i),
+                                      False, ""))
 
     def evidence_of(self, segments: Sequence[R], context: bool = False
                     ) -> Iterator[tuple[R, dict[str, list[Found]]]]:
@@ -319,6 +356,13 @@ def ranked(evidence: dict[str, list[Found]]) -> list[tuple[str, float, list[Foun
             out.append((code_id, score, kept))
     out.sort(key=lambda s: (-s[1], s[0]))
     return out
+
+
+def _negated_token(doc: Doc, i: int) -> bool:
+    """Whether a negator stands among the few tokens before token ``i`` (spaCy splits
+    "didn't" into "did" and "n't")."""
+    return any(t.lower_ in NEGATORS or t.lower_ == "n't"
+               for t in doc[max(0, i - NEGATION_WINDOW):i])
 
 
 def _contains(words: list[str], term: list[str]) -> bool:
@@ -397,13 +441,13 @@ rebuild it in :func:`_start_worker`)."""
 
 
 def _start_worker(database: str, codebook: Codebook, roster: dict[str, Participant],
-                  include_moderator: bool, context: bool) -> None:
+                  include_moderator: bool, context: bool, model: str | None) -> None:
     """Give a worker its own connection (a forked one must not use its parent's) and,
     when it was spawned rather than forked, the compiled codebook."""
     from qualkit.store import open_store
 
     global _RUN
-    matcher = _RUN.matcher if _RUN is not None else KeywordMatcher(codebook)
+    matcher = _RUN.matcher if _RUN is not None else KeywordMatcher(codebook, model)
     _RUN = _Run(open_store(Path(database), read_only=True), roster, include_moderator,
                 context, matcher)
 
@@ -429,8 +473,11 @@ def _read(transcript_id: int) -> tuple[int, str, int, int, int]:
 
 def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool = False,
                     context: bool = False, progress: Progress | None = None,
-                    jobs: int | None = None) -> SuggestResult:
-    """Suggest codes for every segment not yet processed under this codebook version.
+                    jobs: int | None = None, model: str | None = None) -> SuggestResult:
+    """Suggest codes for every transcript not yet read under this codebook version (and
+    with its moderators' segments, if ``include_moderator``). ``model`` names a trained
+    spaCy pipeline whose lemmatizer also reads each segment; like ``context`` it applies
+    to what is read now (``--refresh`` reads everything again).
 
     One transcript is a unit of work (turns, and so context, stay whole), read in worker
     processes when there is enough to read (see :mod:`qualkit.workers`; ``jobs``
@@ -457,11 +504,11 @@ def suggest_project(store: Store, codebook: Codebook, *, include_moderator: bool
     was_collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of short-lived tuples, no cycles among them
     try:
-        _RUN = _Run(store, roster, include_moderator, context, KeywordMatcher(codebook))
+        _RUN = _Run(store, roster, include_moderator, context, KeywordMatcher(codebook, model))
         lemma_table(), common_words()  # loaded once, before workers fork
         results = workers.ordered_map(
             _read, order, jobs=jobs, setup=_start_worker,
-            setup_args=(database, codebook, roster, include_moderator, context))
+            setup_args=(database, codebook, roster, include_moderator, context, model))
         for n, (transcript_id, data, read, moderators, count) in enumerate(results, start=1):
             rows.append((transcript_id, include_moderator, data))
             processed += read

@@ -422,3 +422,52 @@ def test_phrases_and_negation_stay_inside_their_segment() -> None:
     assert by_segment[4, "confidence"].evidence[0].negated is True
     (ev,) = by_segment[4, "skills"].evidence
     assert (ev.matched, ev.start, ev.end) == ("skills lab", 63, 73)
+
+
+def _saved_pipeline(folder: Path, lemmatizer: bool = True) -> Path:
+    """A trained-style pipeline saved to a folder, as `spacy.load` takes it: the lookup
+    lemmatizer, then an attribute ruler that reads one made-up word in context."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    if lemmatizer:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    ruler = nlp.add_pipe("attribute_ruler")
+    nlp.initialize()  # before the rule: initialising clears an attribute ruler's rules
+    ruler.add([[{"LOWER": "grokked"}]], {"LEMMA": "grok"})
+    nlp.to_disk(folder)
+    return folder
+
+
+def test_a_named_trained_pipeline_adds_the_lemmas_it_reads_in_context(tmp_path: Path) -> None:
+    model = str(_saved_pipeline(tmp_path / "pipeline"))
+    book = _codebook(understanding=("grok",), teaching=("teach",))
+    texts = ("She grokked it and taught me.", "I never grokked it.")
+    assert [s.code_id for s in _suggest(book, *texts)] == ["teaching"]
+    found = KeywordMatcher(book, model).suggest(_segments(*texts))
+    by = {(s.segment_id, s.code_id): s for s in found}
+    assert set(by) == {(1, "understanding"), (1, "teaching"), (2, "understanding")}
+    (ev,) = by[1, "understanding"].evidence
+    assert (ev.term, ev.matched, ev.kind, ev.start, ev.end, ev.negated) == (
+        "grok", "grokked", MatchKind.LEMMA, 4, 11, False)
+    assert len(by[1, "teaching"].evidence) == 1  # the word table's match, not twice
+    assert by[2, "understanding"].evidence[0].negated is True
+
+
+def test_a_spacy_model_that_will_not_load_stops_before_anything_changes(
+        coded_project: Path, cli, tmp_path: Path) -> None:
+    assert cli("run", "-p", str(coded_project), "-q").exit_code == 0
+    before = cli("suggest", "-p", str(coded_project), "--explain", "3").stdout
+    for model, problem in (("no_such_pipeline", "is not installed"),
+                           (str(_saved_pipeline(tmp_path / "p", lemmatizer=False)),
+                            "has no lemmatizer")):
+        result = cli("suggest", "-p", str(coded_project), "--refresh", "--spacy-model", model)
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"Error: the spaCy pipeline {model!r} {problem}")
+        assert len(result.stderr.splitlines()) == 1
+    assert cli("suggest", "-p", str(coded_project), "--explain", "3").stdout == before
+    assert "No suggestions" not in before
+    result = cli("suggest", "-p", str(coded_project), "--refresh", "--spacy-model",
+                 str(_saved_pipeline(tmp_path / "ok")), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["segments_read"] > 0

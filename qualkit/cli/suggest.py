@@ -23,6 +23,11 @@ def register(app: typer.Typer) -> None:
                          "evidence).")] = False,
                 refresh: Annotated[bool, typer.Option(
                     help="Read every segment again, not only new ones.")] = False,
+                spacy_model: Annotated[str | None, typer.Option(
+                    "--spacy-model", help="An installed trained spaCy pipeline (name or "
+                                          "folder) whose lemmatizer also reads each "
+                                          "segment, in context (default: spaCy's lookup "
+                                          "table alone).")] = None,
                 explain: Annotated[int | None, typer.Option(
                     metavar="SEGMENT_ID", help="Show the evidence for one segment.")] = None,
                 evaluate: Annotated[bool, typer.Option(
@@ -48,12 +53,17 @@ def register(app: typer.Typer) -> None:
             if explain is not None:
                 _explain(session, store, book, explain, as_json)
                 return
+            if spacy_model is not None:  # a pipeline that will not load stops us here,
+                from qualkit.nlp import lemma_pipeline  # before --refresh forgets anything
+
+                lemma_pipeline(spacy_model)
             if refresh:
                 with store.transaction() as conn:
                     store.forget_suggestions(conn, book.version)
             with session.progress("Suggesting") as progress:
                 result = suggest_project(store, book, include_moderator=include_moderator,
-                                         context=context, progress=progress)
+                                         context=context, progress=progress,
+                                         model=spacy_model)
             if evaluate:
                 from qualkit.evaluate import evaluate as score
 
