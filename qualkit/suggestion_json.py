@@ -18,8 +18,10 @@ between them and need not be stored. It is exactly what ``json.dumps`` writes wi
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from qualkit.model import Evidence, MatchKind, Suggestion
 
@@ -130,9 +132,22 @@ def transcript(entries: Iterable[str]) -> str:
     return "[" + ",".join(e for e in entries if e) + "]"
 
 
+def _loads(data: str) -> list[list[Any]]:
+    """``json.loads`` with the cyclic garbage collector paused: a transcript's row makes
+    tens of thousands of lists at once, which set off collections that can find nothing
+    (JSON makes no cycles) and made counting a corpus's suggestions five times slower."""
+    if not gc.isenabled():
+        return json.loads(data)  # type: ignore[no-any-return]
+    gc.disable()
+    try:
+        return json.loads(data)  # type: ignore[no-any-return]
+    finally:
+        gc.enable()
+
+
 def entries(data: str) -> dict[int, Stored]:
     """A transcript's row read back: each segment's suggestions by segment id."""
-    return {segment_id: items for segment_id, items in json.loads(data)}
+    return {segment_id: items for segment_id, items in _loads(data)}
 
 
 def suggestions(segment_id: int, items: Stored, text: str) -> list[Suggestion]:
@@ -149,13 +164,13 @@ def suggestions(segment_id: int, items: Stored, text: str) -> list[Suggestion]:
 
 def decode(data: str, text: str) -> list[Suggestion]:
     """A transcript's row read back, by segment in reading order."""
-    return [s for segment_id, items in json.loads(data)
+    return [s for segment_id, items in _loads(data)
             for s in suggestions(segment_id, items, text)]
 
 
 def code_ids(data: str) -> dict[int, list[str]]:
     """The suggested code ids alone by segment, for filters and counts."""
-    return {segment_id: [item[0] for item in items] for segment_id, items in json.loads(data)}
+    return {segment_id: [item[0] for item in items] for segment_id, items in _loads(data)}
 
 
 def stored_form(found: Sequence[Suggestion]) -> Stored:
