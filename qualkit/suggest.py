@@ -3,7 +3,9 @@
 How a term is found, and why this way:
 
 - **Lemma** — a keyword matches every form that shares its lemma in spaCy's English lookup
-  table (``explain`` finds ``explained``; ``teach`` finds ``taught``).
+  table (``explain`` finds ``explained``; ``teach`` finds ``taught``); with a trained
+  pipeline named (``--spacy-model``), also every word its lemmatizer reads in context as
+  the keyword's lemma.
 - **Derivation** — a word of the corpus built from a keyword with an English derivational
   suffix ("teacher", "expectations", "supportive", "motivation"), which qualitative
   coders treat as the same idea and the lemma table does not relate.
