@@ -41,7 +41,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -196,7 +196,7 @@ class KeywordMatcher:
         found: dict[str, list[Found]] = {}
         at = [i for i, word in enumerate(words) if word in triggers]
         if not at:
-            return self._found_by_patterns(text, offset, words, found)
+            return found
         bounds = list(accumulate(map(len, pieces)))  # word k spans bounds[2k]:bounds[2k+1]
         negated_at = (_negated_words(text, bounds, words) if not NEGATORS.isdisjoint(words)
                       else _NOTHING)
@@ -220,9 +220,7 @@ class KeywordMatcher:
                 for code_id, evidence in self._phrases(text, offset, words, bounds, i,
                                                        negated_at):
                     found.setdefault(code_id, []).append(evidence)
-        if not self.reads_with_spacy and not self.excluded:
-            return found
-        return self._found_by_patterns(text, offset, words, found)
+        return found
 
     def _phrases(self, text: str, offset: int, words: list[str], bounds: list[int], i: int,
                  negated_at: AbstractSet[int]) -> list[tuple[str, Found]]:
@@ -249,12 +247,12 @@ class KeywordMatcher:
                                     term, PHRASE, first in negated_at, False, "")))
         return found
 
-    def _found_by_patterns(self, text: str, offset: int, words: list[str],
-                           found: dict[str, list[Found]]) -> dict[str, list[Found]]:
+    def _found_by_patterns(self, doc: Doc | None, offset: int, words: list[str],
+                           found: dict[str, list[Found]]) -> None:
         """``found`` with the codebook's token patterns' matches and the trained
-        lemmatizer's added, and excluded codes removed."""
-        if self.reads_with_spacy:
-            doc = self.nlp(text)
+        lemmatizer's added (from ``doc``, the text through :attr:`nlp`), and excluded
+        codes removed."""
+        if doc is not None:
             if self.patterns is not None:
                 self._pattern_matches(doc, offset, found)
             if self.model is not None:
@@ -263,7 +261,6 @@ class KeywordMatcher:
             for code_id in [c for c in found if c in self.excluded]:
                 if any(_contains(words, term) for term in self.excluded[code_id]):
                     del found[code_id]
-        return found
 
     def _pattern_matches(self, doc: Doc, offset: int, found: dict[str, list[Found]]) -> None:
         assert self.patterns is not None
@@ -308,6 +305,12 @@ class KeywordMatcher:
         self.table.learn(chain.from_iterable(words for _, words in split))  # in one go
         found = [self._match(text, start, pieces, words)
                  for text, start, (pieces, words) in zip(texts, starts, split, strict=True)]
+        if self.reads_with_spacy or self.excluded:
+            docs: Iterable[Doc | None] = (self.nlp.pipe(texts, batch_size=64)
+                                          if self.reads_with_spacy else repeat(None))
+            for start, (_, words), evidence, doc in zip(starts, split, found, docs,
+                                                        strict=False):
+                self._found_by_patterns(doc, start, words, evidence)
         if turns is None:
             return found
         with_context = []
