@@ -567,21 +567,13 @@ class Store:
     def suggested_transcript_ids(self, version: str, moderators: bool = False) -> set[int]:
         """Transcripts read whole under a codebook version (and with their moderators'
         segments, if ``moderators``): nothing there needs reading again."""
-        s = t.transcript_suggestions.c
-        query = select(s.transcript_id).where(s.codebook_version == version)
-        if moderators:
-            query = query.where(s.moderators.is_(True))
         with self._read() as conn:
-            return set(conn.execute(query).scalars())
+            return set(conn.execute(_read_transcripts(version, moderators)).scalars())
 
     def unsuggested_segment_count(self, version: str, moderators: bool = False) -> int:
         """Segments of the transcripts not yet read under a codebook version."""
-        s = t.transcript_suggestions.c
-        read = select(s.transcript_id).where(s.codebook_version == version)
-        if moderators:
-            read = read.where(s.moderators.is_(True))
-        query = (select(func.count()).select_from(t.segments)
-                 .where(t.segments.c.transcript_id.not_in(read)))
+        query = (select(func.count()).select_from(t.segments).where(
+            t.segments.c.transcript_id.not_in(_read_transcripts(version, moderators))))
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -768,6 +760,13 @@ _SEGMENT_SPANS = (select(t.segments.c.id, t.segments.c.turn_idx, t.segments.c.id
                   .where(t.segments.c.transcript_id == bindparam("transcript"))
                   .order_by(t.segments.c.idx))
 
+
+
+def _read_transcripts(version: str, moderators: bool) -> Any:
+    """The ids of transcripts read under a version (with moderators, if asked)."""
+    s = t.transcript_suggestions.c
+    query = select(s.transcript_id).where(s.codebook_version == version)
+    return query.where(s.moderators.is_(True)) if moderators else query
 
 
 def _bulk_insert(conn: Connection, table: Any, columns: Sequence[str],
