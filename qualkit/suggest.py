@@ -38,7 +38,7 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import accumulate, chain, repeat
@@ -55,6 +55,7 @@ from qualkit.word_table import (
     PATTERN,
     PHRASE,
     SPLIT,
+    Phrase,
     WordTable,
     gaps_of,
     words_of,
@@ -218,16 +219,17 @@ class KeywordMatcher:
             if ((by_next and i + 1 < n and words[i + 1] in by_next)
                     or (by_previous and i and words[i - 1] in by_previous)):
                 for code_id, evidence in self._phrases(text, offset, words, bounds, i,
-                                                       negated_at):
+                                                       by_next, by_previous, negated_at):
                     found.setdefault(code_id, []).append(evidence)
         return found
 
     def _phrases(self, text: str, offset: int, words: list[str], bounds: list[int], i: int,
-                 negated_at: AbstractSet[int]) -> list[tuple[str, Found]]:
-        """(code id, evidence) of the phrases anchored at word ``i`` that the words
-        around it complete."""
+                 by_next: Mapping[str, tuple[Phrase, ...]],
+                 by_previous: Mapping[str, tuple[Phrase, ...]], negated_at: AbstractSet[int]
+                 ) -> list[tuple[str, Found]]:
+        """(code id, evidence) of the phrases anchored at word ``i`` (its trigger's
+        phrases by neighbouring word) that the words around it complete."""
         table = self.table
-        _, by_next, by_previous = table.triggers[words[i]]
         n = len(words)
         found = []
         for code_id, term, before, after in (
@@ -337,8 +339,8 @@ class KeywordMatcher:
 
 def stored(segment_id: int, evidence: dict[str, list[Found]]) -> str:
     """A segment's entry in its transcript's stored row (:mod:`qualkit.suggestion_json`)
-    from its evidence: :func:`ranked` and :func:`qualkit.suggestion_json.encode` in one
-    pass, without sorting, since reading sorts."""
+    from its evidence: what :func:`ranked` keeps, written in one pass without sorting,
+    since reading sorts."""
     return suggestion_json.segment(segment_id, evidence, _WEIGHT, _kept)
 
 

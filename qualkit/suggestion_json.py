@@ -31,8 +31,6 @@ run is in flight, with offsets into the transcript; :class:`Evidence` is made on
 what is read back. The part is :func:`single`'s text for the suggestion this evidence
 makes when it is its code's only one, made by the matcher for a match of one word from a
 :func:`head` it makes once per keyword ("" otherwise: it is then written here)."""
-Scored = Sequence[tuple[str, float, Sequence[Found]]]
-"""(code id, score, evidence kept) per suggested code of one segment."""
 Stored = list[list[object]]
 """One segment's suggestions as :func:`json.loads` reads them back."""
 
@@ -117,14 +115,6 @@ def item(code_id: str, score: float, kept: Sequence[Found]) -> str:
     return (f"[{s[code_id]},{score!r},[" + ",".join(
         f'[{s[term]},"{kind}",{_BOOL[negated]},{_BOOL[ctx]},{a},{b}]'
         for a, b, term, kind, negated, ctx, _ in kept) + "]]")
-
-
-def encode(segment_id: int, scored: Scored) -> str:
-    """A segment's entry in its transcript's row ("" for no suggestion)."""
-    if not scored:
-        return ""
-    return (f"[{segment_id},[" + ",".join(item(code_id, score, kept)
-                                          for code_id, score, kept in scored) + "]]")
 
 
 def transcript(entries: Iterable[str]) -> str:

@@ -159,8 +159,12 @@ def test_suggestions_are_stored_as_json_dumps_writes_them(term: str) -> None:
                                                for a, b, t, kind, negated, ctx, _ in items]]
                                 for code, score, items in found]]],
                           ensure_ascii=False, separators=(",", ":"))
-    row = suggestion_json.transcript([suggestion_json.encode(7, found),
-                                      suggestion_json.encode(8, [])])
+    # One piece of evidence scores its weight; "teaching"'s two are ranked (as given).
+    row = suggestion_json.transcript([
+        suggestion_json.segment(7, {code: items for code, _, items in found},
+                                {("phrase", False, False): 0.5},
+                                lambda items: (0.625, items)),
+        suggestion_json.segment(8, {}, {}, lambda items: (0.0, items))])
     assert row == expected
     one = found[1]
     assert suggestion_json.single(one[0], one[1], one[2][0]) == json.dumps(
