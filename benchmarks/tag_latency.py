@@ -23,7 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qualkit.codebook_store import register_codebook
+from qualkit.codebook.versions import register_codebook
 from qualkit.model import Evidence, MatchKind, Suggestion, Turn
 from qualkit.project import Project
 from qualkit.store import open_store
@@ -97,7 +97,7 @@ class _Timed(TaggingApp):
 
 
 async def measure(project: Project, presses: int) -> dict[str, list[float]]:
-    from qualkit.codebook_store import active_codebook
+    from qualkit.codebook.versions import active_codebook
 
     store = open_store(project.database)
     book = active_codebook(store)

@@ -64,7 +64,7 @@ def _blank_pipeline_over(folder: Path, *, participants_only: bool) -> Outcome:
 def import_qualkit(args: Args) -> Outcome:
     import spacy  # noqa: F401 -- the module import is start-up, not import work
 
-    from qualkit.codebook_store import default_codebook_file, register_codebook
+    from qualkit.codebook.versions import default_codebook_file, register_codebook
     from qualkit.ingest.importer import import_transcripts
     from qualkit.project import init
 
@@ -96,7 +96,7 @@ def import_baseline(args: Args) -> Outcome:
 def suggest_qualkit(args: Args) -> Outcome:
     import spacy  # noqa: F401
 
-    from qualkit.codebook_store import active_codebook
+    from qualkit.codebook.versions import active_codebook
     from qualkit.project import find
     from qualkit.suggest import suggest_project
 
@@ -163,7 +163,7 @@ def report_prepare(args: Args) -> Outcome:
     import numpy as np
 
     from benchmarks.coders import prevalences
-    from qualkit.codebook_store import default_codebook_file, register_codebook
+    from qualkit.codebook.versions import default_codebook_file, register_codebook
     from qualkit.ingest.importer import import_transcripts
     from qualkit.model import CodingAction, CodingEvent
     from qualkit.project import init
@@ -215,7 +215,7 @@ def report_qualkit(args: Args) -> Outcome:
     for module in MODULES.values():  # importing is set-up, not the figure
         importlib.import_module(f"qualkit.report.{module}")
     charts._pyplot()
-    from qualkit.codebook_store import active_codebook
+    from qualkit.codebook.versions import active_codebook
     from qualkit.project import find
     from qualkit.report import FORMATS, build_report, write_report
 

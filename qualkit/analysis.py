@@ -147,8 +147,8 @@ def fold_log(log: pd.DataFrame) -> pd.DataFrame:
 def _rename_mapping(store: Store, coder: str, codebook: Codebook | None) -> dict[str, str]:
     if codebook is None:
         return {}
-    from qualkit.codebook import from_content
-    from qualkit.codebook_store import code_id_mapping
+    from qualkit.codebook.load import from_content
+    from qualkit.codebook.versions import code_id_mapping
 
     books = [from_content(content) for v in sorted(store.coding_versions(coder))
              if (content := store.codebook_content(v)) is not None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qualkit.codebook_store import active_codebook
+from qualkit.codebook.versions import active_codebook
 from qualkit.store import Store
 
 

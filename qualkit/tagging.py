@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from qualkit.codebook_store import project_code_mapping
+from qualkit.codebook.versions import project_code_mapping
 from qualkit.coding import diff
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
 from qualkit.model import (

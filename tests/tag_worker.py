@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from qualkit.codebook_store import active_codebook
+from qualkit.codebook.versions import active_codebook
 from qualkit.store import open_store
 from qualkit.tagging import TaggingSession
 from qualkit.tui import TaggingApp

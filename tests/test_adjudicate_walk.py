@@ -23,7 +23,7 @@ import pytest
 from openpyxl import load_workbook
 
 from qualkit.adjudication import walk_session
-from qualkit.codebook_store import active_codebook
+from qualkit.codebook.versions import active_codebook
 from qualkit.model import CONSENSUS, NoteKind, SegmentNote
 from qualkit.store import open_store
 from qualkit.tagging import TaggingSession

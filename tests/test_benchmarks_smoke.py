@@ -131,7 +131,7 @@ def test_generated_corpus_reads_like_the_sample(tmp_path: Path) -> None:
 
 
 def test_generated_codebook_has_100_valid_codes(tmp_path: Path) -> None:
-    from qualkit.codebook import load_codebook
+    from qualkit.codebook.load import load_codebook
 
     generate_corpus(tmp_path, words=2_000, seed=1, group_words=(1_000, 1_000))
     codebook, _ = load_codebook(tmp_path / "codebooks" / "bench.yaml")

@@ -11,9 +11,9 @@ import xmlschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qualkit.codebook import CodebookError, check_codebook, content_version
-from qualkit.codebook_formats import read_codebook, write_codebook
-from qualkit.codebook_formats.qdc import read_qdc
+from qualkit.codebook.formats import read_codebook, write_codebook
+from qualkit.codebook.formats.qdc import read_qdc
+from qualkit.codebook.load import CodebookError, check_codebook, content_version
 
 SCHEMAS = Path(__file__).parent.parent / "qualkit" / "schemas"
 SAMPLE = Path(__file__).parent.parent / "codebooks" / "mentoring.yaml"

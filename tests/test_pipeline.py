@@ -110,7 +110,7 @@ def test_bad_coder_rows_name_the_line_and_record_nothing(project: Path, cli, row
                     "FG2,P03,She taught us,teaching_skills,\n" + row + "\n", encoding="utf-8")
     prj = find(project)
     store = prj.open_store()
-    from qualkit.codebook_store import project_codebook
+    from qualkit.codebook.versions import project_codebook
 
     with pytest.raises(FileError) as err:
         import_codings_file(store, prj, path, project_codebook(store, prj), "ana")

@@ -40,7 +40,7 @@ def qde_of(path: Path) -> str:
 
 def snapshot(root: Path) -> dict[str, object]:
     """Everything a round trip must keep, keyed by names rather than database ids."""
-    from qualkit.codebook_store import ACTIVE
+    from qualkit.codebook.versions import ACTIVE
 
     with open_store(root / "qualkit.db") as store:
         names = {t.id: t.name for t in store.transcripts()}

@@ -14,8 +14,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qualkit.codebook import check_data
-from qualkit.codebook_store import ACTIVE
+from qualkit.codebook.load import check_data
+from qualkit.codebook.versions import ACTIVE
 from qualkit.model import CodingAction, CodingEvent, NoteKind, Participant, SegmentNote, Turn
 from qualkit.project import init
 from qualkit.refi.export import export_qdpx

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.codebook import load_codebook
+from qualkit.codebook.load import load_codebook
 from qualkit.ingest.normalise import read_text
 from qualkit.ingest.participants import read_participants
 from qualkit.ingest.speakers import parse_turns

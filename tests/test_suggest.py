@@ -305,7 +305,7 @@ def test_worker_processes_store_what_one_process_stores(tmp_path: Path, context:
     """The sample study read by two worker processes and by one: the same rows."""
     import shutil
 
-    from qualkit.codebook_store import default_codebook_file, register_codebook
+    from qualkit.codebook.versions import default_codebook_file, register_codebook
     from qualkit.ingest.importer import import_transcripts
     from qualkit.project import init
     from qualkit.suggest import suggest_project

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.codebook_store import active_codebook
+from qualkit.codebook.versions import active_codebook
 from qualkit.model import CodingAction, NoteKind
 from qualkit.store import Store, open_store
 from qualkit.tagging import Filters, TaggingSession

@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
               as_json: JsonOpt = False) -> None:
         """Inter-coder agreement per code and pooled, over segments all coders reviewed."""
         from qualkit.agreement_project import COEFFICIENTS, project_agreement
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
         from qualkit.errors import ExitCode
 
         project = session.project()
@@ -221,7 +221,7 @@ def register(app: typer.Typer) -> None:
                            as_json: JsonOpt = False) -> None:
         """List the segments on which the coders' codes differ."""
         from qualkit.adjudication import disagreements
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
 
         project = session.project()
         with project.open_store() as store:
@@ -346,7 +346,7 @@ def _settle_one(session: Session, segment: int, codes: str | None, none: bool,
                 coder_name: str | None, memo: str | None, coders: str | None) -> None:
     """``qualkit adjudicate SEGMENT --codes a,b|--none --coder-name NAME``."""
     from qualkit.adjudication import settle
-    from qualkit.codebook_store import project_codebook
+    from qualkit.codebook.versions import project_codebook
     from qualkit.errors import QualkitError
 
     if (codes is not None) == none:
@@ -386,7 +386,7 @@ def _adjudicate_many(session: Session, *, accept_agreed: bool, walk: bool,
         import_consensus_sheet,
         walk_session,
     )
-    from qualkit.codebook_store import project_codebook
+    from qualkit.codebook.versions import project_codebook
     from qualkit.model import CONSENSUS
 
     project = session.project()

@@ -26,8 +26,8 @@ def _plural(n: int, word: str) -> str:
 
 def _read(session: Session, path: Path) -> Any:
     """Read and check a codebook, or list every problem and exit 2."""
-    from qualkit.codebook import CodebookError
-    from qualkit.codebook_formats import read_codebook
+    from qualkit.codebook.formats import read_codebook
+    from qualkit.codebook.load import CodebookError
 
     try:
         read = read_codebook(path)
@@ -41,7 +41,7 @@ def _read(session: Session, path: Path) -> Any:
 
 
 def _summary(content: dict[str, Any]) -> dict[str, int]:
-    from qualkit.codebook import iter_codes
+    from qualkit.codebook.load import iter_codes
 
     codes = [c for c, _ in iter_codes(content)]
     return {"themes": len(content["themes"]), "codes": len(codes),
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
                 force: Annotated[bool, typer.Option(
                     "--force", help="Replace the output file if it exists.")] = False) -> None:
         """Convert a codebook between formats; warns about what the output cannot carry."""
-        from qualkit.codebook_formats import write_codebook
+        from qualkit.codebook.formats import write_codebook
         from qualkit.errors import QualkitError
 
         if target.exists() and target.resolve() == source.resolve():
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
     @command(codebook_app, "diff")
     def diff(session: Session, old: FileArg, new: FileArg, as_json: JsonOpt = False) -> None:
         """What changed between two codebooks: codes added, removed, renamed, redefined."""
-        from qualkit.codebook_store import diff_codebooks
+        from qualkit.codebook.versions import diff_codebooks
 
         before = _read(session, old).checked.codebook
         after = _read(session, new).checked.codebook
@@ -166,8 +166,8 @@ def register(app: typer.Typer) -> None:
                  help="Codebook file (default: the project's codebook).")] = None,
              as_json: JsonOpt = False) -> None:
         """Make a codebook the project's active one and show what changed for its codings."""
-        from qualkit.codebook import CodebookError
-        from qualkit.codebook_store import default_codebook_file, load_into_project
+        from qualkit.codebook.load import CodebookError
+        from qualkit.codebook.versions import default_codebook_file, load_into_project
 
         project = session.project()
         path = file or default_codebook_file(project)

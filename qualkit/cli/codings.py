@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
                        coder: Annotated[str | None, typer.Option(
                            help="Coder name (default: the file name).")] = None) -> None:
         """Record a coder's decisions from a CSV of quoted passages."""
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
         from qualkit.codings_file import import_codings_file
 
         project = session.project()

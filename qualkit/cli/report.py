@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Write the theme report: theme table with quotes, breakdowns, matrices,
         saturation, agreement and a methods paragraph."""
         from qualkit.analysis import report_coders
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
         from qualkit.errors import NotFoundError, QualkitError, did_you_mean
         from qualkit.report import FORMATS, build_report, write_report
 

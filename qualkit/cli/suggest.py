@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
                     help="With --evaluate: count suggestions scoring at least this.")] = 0.0,
                 as_json: JsonOpt = False) -> None:
         """Suggest codes for segments not yet read under the codebook, with evidence."""
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
         from qualkit.errors import QualkitError
         from qualkit.suggest import suggest_project
 

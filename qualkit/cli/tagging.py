@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
             segment: Annotated[int | None, typer.Option(
                 help="Open at this segment id.")] = None) -> None:
         """Code segments in a full-screen terminal session; every decision is saved at once."""
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
         from qualkit.errors import QualkitError
         from qualkit.tagging import Filters, TaggingSession
 
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
                      transcript: Annotated[str | None, typer.Option(
                          help="Only this transcript's segments.")] = None) -> None:
         """Write a coder's sheet: one row per segment, a column per code to mark with x."""
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
         from qualkit.sheet import export_sheet
 
         project = session.project()
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
                                            "default nothing is applied unless every row "
                                            "is valid).")] = False) -> None:
         """Record the decisions of a coder's sheet, after checking every cell."""
-        from qualkit.codebook_store import project_codebook
+        from qualkit.codebook.versions import project_codebook
         from qualkit.sheet import import_sheet
 
         project = session.project()

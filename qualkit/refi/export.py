@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit import __version__
-from qualkit.codebook_formats.qdc import code_guid, write_codes
+from qualkit.codebook.formats.qdc import code_guid, write_codes
 from qualkit.coding import fold
 from qualkit.model import CodingAction, NoteKind, Segment, Transcript
 from qualkit.project import Project
@@ -156,7 +156,7 @@ def build_project(store: Store, project: Project) -> tuple[bytes, dict[str, byte
                                                            ExportResult]:
     """project.qde, the other members (sources, qualkit.json) and the counts; the caller
     writes them. Reads the store only."""
-    from qualkit.codebook_store import project_code_mapping, project_codebook
+    from qualkit.codebook.versions import project_code_mapping, project_codebook
 
     book = project_codebook(store, project)
     content = store.codebook_content(book.version)

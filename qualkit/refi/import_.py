@@ -102,9 +102,9 @@ def _codebook(doc: Document, path: Path, sidecar: Mapping[str, Any] | None, unit
               notes: list[str]) -> tuple[Codebook | None, dict[str, Any] | None,
                                          dict[str, str], set[str]]:
     """The codebook, its content, code GUID -> code id, and the GUIDs of themes."""
-    from qualkit.codebook import check_data
-    from qualkit.codebook_formats.qdc import read_codes
-    from qualkit.codebook_formats.tree import to_data, walk
+    from qualkit.codebook.formats.qdc import read_codes
+    from qualkit.codebook.formats.tree import to_data, walk
+    from qualkit.codebook.load import check_data
 
     nodes = read_codes(doc.codes) if doc.codes is not None else []
     if not nodes:
@@ -280,7 +280,7 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
                 allow_pii: bool = False, roster: Path | None = None,
                 ner: str | None = "auto") -> QdpxImport:
     """Read ``path`` whole, check it, then store it in one transaction."""
-    from qualkit.codebook_store import ACTIVE, active_codebook
+    from qualkit.codebook.versions import ACTIVE, active_codebook
     from qualkit.privacy.scan import Finding, PiiFound, build_scanner
 
     doc = read_document(path)
@@ -456,7 +456,7 @@ def _file_sha(path: Path) -> str:
 def _codebook_file(project: Project, path: Path, book: Codebook) -> Path:
     """Where an imported codebook is kept in the project: codebooks/<file>.yaml, or a free
     name beside it (an existing file is never overwritten)."""
-    from qualkit.codebook_formats.tree import slug
+    from qualkit.codebook.formats.tree import slug
 
     base = slug(path.stem).replace("_", "-")
     candidate, number = project.codebooks / f"{base}.yaml", 2
@@ -466,7 +466,7 @@ def _codebook_file(project: Project, path: Path, book: Codebook) -> Path:
 
 
 def _write_codebook(target: Path, content: dict[str, Any]) -> None:
-    from qualkit.codebook_formats.yamlfile import dump_yaml
+    from qualkit.codebook.formats.yamlfile import dump_yaml
     from qualkit.fileio import atomic_write_text
 
     atomic_write_text(target, dump_yaml(content))

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from qualkit.adjudication import disagreements, settle
-from qualkit.codebook_store import project_codebook
+from qualkit.codebook.versions import project_codebook
 from qualkit.model import CodingAction, CodingEvent
 from qualkit.project import find
 from qualkit.tagging import TaggingSession

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from qualkit.codebook import content_version, iter_codes
+from qualkit.codebook.load import content_version, iter_codes
 
 
 def cell(text: str) -> str:

@@ -1,6 +1,6 @@
 """Codebooks in and out of the formats researchers exchange, chosen by file extension.
 
-Every reader turns its file into the YAML-shaped data that :func:`qualkit.codebook.check_data`
+Every reader turns its file into the YAML-shaped data that :func:`qualkit.codebook.load.check_data`
 validates, so a .qdc or a spreadsheet is held to the same rules, with the same messages, as
 a hand-written YAML codebook. Every writer returns the warnings that name what its format
 cannot carry (REFI-QDA's own rule: a tool must tell the user what it drops).
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qualkit.codebook import Checked, CodebookError, Problem, check_codebook, check_data
+from qualkit.codebook.load import Checked, CodebookError, Problem, check_codebook, check_data
 from qualkit.errors import QualkitError
 
 READABLE = (".yaml", ".yml", ".qdc", ".csv", ".xlsx")
@@ -45,7 +45,7 @@ def read_codebook(path: Path) -> Read:
     notes: list[str] = []
     data: Any
     if suffix == ".qdc":
-        from qualkit.codebook_formats.qdc import read_qdc
+        from qualkit.codebook.formats.qdc import read_qdc
 
         try:
             data = read_qdc(path, notes)
@@ -53,11 +53,11 @@ def read_codebook(path: Path) -> Read:
             raise CodebookError(path, [Problem(1, 1, "codes nested too deeply to be a "
                                                      "codebook; export it again")]) from None
     elif suffix == ".csv":
-        from qualkit.codebook_formats.table import read_csv
+        from qualkit.codebook.formats.table import read_csv
 
         data = read_csv(path, notes)
     else:
-        from qualkit.codebook_formats.table import read_xlsx
+        from qualkit.codebook.formats.table import read_xlsx
 
         data = read_xlsx(path, notes)
     return Read(check_data(data, path), tuple(notes))
@@ -67,22 +67,22 @@ def render_codebook(content: dict[str, Any], suffix: str) -> tuple[str | bytes, 
     """The file content for a format, and what that format cannot carry."""
     notes: list[str] = []
     if suffix in (".yaml", ".yml"):
-        from qualkit.codebook_formats.yamlfile import dump_yaml
+        from qualkit.codebook.formats.yamlfile import dump_yaml
 
         return dump_yaml(content), notes
     if suffix == ".qdc":
-        from qualkit.codebook_formats.qdc import write_qdc
+        from qualkit.codebook.formats.qdc import write_qdc
 
         return write_qdc(content, notes), notes
     if suffix == ".csv":
-        from qualkit.codebook_formats.table import write_csv
+        from qualkit.codebook.formats.table import write_csv
 
         return write_csv(content, notes), notes
     if suffix == ".xlsx":
-        from qualkit.codebook_formats.table import write_xlsx
+        from qualkit.codebook.formats.table import write_xlsx
 
         return write_xlsx(content, notes), notes
-    from qualkit.codebook_formats.markdown import write_markdown
+    from qualkit.codebook.formats.markdown import write_markdown
 
     return write_markdown(content, notes), notes
 

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from qualkit.codebook import Located
+from qualkit.codebook.load import Located
 
 LIST_FIELDS = ("include", "exclude", "keywords", "patterns", "examples", "renamed_from")
 
@@ -74,7 +74,7 @@ def decode_pattern(text: str) -> Any:
 
 
 def to_data(nodes: list[Node], name: str, notes: list[str]) -> dict[str, Any]:
-    """Nodes as YAML-shaped codebook data, ready for :func:`qualkit.codebook.check_data`."""
+    """Nodes as YAML-shaped codebook data, ready for :func:`qualkit.codebook.load.check_data`."""
     used = {n.id for n in walk(nodes) if n.id}
     for node in walk(nodes):
         if not node.id:

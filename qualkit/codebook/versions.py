@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.codebook import from_content
+from qualkit.codebook.load import from_content
 from qualkit.errors import ProjectError
 from qualkit.model import Codebook
 from qualkit.project import Project
@@ -60,7 +60,7 @@ def default_codebook_file(project: Project) -> Path:
 def register_codebook(store: Store, project: Project, path: Path) -> tuple[Codebook, bool]:
     """Load a codebook file (.yaml, .qdc, .csv, .xlsx), store its version and make it
     active; (codebook, new?)."""
-    from qualkit.codebook_formats import read_codebook
+    from qualkit.codebook.formats import read_codebook
 
     checked = read_codebook(path).checked
     codebook, content = checked.codebook, checked.content

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit import __version__
-from qualkit.codebook import CodebookError, Problem
-from qualkit.codebook_formats.tree import (
+from qualkit.codebook.formats.tree import (
     Node,
     decode_item,
     decode_pattern,
@@ -31,6 +30,7 @@ from qualkit.codebook_formats.tree import (
     encode_pattern,
     to_data,
 )
+from qualkit.codebook.load import CodebookError, Problem
 
 NS = "urn:QDA-XML:codebook:1.0"
 GUID_NAMESPACE = uuid.UUID("8c3d5f0e-4b8a-5f57-9d2c-6a1e0b7c2f41")

@@ -20,8 +20,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from qualkit.codebook import CodebookError, Problem
-from qualkit.codebook_formats.tree import (
+from qualkit.codebook.formats.tree import (
     LIST_FIELDS,
     Node,
     decode_item,
@@ -30,6 +29,7 @@ from qualkit.codebook_formats.tree import (
     encode_pattern,
     to_data,
 )
+from qualkit.codebook.load import CodebookError, Problem
 from qualkit.fileio import FORMULA_START
 
 COLUMNS = ("kind", "id", "parent", "name", "path", "definition", "include", "exclude",
