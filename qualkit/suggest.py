@@ -45,11 +45,10 @@ from itertools import accumulate, chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from qualkit import suggestion_json
 from qualkit.model import Codebook, Evidence, MatchKind, Participant, Segment, Suggestion
 from qualkit.nlp import common_words, lemma_table
-from qualkit.store import Store
-from qualkit.suggestion_json import Found
+from qualkit.store import Store, suggestion_json
+from qualkit.store.suggestion_json import Found
 from qualkit.word_table import (
     LEMMA,
     PATTERN,
@@ -338,7 +337,7 @@ class KeywordMatcher:
 
 
 def stored(segment_id: int, evidence: dict[str, list[Found]]) -> str:
-    """A segment's entry in its transcript's stored row (:mod:`qualkit.suggestion_json`)
+    """A segment's entry in its transcript's stored row (:mod:`qualkit.store.suggestion_json`)
     from its evidence: what :func:`ranked` keeps, written in one pass without sorting,
     since reading sorts."""
     return suggestion_json.segment(segment_id, evidence, _WEIGHT, _kept)

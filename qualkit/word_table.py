@@ -17,9 +17,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from qualkit import suggestion_json
 from qualkit.model import MatchKind
 from qualkit.nlp import common_words, forms_of, lemma, lemma_table
+from qualkit.store import suggestion_json
 
 SUFFIXES = frozenset({
     "er", "ers", "or", "ors", "ership", "ing", "ion", "ions", "ation", "ations", "ational",
@@ -44,7 +44,7 @@ Phrase = tuple[str, str, Forms, Forms]
 Trigger = tuple[tuple[tuple[str, str, str, str, str], ...],
                 dict[str, tuple[Phrase, ...]], dict[str, tuple[Phrase, ...]]]
 """What a word stands for: (code id, keyword, kind, and the stored form's head when not
-negated and when negated: see qualkit.suggestion_json.Found) as a single word; and the
+negated and when negated: see qualkit.store.suggestion_json.Found) as a single word; and the
 phrases it anchors, by the word that must follow it (phrases with words after the anchor)
 and by the word that must precede it (the others)."""
 

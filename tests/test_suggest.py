@@ -149,7 +149,7 @@ def test_one_word_matched_by_several_keywords_counts_once() -> None:
 @pytest.mark.parametrize("term", ["teach", 'say "teach"', "back\\slash", "new\nline",
                                   "ünïcode ✓", "\u2028tab\t", ""])
 def test_suggestions_are_stored_as_json_dumps_writes_them(term: str) -> None:
-    from qualkit import suggestion_json
+    from qualkit.store import suggestion_json
 
     text = "x" * 103 + "taught" + "y" * 20
     found = [("teaching", 0.625, [(103, 109, term, "lemma", True, False, ""),

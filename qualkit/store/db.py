@@ -37,7 +37,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from qualkit import suggestion_json
 from qualkit.coding import fold
 from qualkit.errors import ProjectError
 from qualkit.model import (
@@ -52,7 +51,7 @@ from qualkit.model import (
     Transcript,
     Turn,
 )
-from qualkit.store import migrations
+from qualkit.store import migrations, suggestion_json
 from qualkit.store import schema as t
 
 log = logging.getLogger(__name__)
@@ -585,7 +584,7 @@ class Store:
     def save_suggestion_rows(self, conn: Connection, version: str,
                              rows: Sequence[tuple[int, bool, str]]) -> None:
         """Store (transcript id, moderators read, suggestions as
-        :mod:`qualkit.suggestion_json` text) for transcripts read whole, replacing what
+        :mod:`qualkit.store.suggestion_json` text) for transcripts read whole, replacing what
         they had under the version."""
         if not rows:
             return

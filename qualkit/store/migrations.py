@@ -134,7 +134,7 @@ def _segment_notes(conn: Connection) -> None:
 
 
 def _suggestions_per_segment(conn: Connection) -> None:
-    """Suggestions move to one row per segment (qualkit.suggestion_json): the stored
+    """Suggestions move to one row per segment (qualkit.store.suggestion_json): the stored
     suggestions are carried over as they were, order and evidence included."""
     import json
 
@@ -161,7 +161,7 @@ def _suggestions_per_segment(conn: Connection) -> None:
 
 
 def _suggestions_per_transcript(conn: Connection) -> None:
-    """Suggestions move to one row per transcript (qualkit.suggestion_json), without the
+    """Suggestions move to one row per transcript (qualkit.store.suggestion_json), without the
     matched words (the transcript's text between the offsets). A transcript counts as
     read only if every one of its segments was; the others are read again by the next
     ``qualkit suggest``. Whether moderators were read was not recorded, so it is taken

@@ -113,7 +113,7 @@ transcript_suggestions = Table(
     "transcript_suggestions",
     metadata,
     # One row per transcript read under a codebook version: the JSON text of
-    # qualkit.suggestion_json (one row per segment, or per suggestion, cost more to store
+    # qualkit.store.suggestion_json (one row per segment, or per suggestion, cost more to store
     # than finding them did). "moderators" says whether moderators' segments were read.
     Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
            primary_key=True),
