@@ -98,7 +98,7 @@ def suggest_qualkit(args: Args) -> Outcome:
 
     from qualkit.codebook.versions import active_codebook
     from qualkit.project import find
-    from qualkit.suggest import suggest_project
+    from qualkit.suggest.engine import suggest_project
 
     project = find(Path(args["project"]))
     with project.open_store() as store:
@@ -167,7 +167,7 @@ def report_prepare(args: Args) -> Outcome:
     from qualkit.ingest.importer import import_transcripts
     from qualkit.model import CodingAction, CodingEvent
     from qualkit.project import init
-    from qualkit.suggest import is_moderator, suggest_project
+    from qualkit.suggest.engine import is_moderator, suggest_project
 
     project, _ = init(Path(args["project"]))
     rng = np.random.default_rng(args["seed"])

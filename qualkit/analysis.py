@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from qualkit.model import CONSENSUS, Codebook, CodingAction, NoteKind, Participant, Transcript
 from qualkit.store import Store
-from qualkit.suggest import is_moderator
+from qualkit.suggest.engine import is_moderator
 
 if TYPE_CHECKING:
     import pandas as pd

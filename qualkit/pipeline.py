@@ -20,7 +20,7 @@ from qualkit.model import Codebook
 from qualkit.project import Project
 from qualkit.report import ReportFiles, build_report, write_report
 from qualkit.store import Store
-from qualkit.suggest import SuggestResult, suggest_project
+from qualkit.suggest.engine import SuggestResult, suggest_project
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], Progress | None]

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qualkit.evaluate import Counts, substring_baseline
 from qualkit.model import Code, Codebook, MatchKind, Segment, Theme, Unit
-from qualkit.suggest import KeywordMatcher
-from qualkit.word_table import derived_variants, fuzzy_variants
+from qualkit.suggest.engine import KeywordMatcher
+from qualkit.suggest.evaluate import Counts, substring_baseline
+from qualkit.suggest.word_table import derived_variants, fuzzy_variants
 
 
 def _codebook(**keywords: tuple[str, ...]) -> Codebook:
@@ -308,7 +308,7 @@ def test_worker_processes_store_what_one_process_stores(tmp_path: Path, context:
     from qualkit.codebook.versions import default_codebook_file, register_codebook
     from qualkit.ingest.importer import import_transcripts
     from qualkit.project import init
-    from qualkit.suggest import suggest_project
+    from qualkit.suggest.engine import suggest_project
 
     root = Path(__file__).resolve().parent.parent
     results = []
@@ -348,7 +348,7 @@ def test_codebook_token_patterns_are_matched_by_spacy() -> None:
 def test_heads_made_once_per_keyword_are_what_the_stored_form_writes() -> None:
     """The matcher attaches each one-evidence suggestion's start of text, made once per
     keyword; writing it without them gives the same text and the same JSON."""
-    from qualkit.suggest import stored
+    from qualkit.suggest.engine import stored
 
     segs = _sample_segments()
     matcher = KeywordMatcher(_sample_codebook())
@@ -367,7 +367,7 @@ _found = st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from(["a", "
 
 @given(st.lists(_found, min_size=2, max_size=2))
 def test_two_pieces_of_evidence_are_kept_as_the_general_rule_keeps_them(items) -> None:
-    from qualkit.suggest import _strongest, _strongest_of_many
+    from qualkit.suggest.engine import _strongest, _strongest_of_many
 
     items = [(a, a + span, *rest) for a, span, *rest in items]
     assert _strongest(items) == _strongest_of_many(items)

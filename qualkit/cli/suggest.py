@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         """Suggest codes for segments not yet read under the codebook, with evidence."""
         from qualkit.codebook.versions import project_codebook
         from qualkit.errors import QualkitError
-        from qualkit.suggest import suggest_project
+        from qualkit.suggest.engine import suggest_project
 
         if evaluate and not coder:
             raise QualkitError("--evaluate needs --coder NAME (whose decisions to compare "
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
                                          context=context, progress=progress,
                                          model=spacy_model)
             if evaluate:
-                from qualkit.evaluate import evaluate as score
+                from qualkit.suggest.evaluate import evaluate as score
 
                 _print_evaluation(session, score(store, book, coder or "", min_score), as_json)
                 return

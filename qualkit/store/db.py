@@ -604,7 +604,7 @@ class Store:
     def save_suggestions(self, conn: Connection, version: str, processed: Sequence[int],
                          found: Sequence[Suggestion]) -> None:
         """Replace the suggestions of the processed segments under one codebook version
-        (suggestions made elsewhere than :func:`qualkit.suggest.suggest_project`); their
+        (suggestions made elsewhere than :func:`qualkit.suggest.engine.suggest_project`); their
         transcripts then count as read."""
         by_segment: dict[int, list[Suggestion]] = {seg: [] for seg in processed}
         for s in found:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from qualkit.errors import NotFoundError
 from qualkit.model import Codebook
 from qualkit.store import Store
-from qualkit.suggest import is_moderator
+from qualkit.suggest.engine import is_moderator
 
 
 @dataclass

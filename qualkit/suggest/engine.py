@@ -18,7 +18,7 @@ How a term is found, and why this way:
   keyword.
 
 Everything but patterns is decided once per distinct word of the corpus, not per
-occurrence (:class:`qualkit.word_table.WordTable`), so reading a segment is a split into
+occurrence (:class:`qualkit.suggest.word_table.WordTable`), so reading a segment is a split into
 words with one regular expression and a dictionary lookup per word: the costs of
 lemmatising, comparing spellings and matching grow with the vocabulary, and only the
 split grows with the corpus. A test holds the evidence to what spaCy's PhraseMatcher finds
@@ -49,7 +49,7 @@ from qualkit.model import Codebook, Evidence, MatchKind, Participant, Segment, S
 from qualkit.nlp import common_words, lemma_table
 from qualkit.store import Store, suggestion_json
 from qualkit.store.suggestion_json import Found
-from qualkit.word_table import (
+from qualkit.suggest.word_table import (
     LEMMA,
     PATTERN,
     PHRASE,

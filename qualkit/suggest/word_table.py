@@ -1,6 +1,6 @@
 """What each distinct word of a corpus can stand for, worked out once per word.
 
-The suggestion engine (:mod:`qualkit.suggest`) decides everything but token patterns per
+The suggestion engine (:mod:`qualkit.suggest.engine`) decides everything but token patterns per
 distinct word, not per occurrence: the first time a word is read, :class:`WordTable`
 works out which keywords it can stand for (its lemma in spaCy's English lookup table, a
 derivation with an English suffix, a likely typo) and remembers the answer, so these
