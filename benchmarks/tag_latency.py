@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from qualkit.codebook.versions import register_codebook
+from qualkit.coding.session import TaggingSession
+from qualkit.coding.tui import TaggingApp
 from qualkit.model import Evidence, MatchKind, Suggestion, Turn
 from qualkit.project import Project
 from qualkit.store import open_store
-from qualkit.tagging import TaggingSession
-from qualkit.tui import TaggingApp
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = ["mentor", "mentee", "explain", "teach", "confident", "anatomy", "exam", "session",

@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualkit.agreement_project import choose_coders, compared_segments
-from qualkit.coding import diff
+from qualkit.coding.decisions import diff
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
 from qualkit.model import CONSENSUS, Codebook, CodingEvent, NoteKind
 from qualkit.store import Store
 
 if TYPE_CHECKING:
-    from qualkit.sheet import ExportResult, ImportResult
-    from qualkit.tagging import TaggingSession
+    from qualkit.coding.session import TaggingSession
+    from qualkit.coding.sheet import ExportResult, ImportResult
 
 __all__ = ["AcceptResult", "BeforeAfter", "Disagreement", "Disagreements", "Pooled",
            "SettleResult", "accept_agreed", "before_after", "by_origin", "disagreements",
@@ -218,7 +218,7 @@ def walk_session(store: Store, codebook: Codebook, decided_by: str,
     codes and memos and recording as the consensus. Every key press that decides is its own
     transaction; reopening resumes at the first segment the consensus has not decided
     (or where the last walk stopped)."""
-    from qualkit.tagging import TaggingSession
+    from qualkit.coding.session import TaggingSession
 
     origin = by_origin(decided_by)
     found = _to_settle(store, codebook, coders, code)
@@ -241,7 +241,7 @@ def export_consensus_sheet(store: Store, codebook: Codebook, path: Path,
                            ) -> tuple[Disagreements, ExportResult]:
     """The consensus coder's coding sheet over the disagreements: its own decisions filled
     in, and each coder's codes and memo in a grey ``codes: NAME`` column import skips."""
-    from qualkit.sheet import export_sheet
+    from qualkit.coding.sheet import export_sheet
 
     found = _to_settle(store, codebook, coders, code)
     reference = {name: {d.segment_id: _shown(d.codes[i], d.memos[i]) for d in found.rows}
@@ -257,7 +257,7 @@ def import_consensus_sheet(store: Store, codebook: Codebook, path: Path, decided
     """Record a filled-in adjudication sheet as the consensus, everything or nothing (the
     checks of ``qualkit sheet import``), with origin ``adjudication:by:NAME``. Also returns
     the coders the sheet was made for, when it says."""
-    from qualkit.sheet import SheetError, import_sheet
+    from qualkit.coding.sheet import SheetError, import_sheet
 
     origin = by_origin(decided_by)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from qualkit.analysis import ThemeTable, report_coders
 from qualkit.codebook.versions import default_codebook_file, register_codebook
-from qualkit.codings_file import CodingsImport, codings_files, import_codings_file
+from qualkit.coding.codings_file import CodingsImport, codings_files, import_codings_file
 from qualkit.ingest.importer import ImportResult, import_transcripts
 from qualkit.model import Codebook
 from qualkit.project import Project

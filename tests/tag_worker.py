@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from qualkit.codebook.versions import active_codebook
+from qualkit.coding.session import TaggingSession
+from qualkit.coding.tui import TaggingApp
 from qualkit.store import open_store
-from qualkit.tagging import TaggingSession
-from qualkit.tui import TaggingApp
 
 
 async def main(project: Path, coder: str, presses: int) -> None:

@@ -24,10 +24,10 @@ from openpyxl import load_workbook
 
 from qualkit.adjudication import walk_session
 from qualkit.codebook.versions import active_codebook
+from qualkit.coding.session import TaggingSession
+from qualkit.coding.tui import TaggingApp
 from qualkit.model import CONSENSUS, NoteKind, SegmentNote
 from qualkit.store import open_store
-from qualkit.tagging import TaggingSession
-from qualkit.tui import TaggingApp
 
 BY = "adjudication:by:Dr Lee"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.codings_file import import_codings_file
+from qualkit.coding.codings_file import import_codings_file
 from qualkit.errors import FileError
 from qualkit.model import CodingAction
 from qualkit.project import find

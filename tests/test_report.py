@@ -257,7 +257,7 @@ def test_bulk_fold_agrees_with_the_event_fold(log: list[tuple[int, CodingAction,
     import pandas as pd
 
     from qualkit.analysis import fold_log
-    from qualkit.coding import fold
+    from qualkit.coding.decisions import fold
 
     at = datetime.now(UTC)
     events = [CodingEvent(seg, "x", action, None if action is CodingAction.REVIEWED_NONE

@@ -200,7 +200,7 @@ def test_not_a_workbook_or_not_a_qualkit_sheet(cli, ready: Path, tmp_path: Path)
 
 
 def test_export_never_leaves_a_partial_file(sheet: Path) -> None:
-    from qualkit.sheet import _save_beside
+    from qualkit.coding.sheet import _save_beside
 
     before = sheet.read_bytes()
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from qualkit.codebook.versions import active_codebook
+from qualkit.coding.session import Filters, TaggingSession
+from qualkit.coding.tui import TaggingApp
 from qualkit.model import CodingAction, NoteKind
 from qualkit.store import Store, open_store
-from qualkit.tagging import Filters, TaggingSession
-from qualkit.tui import TaggingApp
 
 A, R, N, U = (CodingAction.APPLY, CodingAction.REMOVE, CodingAction.REVIEWED_NONE,
               CodingAction.UNREVIEW)

@@ -415,7 +415,7 @@ def _adjudicate_many(session: Session, *, accept_agreed: bool, walk: bool,
             return
         if walk:
             work = walk_session(store, book, coder_name, coders, code)
-            from qualkit.tui import TaggingApp
+            from qualkit.coding.tui import TaggingApp
 
             names = ", ".join(work.others)
             TaggingApp(work, title=f"qualkit adjudicate · {names} · by "

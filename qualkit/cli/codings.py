@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
                            help="Coder name (default: the file name).")] = None) -> None:
         """Record a coder's decisions from a CSV of quoted passages."""
         from qualkit.codebook.versions import project_codebook
-        from qualkit.codings_file import import_codings_file
+        from qualkit.coding.codings_file import import_codings_file
 
         project = session.project()
         with project.open_store() as store:

@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
                 help="Open at this segment id.")] = None) -> None:
         """Code segments in a full-screen terminal session; every decision is saved at once."""
         from qualkit.codebook.versions import project_codebook
+        from qualkit.coding.session import Filters, TaggingSession
         from qualkit.errors import QualkitError
-        from qualkit.tagging import Filters, TaggingSession
 
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise QualkitError("`qualkit tag` needs an interactive terminal; to code "
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                                   preselect=preselect)
             if segment is not None:
                 work.goto(segment)
-            from qualkit.tui import TaggingApp
+            from qualkit.coding.tui import TaggingApp
 
             TaggingApp(work, title=f"qualkit tag · {coder}").run()
             reviewed, total = work.reviewed_in_queue(), len(work.queue)
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
                          help="Only this transcript's segments.")] = None) -> None:
         """Write a coder's sheet: one row per segment, a column per code to mark with x."""
         from qualkit.codebook.versions import project_codebook
-        from qualkit.sheet import export_sheet
+        from qualkit.coding.sheet import export_sheet
 
         project = session.project()
         with project.open_store() as store:
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
                                            "is valid).")] = False) -> None:
         """Record the decisions of a coder's sheet, after checking every cell."""
         from qualkit.codebook.versions import project_codebook
-        from qualkit.sheet import import_sheet
+        from qualkit.coding.sheet import import_sheet
 
         project = session.project()
         with project.open_store() as store:
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
                 segment: Annotated[int, typer.Argument(help="A segment id.")],
                 as_json: JsonOpt = False) -> None:
         """Every decision and note on one segment: who, when, how, under which codebook."""
-        from qualkit.audit import segment_history
+        from qualkit.coding.audit import segment_history
 
         project = session.project()
         with project.open_store() as store:
@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
     @command(app, "coders")
     def coders(session: Session, as_json: JsonOpt = False) -> None:
         """The coders with their progress: segments reviewed, decisions, last active."""
-        from qualkit.audit import coder_progress
+        from qualkit.coding.audit import coder_progress
 
         project = session.project()
         with project.open_store() as store:

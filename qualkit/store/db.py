@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from qualkit.coding import fold
+from qualkit.coding.decisions import fold
 from qualkit.errors import ProjectError
 from qualkit.model import (
     Coding,
@@ -507,7 +507,7 @@ class Store:
 
     def coding_log(self, coder: str) -> list[tuple[int, int, str, str | None, str]]:
         """(seq, segment id, action, code id, origin) of a coder's events in log order:
-        the log as plain rows, for folding in bulk (see :func:`qualkit.coding.fold`)."""
+        the log as plain rows, for folding in bulk (see :func:`qualkit.coding.decisions.fold`)."""
         e = t.coding_events.c
         query = (select(e.seq, e.segment_id, e.action, e.code_id, e.origin)
                  .where(e.coder == coder).order_by(e.seq))

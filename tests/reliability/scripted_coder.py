@@ -13,9 +13,9 @@ from pathlib import Path
 
 from qualkit.adjudication import disagreements, settle
 from qualkit.codebook.versions import project_codebook
+from qualkit.coding.session import TaggingSession
 from qualkit.model import CodingAction, CodingEvent
 from qualkit.project import find
-from qualkit.tagging import TaggingSession
 
 
 def main() -> None:

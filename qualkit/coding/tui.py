@@ -1,5 +1,5 @@
 """The terminal UI of ``qualkit tag`` (and of ``qualkit adjudicate --walk``) over
-:class:`qualkit.tagging.TaggingSession`.
+:class:`qualkit.coding.session.TaggingSession`.
 
 This module only draws and maps keys to session methods; every decision, and whether it is
 saved, belongs to the session. It is laid out for an 80x24 terminal, and nothing is said by
@@ -23,8 +23,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
+from qualkit.coding.session import CodeLine, Filters, TaggingSession, TurnView, View
 from qualkit.errors import QualkitError
-from qualkit.tagging import CodeLine, Filters, TaggingSession, TurnView, View
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("1-9", "tick or untick code 1-9 (saved at once)"),
