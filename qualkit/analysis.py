@@ -7,8 +7,8 @@ proposed, but they never add to a code's segments, participants or groups.
 Everything is computed on whole tables (pandas) read from the store in bulk, never segment
 by segment: a report over 100,000 coded segments must take seconds, and building a record
 per segment and event costs more than the analysis itself. The coding log is folded here in
-bulk with the same rules as :func:`qualkit.coding.decisions.fold` (tested to agree with it), and codes
-renamed in a later codebook version count under their current id, as everywhere else.
+bulk with the same rules as :func:`qualkit.coding.decisions.fold` (tested to agree with it),
+and codes renamed in a later codebook version count under their current id, as everywhere else.
 
 Illustrative quotes: the segments a coder marked as quotes while coding (the note log), up
 to three per code in reading order; for a code with none marked, the rule
@@ -128,7 +128,8 @@ def report_coders(store: Store) -> list[str]:
 
 def fold_log(log: pd.DataFrame) -> pd.DataFrame:
     """The codes currently applied, per segment, from a log of (seq, segment_id, action,
-    code_id) rows in seq order: the rules of :func:`qualkit.coding.decisions.fold`, on whole columns.
+    code_id) rows in seq order: the rules of :func:`qualkit.coding.decisions.fold`, on whole
+    columns.
 
     After a segment's last ``reviewed_none`` only later events count; of those, each code's
     last ``apply`` or ``remove`` decides whether it is applied."""
