@@ -1,7 +1,7 @@
 """Issue 7's speed benchmark: 100 codes x 100k segments x 3 coders, every coefficient.
 
 Run: ``python benchmarks/agreement_speed.py`` (needs the test-only ``krippendorff``
-package for the comparison). Times :func:`qualkit.agreement_project.agreement_from_presence`
+package for the comparison). Times :func:`qualkit.agreement.project.agreement_from_presence`
 -- every coefficient per code, pooled, pairwise kappas and per-transcript presence -- and
 then Krippendorff's alpha alone from the ``krippendorff`` package on the same per-code
 matrices, and prints the ratio.
@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from qualkit.agreement_project import agreement_from_presence
+from qualkit.agreement.project import agreement_from_presence
 
 CODES, SEGMENTS, CODERS, TRANSCRIPTS = 100, 100_000, 3, 50
 

@@ -128,8 +128,8 @@ def agreement(suite: Suite) -> Result:
             "coders": size.agreement_coders, "agreement": AGREEMENT, "seed": suite.seed,
             "missing": MISSING}
     result.context = dict(args)
-    if importlib.util.find_spec("qualkit.agreement") is None:
-        result.note = "pending: qualkit.agreement is not there yet"
+    if importlib.util.find_spec("qualkit.agreement.coefficients") is None:
+        result.note = "pending: qualkit.agreement.coefficients is not there yet"
         return result
     def krippendorff(_: int) -> Run:
         return suite.task("agreement-baseline", **args)

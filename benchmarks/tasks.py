@@ -136,7 +136,7 @@ def _alphas(args: Args, alpha: Callable[[Any], float]) -> Outcome:
 
 @task("agreement")
 def agreement_qualkit(args: Args) -> Outcome:
-    from qualkit.agreement import krippendorff_alpha
+    from qualkit.agreement.coefficients import krippendorff_alpha
 
     return _alphas(args, lambda matrix: krippendorff_alpha(matrix, level="nominal"))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from qualkit.adjudication import walk_session
+from qualkit.agreement.adjudication import walk_session
 from qualkit.codebook.versions import active_codebook
 from qualkit.coding.session import TaggingSession
 from qualkit.coding.tui import TaggingApp

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.agreement import krippendorff_alpha, summarise
+from qualkit.agreement.coefficients import krippendorff_alpha, summarise
+from qualkit.agreement.ratings import RatingsTable, read_ratings
 from qualkit.errors import FileError, QualkitError
-from qualkit.ratings import RatingsTable, read_ratings
 
 SECRET = "my sister never knew"  # stands for transcript text that must not leak
 

@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
                            "categories still count).")] = None,
                   as_json: JsonOpt = False) -> None:
         """Agreement of a ratings table from any tool (no project needed)."""
-        from qualkit.agreement_file import LABELS, file_agreement, parse_categories
+        from qualkit.agreement.table_file import LABELS, file_agreement, parse_categories
 
         result = file_agreement(file, level=level, weights=weights,
                                 categories=parse_categories(categories))
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
                        "conclusions.")] = None,
               as_json: JsonOpt = False) -> None:
         """Inter-coder agreement per code and pooled, over segments all coders reviewed."""
-        from qualkit.agreement_project import COEFFICIENTS, project_agreement
+        from qualkit.agreement.project import COEFFICIENTS, project_agreement
         from qualkit.codebook.versions import project_codebook
         from qualkit.errors import ExitCode
 
@@ -220,7 +220,7 @@ def register(app: typer.Typer) -> None:
                                     "memos, to FILE.csv, FILE.xlsx or FILE.html.")] = None,
                            as_json: JsonOpt = False) -> None:
         """List the segments on which the coders' codes differ."""
-        from qualkit.adjudication import disagreements
+        from qualkit.agreement.adjudication import disagreements
         from qualkit.codebook.versions import project_codebook
 
         project = session.project()
@@ -228,7 +228,7 @@ def register(app: typer.Typer) -> None:
             book = project_codebook(store, project)
             found = disagreements(store, _split(coders), code, book)
         if output is not None:
-            from qualkit.disagreements_export import write_disagreements
+            from qualkit.agreement.disagreements import write_disagreements
 
             write_disagreements(found, book, output)
         if as_json:
@@ -345,7 +345,7 @@ def register(app: typer.Typer) -> None:
 def _settle_one(session: Session, segment: int, codes: str | None, none: bool,
                 coder_name: str | None, memo: str | None, coders: str | None) -> None:
     """``qualkit adjudicate SEGMENT --codes a,b|--none --coder-name NAME``."""
-    from qualkit.adjudication import settle
+    from qualkit.agreement.adjudication import settle
     from qualkit.codebook.versions import project_codebook
     from qualkit.errors import QualkitError
 
@@ -377,10 +377,10 @@ def _adjudicate_many(session: Session, *, accept_agreed: bool, walk: bool,
                      coder_name: str, coders: list[str] | None) -> None:
     """--accept-agreed, then at most one of --walk, --sheet, --from-sheet; the agreement
     before and after is shown once decisions were recorded."""
-    from qualkit.adjudication import (
+    from qualkit.agreement.adjudication import (
         accept_agreed as accept,
     )
-    from qualkit.adjudication import (
+    from qualkit.agreement.adjudication import (
         before_after,
         export_consensus_sheet,
         import_consensus_sheet,
@@ -440,7 +440,7 @@ def _adjudicate_many(session: Session, *, accept_agreed: bool, walk: bool,
 
 def _say_before_after(session: Session, found: Any) -> None:
     """Two short lines: the coders' pooled agreement, each coder's with the consensus."""
-    from qualkit.adjudication import number
+    from qualkit.agreement.adjudication import number
 
     together = found.coders
     session.say(f"Agreement of {', '.join(together.coders)} (pooled over all codes, "

@@ -23,7 +23,7 @@ from qualkit.store import Store
 if TYPE_CHECKING:
     import pandas as pd
 
-    from qualkit.agreement_project import ProjectAgreement
+    from qualkit.agreement.project import ProjectAgreement
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def build_report(store: Store, codebook: Codebook, coders: Sequence[str],
     """The report of the given coders' decisions; agreement over every coder but
     ``consensus`` when two or more coded; breakdowns by ``by`` (default: every attribute
     with few values)."""
-    from qualkit.agreement_project import agreement_summary
+    from qualkit.agreement.project import agreement_summary
 
     sections = tuple(_coder_report(store, codebook, coder, by) for coder in coders)
     agreement = agreement_summary(store, codebook)

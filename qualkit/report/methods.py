@@ -16,7 +16,7 @@ from qualkit.analysis import QUOTE_RULE
 from qualkit.model import CONSENSUS, Codebook
 
 if TYPE_CHECKING:
-    from qualkit.agreement_project import ProjectAgreement
+    from qualkit.agreement.project import ProjectAgreement
     from qualkit.report.content import CoderReport
 
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

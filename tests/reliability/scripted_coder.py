@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qualkit.adjudication import disagreements, settle
+from qualkit.agreement.adjudication import disagreements, settle
 from qualkit.codebook.versions import project_codebook
 from qualkit.coding.session import TaggingSession
 from qualkit.model import CodingAction, CodingEvent

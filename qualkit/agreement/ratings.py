@@ -4,8 +4,8 @@ Researchers who code in other tools bring their ratings as a spreadsheet: one ro
 unit, one column per coder, a coder's category in each cell, an empty cell where that
 coder did not rate the unit. An optional first column named ``unit`` holds unit ids.
 
-Cells are kept as text (stripped of surrounding spaces); :mod:`qualkit.agreement` decides
-what they mean, so ``"2"`` can be a rank for ordinal alpha and a label for nominal alpha
+Cells are kept as text (stripped of surrounding spaces); :mod:`qualkit.agreement`
+decides what they mean, so ``"2"`` can be a rank for ordinal alpha and a label for nominal alpha
 without this module guessing. Only an empty cell is missing -- ``NA`` is a category like
 any other -- because a spreadsheet cannot otherwise say "the category called NA".
 
@@ -33,7 +33,7 @@ _DELIMITERS = (",", ";", "\t")
 
 @dataclass(frozen=True)
 class RatingsTable:
-    """The contents of a ratings CSV, ready for :func:`qualkit.agreement.summarise`.
+    """The contents of a ratings CSV, ready for :func:`qualkit.agreement.coefficients.summarise`.
 
     ``matrix[u][c]`` is coder ``coders[c]``'s category for unit ``unit_ids[u]``, or
     ``None`` when the cell was empty. Without a ``unit`` column, units are numbered

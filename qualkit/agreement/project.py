@@ -1,7 +1,7 @@
 """Inter-coder agreement over a project's segments: what ``qualkit agree`` reports.
 
-The statistics themselves are the pure functions of :mod:`qualkit.agreement`; this module
-decides what the units and categories are, so that every caller (the command, the report)
+The statistics themselves are the pure functions of :mod:`qualkit.agreement`; this
+module decides what the units and categories are, so that every caller (the command, the report)
 counts the same way:
 
 * **Units** are the segments that *every* chosen coder reviewed. A segment someone did not
@@ -19,7 +19,7 @@ counts the same way:
   when every coder did. Codes nobody applied in a transcript are not counted.
 * **Bootstrap** intervals resample *segments* with replacement (the same resamples for every
   code and for the pooled row, which takes all codes of each drawn segment), then take
-  percentile intervals exactly as :func:`qualkit.agreement.bootstrap_ci` does.
+  percentile intervals exactly as :func:`qualkit.agreement.coefficients.bootstrap_ci` does.
 
 Nothing here prints or exits; the CLI and the report render the dataclasses.
 """
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from qualkit.agreement import CodedRatings
+    from qualkit.agreement.coefficients import CodedRatings
     from qualkit.store import Store
 
 __all__ = [
@@ -234,7 +234,7 @@ def agreement_summary(store: Store, codebook: Codebook) -> ProjectAgreement | No
 
 
 def _values(coded: CodedRatings) -> dict[str, float]:
-    from qualkit import agreement as ag
+    from qualkit.agreement import coefficients as ag
 
     values = {"percent_agreement": ag.percent_agreement(coded),
               "positive_agreement": ag.positive_agreement(coded, positive=1)}
@@ -248,14 +248,14 @@ def _values(coded: CodedRatings) -> dict[str, float]:
 
 
 def _pairs(coded: CodedRatings, coders: Sequence[str]) -> tuple[PairKappa, ...]:
-    from qualkit.agreement import cohen_kappa
+    from qualkit.agreement.coefficients import cohen_kappa
 
     return tuple(PairKappa(coders[a], coders[b], cohen_kappa(coded.columns([a, b])))
                  for a in range(len(coders)) for b in range(a + 1, len(coders)))
 
 
 def _interval(replicates: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """Percentile interval as :func:`qualkit.agreement.bootstrap_ci` takes it."""
+    """Percentile interval as :func:`qualkit.agreement.coefficients.bootstrap_ci` takes it."""
     import numpy as np
 
     finite = replicates[~np.isnan(replicates)]
@@ -286,7 +286,7 @@ def agreement_from_presence(
     """
     import numpy as np
 
-    from qualkit.agreement import CodedRatings
+    from qualkit.agreement.coefficients import CodedRatings
 
     if bootstrap < 0 or isinstance(bootstrap, bool):
         raise QualkitError(f"--bootstrap takes a positive number of replicates, not {bootstrap}")

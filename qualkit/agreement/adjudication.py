@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualkit.agreement_project import choose_coders, compared_segments
+from qualkit.agreement.project import choose_coders, compared_segments
 from qualkit.coding.decisions import diff
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
 from qualkit.model import CONSENSUS, Codebook, CodingEvent, NoteKind
@@ -292,7 +292,7 @@ class BeforeAfter:
 
 
 def _pooled(store: Store, codebook: Codebook, coders: Sequence[str]) -> Pooled | None:
-    from qualkit.agreement_project import project_agreement
+    from qualkit.agreement.project import project_agreement
 
     try:
         found = project_agreement(store, codebook, coders)

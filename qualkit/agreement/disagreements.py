@@ -15,7 +15,7 @@ import csv
 import io
 from pathlib import Path
 
-from qualkit.adjudication import Disagreements
+from qualkit.agreement.adjudication import Disagreements
 from qualkit.errors import QualkitError
 from qualkit.fileio import atomic_write_bytes, atomic_write_text, safe_cell
 from qualkit.model import Codebook
