@@ -208,8 +208,8 @@ def report_qualkit(args: Args) -> Outcome:
     import pandas  # noqa: F401
     import spacy  # noqa: F401
 
-    from qualkit.analysis import report_coders
     from qualkit.report import charts
+    from qualkit.report.analysis import report_coders
     from qualkit.report.render import MODULES
 
     for module in MODULES.values():  # importing is set-up, not the figure

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qualkit.analysis import ThemeTable, report_coders
 from qualkit.codebook.versions import default_codebook_file, register_codebook
 from qualkit.coding.codings_file import CodingsImport, codings_files, import_codings_file
 from qualkit.ingest.importer import ImportResult, import_transcripts
 from qualkit.model import Codebook
 from qualkit.project import Project
 from qualkit.report import ReportFiles, build_report, write_report
+from qualkit.report.analysis import ThemeTable, report_coders
 from qualkit.store import Store
 from qualkit.suggest.engine import SuggestResult, suggest_project
 

@@ -256,8 +256,8 @@ def test_bulk_fold_agrees_with_the_event_fold(log: list[tuple[int, CodingAction,
                                               ) -> None:
     import pandas as pd
 
-    from qualkit.analysis import fold_log
     from qualkit.coding.decisions import fold
+    from qualkit.report.analysis import fold_log
 
     at = datetime.now(UTC)
     events = [CodingEvent(seg, "x", action, None if action is CodingAction.REVIEWED_NONE

@@ -24,10 +24,10 @@ def register(app: typer.Typer) -> None:
                as_json: JsonOpt = False) -> None:
         """Write the theme report: theme table with quotes, breakdowns, matrices,
         saturation, agreement and a methods paragraph."""
-        from qualkit.analysis import report_coders
         from qualkit.codebook.versions import project_codebook
         from qualkit.errors import NotFoundError, QualkitError, did_you_mean
         from qualkit.report import FORMATS, build_report, write_report
+        from qualkit.report.analysis import report_coders
 
         formats = list(dict.fromkeys(f.strip().lower() for f in format.split(",")
                                      if f.strip()))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from qualkit.analysis import ThemeTable
+    from qualkit.report.analysis import ThemeTable
 
 MAX_TICKS = 30
 MAX_BARS = 40

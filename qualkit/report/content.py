@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from qualkit import __version__
-from qualkit.analysis import QUOTE_RULE, ThemeTable, coded_segments, coding_data, theme_table
 from qualkit.model import CONSENSUS, Codebook
 from qualkit.report import tables as tb
+from qualkit.report.analysis import QUOTE_RULE, ThemeTable, coded_segments, coding_data, theme_table
 from qualkit.report.methods import methods_paragraph
 from qualkit.store import Store
 
@@ -57,7 +57,7 @@ class Report:
 
 def _coder_report(store: Store, codebook: Codebook, coder: str,
                   by: Sequence[str] | None) -> CoderReport:
-    from qualkit import crosstab as ct
+    from qualkit.report import crosstab as ct
 
     data = coding_data(store, coder, codebook)
     themes = theme_table(store, codebook, coder, data)

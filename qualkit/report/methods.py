@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qualkit import __version__
-from qualkit.analysis import QUOTE_RULE
 from qualkit.model import CONSENSUS, Codebook
+from qualkit.report.analysis import QUOTE_RULE
 
 if TYPE_CHECKING:
     from qualkit.agreement.project import ProjectAgreement

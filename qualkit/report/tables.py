@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from qualkit.analysis import ThemeTable
-    from qualkit.crosstab import Attribute
+    from qualkit.report.analysis import ThemeTable
+    from qualkit.report.crosstab import Attribute
 
 TEXT, INT, SHARE, STAT = "text", "int", "share", "stat"
 LONG = 60  # characters: a text column with longer cells is given room to wrap

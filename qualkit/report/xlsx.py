@@ -102,7 +102,7 @@ def _about(book: Any, report: Report, tables: Sequence[Table]) -> None:
 def render(report: Report) -> bytes:
     from openpyxl import Workbook
 
-    from qualkit.analysis import TIDY_COLUMNS
+    from qualkit.report.analysis import TIDY_COLUMNS
     from qualkit.report.csvfiles import tidy_frame
 
     book = Workbook(write_only=True)

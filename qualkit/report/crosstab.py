@@ -1,7 +1,7 @@
 """Cross-tabulations of one coder's decisions: breakdowns by attribute, matrices,
 co-occurrence and saturation.
 
-Pure functions from :class:`qualkit.analysis.CodingData` to pandas tables, with codes in
+Pure functions from :class:`qualkit.report.analysis.CodingData` to pandas tables, with codes in
 codebook order and counts from people's decisions only. Moderators are not participants:
 they are left out of participant counts and of the participant matrix, but their coded
 segments still count as segments of a code (as in the theme table).
@@ -19,7 +19,7 @@ from qualkit.model import Codebook
 if TYPE_CHECKING:
     import pandas as pd
 
-    from qualkit.analysis import CodingData
+    from qualkit.report.analysis import CodingData
 
 NOT_RECORDED = "(not recorded)"
 MAX_DEFAULT_VALUES = 12
