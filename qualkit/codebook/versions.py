@@ -27,7 +27,7 @@ from qualkit.errors import ProjectError
 from qualkit.model import Codebook
 from qualkit.project import Project
 from qualkit.store import Store
-from qualkit.store.db import CODE_RENAMES
+from qualkit.store.base import CODE_RENAMES
 
 COMPARED = ("name", "definition", "include", "exclude", "keywords", "patterns", "examples",
             "color", "theme_id", "parent_id")

@@ -47,7 +47,7 @@ from qualkit.model import Participant, Unit
 from qualkit.privacy.scan import Finding, PiiFound, build_scanner
 from qualkit.project import PARTICIPANTS, Project
 from qualkit.store import Store
-from qualkit.store.db import now
+from qualkit.store.base import now
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
