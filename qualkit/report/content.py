@@ -9,50 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from qualkit import __version__
 from qualkit.model import CONSENSUS, Codebook
 from qualkit.report import tables as tb
-from qualkit.report.analysis import QUOTE_RULE, ThemeTable, coded_segments, coding_data, theme_table
+from qualkit.report.analysis import coded_segments, coding_data, theme_table
 from qualkit.report.methods import methods_paragraph
+from qualkit.report.sections import CoderReport, Report
 from qualkit.store import Store
 
 if TYPE_CHECKING:
-    import pandas as pd
 
-    from qualkit.agreement.project import ProjectAgreement
-
-
-@dataclass(frozen=True)
-class CoderReport:
-    """Everything shown for one coder (usually the consensus)."""
-
-    coder: str
-    theme: ThemeTable
-    tables: tuple[tb.Table, ...]
-    saturation: pd.DataFrame
-    tidy: pd.DataFrame  # one row per (segment, code) applied
-    adjudicated: int = 0  # segments settled by adjudication (the consensus)
-
-
-@dataclass(frozen=True)
-class Report:
-    codebook: Codebook
-    coders: tuple[CoderReport, ...]
-    agreement: ProjectAgreement | None
-    agreement_table: tb.Table | None
-    methods: str
-    facts: dict[str, Any]
-    quote_rule: str = QUOTE_RULE
-    qualkit_version: str = __version__
-    generated: str = ""
-
-    @property
-    def title(self) -> str:
-        return f"Theme report — {self.codebook.name}"
+    pass
 
 
 def _coder_report(store: Store, codebook: Codebook, coder: str,

@@ -17,7 +17,7 @@ from qualkit.report.analysis import QUOTE_RULE
 
 if TYPE_CHECKING:
     from qualkit.agreement.project import ProjectAgreement
-    from qualkit.report.content import CoderReport
+    from qualkit.report.sections import CoderReport
 
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
