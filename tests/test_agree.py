@@ -176,7 +176,7 @@ def test_bootstrap_is_seeded_and_matches_the_library(cli, imported: Path) -> Non
 
     import numpy as np
 
-    from qualkit.agreement.coefficients import bootstrap_ci, krippendorff_alpha
+    from qualkit.agreement import bootstrap_ci, krippendorff_alpha
 
     first = agree_json(cli, imported, "--bootstrap", "200", "--seed", "3")
     again = agree_json(cli, imported, "--bootstrap", "200", "--seed", "3")
@@ -193,7 +193,7 @@ def test_bootstrap_is_seeded_and_matches_the_library(cli, imported: Path) -> Non
 
 
 def encode_binary(matrix):
-    from qualkit.agreement.coefficients import encode
+    from qualkit.agreement import encode
 
     return encode(matrix, categories=[0, 1])
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from qualkit.agreement.coefficients import (
+from qualkit.agreement import (
     LEVELS,
     CodedRatings,
     bootstrap_ci,

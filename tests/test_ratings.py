@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.agreement.coefficients import krippendorff_alpha, summarise
+from qualkit.agreement import krippendorff_alpha, summarise
 from qualkit.agreement.ratings import RatingsTable, read_ratings
 from qualkit.errors import FileError, QualkitError
 

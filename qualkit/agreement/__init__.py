@@ -14,12 +14,11 @@ from typing import Any
 # The statistics are public API; they are loaded on first use so that importing a
 # neighbouring module (or ``qualkit --help``) does not pay for numpy.
 _PUBLIC = {
-    name: "qualkit.agreement.coefficients"
-    for name in (
-        "CodedRatings", "encode", "pairable_units", "percent_agreement", "positive_agreement",
-        "cohen_kappa", "scott_pi", "fleiss_kappa", "gwet_ac1", "brennan_prediger",
-        "krippendorff_alpha", "pairwise", "bootstrap_ci", "summarise", "LEVELS", "WEIGHTS",
-    )
+    **dict.fromkeys(("CodedRatings", "encode", "LEVELS", "WEIGHTS"), "qualkit.agreement.encoding"),
+    **dict.fromkeys(("pairable_units", "percent_agreement", "positive_agreement", "cohen_kappa",
+                     "scott_pi", "fleiss_kappa", "gwet_ac1", "brennan_prediger",
+                     "krippendorff_alpha"), "qualkit.agreement.coefficients"),
+    **dict.fromkeys(("pairwise", "bootstrap_ci", "summarise"), "qualkit.agreement.combine"),
 }
 
 __all__ = sorted(_PUBLIC)

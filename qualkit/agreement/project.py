@@ -19,7 +19,7 @@ counts the same way:
   when every coder did. Codes nobody applied in a transcript are not counted.
 * **Bootstrap** intervals resample *segments* with replacement (the same resamples for every
   code and for the pooled row, which takes all codes of each drawn segment), then take
-  percentile intervals exactly as :func:`qualkit.agreement.coefficients.bootstrap_ci` does.
+  percentile intervals exactly as :func:`qualkit.agreement.combine.bootstrap_ci` does.
 
 Nothing here prints or exits; the CLI and the report render the dataclasses.
 """
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from qualkit.agreement.coefficients import CodedRatings
+    from qualkit.agreement.encoding import CodedRatings
     from qualkit.store import Store
 
 __all__ = [
@@ -255,7 +255,7 @@ def _pairs(coded: CodedRatings, coders: Sequence[str]) -> tuple[PairKappa, ...]:
 
 
 def _interval(replicates: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """Percentile interval as :func:`qualkit.agreement.coefficients.bootstrap_ci` takes it."""
+    """Percentile interval as :func:`qualkit.agreement.combine.bootstrap_ci` takes it."""
     import numpy as np
 
     finite = replicates[~np.isnan(replicates)]
@@ -286,7 +286,7 @@ def agreement_from_presence(
     """
     import numpy as np
 
-    from qualkit.agreement.coefficients import CodedRatings
+    from qualkit.agreement.encoding import CodedRatings
 
     if bootstrap < 0 or isinstance(bootstrap, bool):
         raise QualkitError(f"--bootstrap takes a positive number of replicates, not {bootstrap}")

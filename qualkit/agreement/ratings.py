@@ -33,7 +33,7 @@ _DELIMITERS = (",", ";", "\t")
 
 @dataclass(frozen=True)
 class RatingsTable:
-    """The contents of a ratings CSV, ready for :func:`qualkit.agreement.coefficients.summarise`.
+    """The contents of a ratings CSV, ready for :func:`qualkit.agreement.combine.summarise`.
 
     ``matrix[u][c]`` is coder ``coders[c]``'s category for unit ``unit_ids[u]``, or
     ``None`` when the cell was empty. Without a ``unit`` column, units are numbered

@@ -1,7 +1,7 @@
 """Agreement on a ratings table from another tool: what ``qualkit agreement FILE.csv`` does.
 
 No project is involved: the file is read by :func:`qualkit.agreement.ratings.read_ratings` and every
-coefficient that applies is taken from :func:`qualkit.agreement.coefficients.summarise`. This module
+coefficient that applies is taken from :func:`qualkit.agreement.combine.summarise`. This module
 adds what a command needs around them: options checked with messages that name the
 option, a declared-category check that names the file, line and coder (never the cell,
 see :mod:`qualkit.agreement.ratings`), and the count of units that could be compared at all.
@@ -33,7 +33,7 @@ LABELS: dict[str, str] = {
 @dataclass(frozen=True)
 class FileAgreement:
     """The coefficients of one ratings table. ``values`` keys are those of
-    :func:`qualkit.agreement.coefficients.summarise` without the counts; NaN where undefined."""
+    :func:`qualkit.agreement.combine.summarise` without the counts; NaN where undefined."""
 
     path: Path
     coders: tuple[str, ...]
@@ -74,7 +74,9 @@ def parse_categories(text: str | None) -> tuple[str, ...] | None:
 def file_agreement(path: Path | str, level: str = "nominal", weights: str | None = None,
                    categories: Sequence[str] | None = None) -> FileAgreement:
     """Read a ratings table and compute every coefficient that applies to it."""
-    from qualkit.agreement.coefficients import LEVELS, WEIGHTS, encode, pairable_units, summarise
+    from qualkit.agreement.coefficients import pairable_units
+    from qualkit.agreement.combine import summarise
+    from qualkit.agreement.encoding import LEVELS, WEIGHTS, encode
     from qualkit.agreement.ratings import read_ratings
 
     if level not in LEVELS:
