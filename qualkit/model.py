@@ -3,7 +3,7 @@
 One name per concept, the same in code, CLI, docs and tests (see the README's glossary).
 Records are frozen so that a value read from the store can be passed around without anyone
 changing it behind the store's back; derived state (what a coder has currently applied) is
-computed from the append-only event log in :mod:`qualkit.coding.decisions`, never stored beside it.
+computed from the append-only event log in :mod:`qualkit.decisions`, never stored beside it.
 
 Offsets are Unicode code points into the normalised transcript text, end exclusive —
 exactly what REFI-QDA ``PlainTextSelection`` positions need.

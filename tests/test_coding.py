@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from qualkit.coding.decisions import diff, fold
+from qualkit.decisions import diff, fold
 from qualkit.model import CodingAction, CodingEvent
 
 A, R, N = CodingAction.APPLY, CodingAction.REMOVE, CodingAction.REVIEWED_NONE

@@ -256,7 +256,7 @@ def test_bulk_fold_agrees_with_the_event_fold(log: list[tuple[int, CodingAction,
                                               ) -> None:
     import pandas as pd
 
-    from qualkit.coding.decisions import fold
+    from qualkit.decisions import fold
     from qualkit.report.analysis import fold_log
 
     at = datetime.now(UTC)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualkit.agreement.project import choose_coders, compared_segments
-from qualkit.coding.decisions import diff
+from qualkit.decisions import diff
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
 from qualkit.model import CONSENSUS, Codebook, CodingEvent, NoteKind
 from qualkit.store import Store

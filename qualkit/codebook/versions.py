@@ -208,7 +208,7 @@ def load_into_project(store: Store, project: Project, path: Path) -> LoadResult:
         return LoadResult(codebook=codebook, new=new, previous=previous)
     mapping = project_code_mapping(store, codebook)
     applied: Counter[str] = Counter()
-    from qualkit.coding.decisions import fold
+    from qualkit.decisions import fold
 
     for coding in fold(store.events()).values():
         applied.update(coding.codes)

@@ -1,6 +1,6 @@
 """Coding: people's decisions on segments, and every way they are made.
 
-The append-only decision log and its diffs (``decisions``), the tagging session and its
-terminal UI (``session``, ``tui``), the spreadsheet round trip (``sheet``), coders' CSV
-files (``codings_file``) and each segment's audit trail (``audit``).
+The tagging session and its terminal UI (``session``, ``tui``), the spreadsheet round trip
+(``sheet``), coders' CSV files (``codings_file``) and each segment's audit trail
+(``audit``); the log's rules they share with the store are in :mod:`qualkit.decisions`.
 """

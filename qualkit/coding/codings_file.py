@@ -9,7 +9,7 @@ follow).
 A transcript named in the file counts as reviewed in full by that coder: segments no quote
 touches are recorded as "reviewed, none apply". A row with a transcript and no quote or codes
 declares a transcript reviewed with nothing coded. Re-importing a file appends only what
-changed (see :func:`qualkit.coding.decisions.diff`), so importing twice records nothing new.
+changed (see :func:`qualkit.decisions.diff`), so importing twice records nothing new.
 
 Columns: ``transcript, speaker, quote, codes, memo`` (codes separated by ``;``). A memo is
 kept on the first segment its quote touches, in the note log beside the coder's decisions.
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qualkit.coding.decisions import diff
+from qualkit.decisions import diff
 from qualkit.errors import FileError, did_you_mean
 from qualkit.ingest.normalise import decode, normalise
 from qualkit.model import Codebook, CodingEvent, NoteKind, Segment, SegmentNote, Transcript

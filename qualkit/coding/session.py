@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from qualkit.codebook.versions import project_code_mapping
-from qualkit.coding.decisions import diff
+from qualkit.decisions import diff
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
 from qualkit.model import (
     Code,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit import __version__
-from qualkit.coding.decisions import diff
+from qualkit.decisions import diff
 from qualkit.errors import FileError, NotFoundError, QualkitError, did_you_mean
 from qualkit.fileio import FORMULA_START, replacing, safe_cell
 from qualkit.model import Codebook, CodingEvent, NoteKind, Segment, SegmentNote

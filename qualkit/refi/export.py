@@ -40,7 +40,7 @@ from typing import Any
 
 from qualkit import __version__
 from qualkit.codebook.formats.qdc import code_guid, write_codes
-from qualkit.coding.decisions import fold
+from qualkit.decisions import fold
 from qualkit.model import CodingAction, NoteKind, Segment, Transcript
 from qualkit.project import Project
 from qualkit.refi.archive import SOURCES, write_archive

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qualkit.coding.decisions import diff
+from qualkit.decisions import diff
 from qualkit.errors import FileError, ProjectError
 from qualkit.ingest.formats import FORMATS
 from qualkit.ingest.source import Locator

@@ -7,7 +7,7 @@ proposed, but they never add to a code's segments, participants or groups.
 Everything is computed on whole tables (pandas) read from the store in bulk, never segment
 by segment: a report over 100,000 coded segments must take seconds, and building a record
 per segment and event costs more than the analysis itself. The coding log is folded here in
-bulk with the same rules as :func:`qualkit.coding.decisions.fold` (tested to agree with it),
+bulk with the same rules as :func:`qualkit.decisions.fold` (tested to agree with it),
 and codes renamed in a later codebook version count under their current id, as everywhere else.
 
 Illustrative quotes: the segments a coder marked as quotes while coding (the note log), up
@@ -128,7 +128,7 @@ def report_coders(store: Store) -> list[str]:
 
 def fold_log(log: pd.DataFrame) -> pd.DataFrame:
     """The codes currently applied, per segment, from a log of (seq, segment_id, action,
-    code_id) rows in seq order: the rules of :func:`qualkit.coding.decisions.fold`, on whole
+    code_id) rows in seq order: the rules of :func:`qualkit.decisions.fold`, on whole
     columns.
 
     After a segment's last ``reviewed_none`` only later events count; of those, each code's

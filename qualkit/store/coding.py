@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select
 
-from qualkit.coding.decisions import fold
+from qualkit.decisions import fold
 from qualkit.model import (
     Coding,
     CodingEvent,
@@ -81,7 +81,7 @@ class CodingQueries(StoreBase):
 
     def coding_log(self, coder: str) -> list[tuple[int, int, str, str | None, str]]:
         """(seq, segment id, action, code id, origin) of a coder's events in log order:
-        the log as plain rows, for folding in bulk (see :func:`qualkit.coding.decisions.fold`)."""
+        the log as plain rows, for folding in bulk (see :func:`qualkit.decisions.fold`)."""
         e = t.coding_events.c
         query = (select(e.seq, e.segment_id, e.action, e.code_id, e.origin)
                  .where(e.coder == coder).order_by(e.seq))
