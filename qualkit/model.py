@@ -11,10 +11,23 @@ exactly what REFI-QDA ``PlainTextSelection`` positions need.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[tuple[int, int | str], ...], str]:
+    """Sort key that orders ``FG2`` before ``FG10`` and ``P9`` before ``P10``: transcript
+    names carry numbers, and researchers read them in that order, not the text order
+    (1, 10, 11, …, 2). Digits compare as numbers, letters without case; the name itself
+    breaks ties (``p1``, ``P1``), so the order never depends on the input's."""
+    parts = _DIGITS.split(name.casefold())
+    return tuple((0, int(p)) if i % 2 else (1, p) for i, p in enumerate(parts) if p), name
+
 
 CONSENSUS = "consensus"
 """The coder name under which an adjudicated, agreed version is recorded."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
-from qualkit.model import CONSENSUS, Codebook
+from qualkit.model import CONSENSUS, Codebook, natural_key
 
 if TYPE_CHECKING:
     import numpy as np
@@ -208,7 +208,8 @@ def project_agreement(store: Store, codebook: Codebook, coders: Sequence[str] | 
             for code in mine[seg.id]:
                 presence[index[code], i, j] = 1
     names_by_tid = {t.id: t.name for t in store.transcripts()}
-    transcript_names = sorted({names_by_tid[s.transcript_id] for s in compared})
+    transcript_names = sorted({names_by_tid[s.transcript_id] for s in compared},
+                              key=natural_key)
     tindex = {name: k for k, name in enumerate(transcript_names)}
     transcript_of = np.array([tindex[names_by_tid[s.transcript_id]] for s in compared],
                              dtype=np.int64)

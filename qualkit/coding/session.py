@@ -40,6 +40,7 @@ from qualkit.model import (
     SegmentNote,
     Suggestion,
     Turn,
+    natural_key,
 )
 from qualkit.store import Store
 
@@ -310,7 +311,7 @@ class TaggingSession:
         refused with a "did you mean"."""
         indices = list(range(len(self.segments)))
         if filters.transcript:
-            names = sorted(set(self._names_of_segments()))
+            names = sorted(set(self._names_of_segments()), key=natural_key)
             if filters.transcript not in names:
                 raise NotFoundError(f"no transcript `{filters.transcript}`"
                                     f"{did_you_mean(filters.transcript, names)}")

@@ -43,7 +43,7 @@ from qualkit.ingest.reader import (
 )
 from qualkit.ingest.segment import iter_segments
 from qualkit.ingest.source import ReadOptions
-from qualkit.model import Participant, Unit
+from qualkit.model import Participant, Unit, natural_key
 from qualkit.privacy.scan import Finding, PiiFound, build_scanner
 from qualkit.project import PARTICIPANTS, Project
 from qualkit.store import Store
@@ -87,13 +87,14 @@ class _Plan:
 
 
 def transcript_files(project: Project) -> list[Path]:
-    """The transcripts a project holds, in name order (``participants.csv`` and
+    """The transcripts a project holds, in natural name order (``participants.csv`` and
     ``transcripts.csv`` are not ones; nor are hidden files and Word's ``~$`` lock files)."""
     if not project.transcripts.is_dir():
         return []
-    return sorted(p for p in project.transcripts.iterdir()
-                  if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
-                  and p.name.lower() not in RESERVED and not p.name.startswith((".", "~$")))
+    return sorted((p for p in project.transcripts.iterdir()
+                   if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES
+                   and p.name.lower() not in RESERVED and not p.name.startswith((".", "~$"))),
+                  key=lambda p: natural_key(p.name))
 
 
 def import_participants(store: Store, project: Project) -> list[Participant] | None:

@@ -4,11 +4,17 @@ Transcripts label speakers in many shapes; qualkit recognises two families and p
 per file by counting which fits more lines:
 
 - **inline**: the label starts the line and the talk follows a colon —
-  ``P3: …``, ``NAME: …``, ``[00:01:23] P3: …``, ``P3 (00:01:23): …``, ``(00:10) MODERATOR: …``;
+  ``P3: …``, ``NAME: …``, ``[00:01:23] P3: …``, ``P3 (00:01:23): …``, ``(00:10) MODERATOR: …``,
+  ``00:19 PARTICIPANT 12:`` (a transcription service's time, then the label);
   a label with nothing after the colon (``Interviewer:``) starts a turn whose talk is on
-  the lines below;
+  the lines below; lower-case one-word labels (``therapist:``) count when they recur;
 - **header**: the speaker alone on a line, the talk below — ``INTERVIEWER``,
-  ``P3 (00:01:23)``, or Otter's ``Speaker Name  0:04``.
+  ``P3 (00:01:23)``, ``00:19 PARTICIPANT 12``, or Otter's ``Speaker Name  0:04``.
+
+Whichever style a file mostly uses, a label of the other style naming one of its speakers
+counts too. A line holding only a time is no talk: its time goes to the next label. The
+headings transcription services put above a transcript (``SUMMARY KEYWORDS``,
+``SPEAKERS``) and interjections (``Okay``, ``Hello``) are never labels.
 
 Lines without a label continue the current turn. Turn offsets span the talk only, so a
 segment never includes the speaker label. ``--speaker-pattern`` replaces the built-in
@@ -29,7 +35,9 @@ from qualkit.model import Turn
 
 TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 NAME = r"[^\W\d_][\w'\u2019.-]*(?: [^\W_][\w'\u2019.-]*){0,3}"
-_STAMP_BEFORE = rf"(?:[\[(](?P<ts>{TS})[\])][ \t]*)?"
+_STAMP_BEFORE = (rf"(?:(?:[\[(](?P<ts>{TS})[\])]|(?P<tsb>{TS})(?=[ \t]))"
+                 r"[ \t]*(?:[-\u2013|][ \t]*)?)?")
+TIME_ONLY = re.compile(rf"^[ \t]*[\[(]?(?P<ts>{TS})[\])]?[ \t]*$")
 
 INLINE = re.compile(
     rf"^[ \t]*{_STAMP_BEFORE}(?P<speaker>{NAME})(?:[ \t]*[\[(](?P<ts2>{TS})[\])])?[ \t]*:"
@@ -39,6 +47,22 @@ HEADER = re.compile(
     rf"(?:[ \t]*(?:[\[(](?P<ts2>{TS})[\])]|[ \t](?P<ts3>{TS})))?[ \t]*$")
 ROLES = frozenset({"interviewer", "moderator", "facilitator", "respondent", "interviewee",
                    "participant", "researcher", "speaker"})
+NOT_LABELS = frozenset({
+    # Headings of transcription services' exports (Otter, Rev, Trint, …): above the talk.
+    "summary keywords", "keywords", "summary", "speakers", "transcript", "transcription",
+    "interview", "interview transcript", "action items", "outline", "notes", "abstract",
+    "contents", "page",
+    # Talk that stands alone on a line or before a colon: never a speaker.
+    "okay", "ok", "yes", "yeah", "yep", "no", "nope", "right", "sure", "so", "well", "hmm",
+    "mhm", "mm", "um", "uh", "erm", "ah", "oh", "alright", "thanks", "thank you", "hi",
+    "hello", "hey", "welcome", "good", "great", "exactly", "absolutely", "indeed", "true",
+    "note"})
+"""First words (or whole labels) that make a line talk or a heading, not a speaker."""
+GREETINGS = re.compile(
+    r"^(?:hi|hello|hey|welcome|thanks|thank you|good (?:morning|afternoon|evening|day)"
+    r"|dear|okay|ok|so|well|yes|yeah|right|alright|um|uh)\b", re.IGNORECASE)
+MIN_LOWER = 3
+"""A lower-case label (``client:``) counts when it starts at least this many lines."""
 
 
 @dataclass(frozen=True)
@@ -56,20 +80,50 @@ def _capitalised(speaker: str) -> bool:
     return words[0][0].isupper() and all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
-def _inline(line: str) -> Label | None:
+def _lower_token(speaker: str) -> bool:
+    """``client``, ``interviewer 2``: a lower-case label, counted only when it recurs."""
+    words = speaker.split(" ")
+    return (len(words) <= 2 and words[0].isalpha() and words[0].islower()
+            and all(w.isdigit() for w in words[1:]))
+
+
+def not_a_label(speaker: str) -> bool:
+    """A heading or a piece of talk that has the shape of a label."""
+    folded = speaker.casefold().rstrip(".")
+    return (folded in NOT_LABELS or folded.split(" ")[0] in NOT_LABELS
+            or bool(GREETINGS.match(folded)))
+
+
+def _inline(line: str, lower: bool = False) -> Label | None:
     match = INLINE.match(line)
-    if not match or not _capitalised(match["speaker"]):
+    if not match:
+        return None
+    speaker = match["speaker"]
+    if not (_capitalised(speaker) or (lower and _lower_token(speaker))) or not_a_label(speaker):
         return None
     rest = match.end()
-    return Label(match["speaker"], match["ts"] or match["ts2"],
+    return Label(speaker, match["ts"] or match["tsb"] or match["ts2"],
                  rest if rest < len(line.rstrip()) else None)
 
 
 def _header(line: str) -> Label | None:
     match = HEADER.match(line)
-    if not match or not _capitalised(match["speaker"]):
+    if not match or not _capitalised(match["speaker"]) or not_a_label(match["speaker"]):
         return None
-    return Label(match["speaker"], match["ts"] or match["ts2"] or match["ts3"], None)
+    if match["speaker"][-1] in ".,;!?":  # "Yes." on its own line is talk
+        return None
+    return Label(match["speaker"], match["ts"] or match["tsb"] or match["ts2"] or match["ts3"],
+                 None)
+
+
+def _strong(label: Label) -> bool:
+    """A header that needs no blank line before it: it has a time, is in capitals, is a
+    role name or a code with a number (``P09``, ``Speaker 2``) — never plain talk."""
+    speaker = label.speaker
+    letters = [c for c in speaker if c.isalpha()]
+    return bool(label.timestamp or (len(letters) > 1 and speaker.isupper())
+                or speaker.split(" ")[0].casefold() in ROLES
+                or any(c.isdigit() for c in speaker))
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
@@ -86,20 +140,27 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
 def _header_labels(text: str) -> dict[int, Label]:
     """Header candidates that look like labels, by line number.
 
-    A header stands after a blank line (or first) and before talk; it counts when it has a
-    timestamp, a role name, or a speaker who appears more than once — a lone short line
-    such as "Yes." is talk, not a speaker.
+    A header stands before talk, after a blank line, a line holding only a time, or the
+    first line (a header in capitals, with a time, a role name or a number may follow talk
+    directly, as in transcripts without blank lines); it counts when it has a timestamp, a
+    role name, or a speaker who appears more than once — a lone short line such as "Yes."
+    is talk, not a speaker.
     """
     lines = [line for _, line in _lines(text)]
     found: dict[int, Label] = {}
     for i, line in enumerate(lines):
         if i + 1 >= len(lines) or not lines[i + 1].strip():
             continue
-        if i > 0 and lines[i - 1].strip() and i - 1 not in found:
-            continue
         label = _header(line)
-        if label:
-            found[i] = label
+        if label is None:
+            continue
+        before = lines[i - 1] if i > 0 else ""
+        stamp = TIME_ONLY.match(before)
+        if stamp is not None and label.timestamp is None:
+            label = Label(label.speaker, stamp["ts"], None)
+        if before.strip() and i - 1 not in found and stamp is None and not _strong(label):
+            continue
+        found[i] = label
     counts = Counter(label.speaker for label in found.values())
     return {i: label for i, label in found.items()
             if label.timestamp or counts[label.speaker] > 1
@@ -121,10 +182,26 @@ class Labeller:
             return
         # Each line's inline label is found once, here, and reused by label().
         self.inline = {number: label for number, (_, line) in enumerate(_lines(text))
-                       if (label := _inline(line)) is not None}
+                       if (label := _inline(line, lower=True)) is not None}
+        lower = Counter(label.speaker for label in self.inline.values()
+                        if not _capitalised(label.speaker))
+        self.inline = {n: label for n, label in self.inline.items()
+                       if _capitalised(label.speaker) or lower[label.speaker] >= MIN_LOWER}
         headers = _header_labels(text)
         if len(headers) > len(self.inline):
             self.style, self.headers = "header", headers
+            # The other style's labels that name one of this file's speakers count too
+            # (some transcripts mix `NAME:` and `NAME` alone on a line), and so do headers
+            # that cannot be talk (a colon forgotten after `PARTICIPANT 18`).
+            known = {label.speaker.casefold() for label in headers.values()}
+            for n, label in self.inline.items():
+                if label.speaker.casefold() in known:
+                    self.headers.setdefault(n, label)
+        else:
+            known = {label.speaker.casefold() for label in self.inline.values()}
+            for n, label in headers.items():
+                if label.speaker.casefold() in known or _strong(label):
+                    self.inline.setdefault(n, label)
 
     def label(self, number: int, line: str) -> Label | None:
         """The label on line ``number`` (counted from 0) of the text given to __init__."""
@@ -178,13 +255,17 @@ def read_turns(text: str, path: Path, transcript_id: int = 0, *,
                               speaker=current[0], start=current[2], end=current[3],
                               timestamp=current[1]))
 
+    pending: str | None = None  # the time of a line holding only a time
     for number, (offset, line) in enumerate(_lines(text)):
         label = labeller.label(number, line)
         if label is not None:
             close()
             talk = offset + (label.talk if label.talk is not None else len(line))
             end = offset + len(line.rstrip()) if label.talk is not None else talk
-            current[:] = [label.speaker, label.timestamp, talk, end]
+            current[:] = [label.speaker, label.timestamp or pending, talk, end]
+            pending = None
+        elif (stamp := TIME_ONLY.match(line)) is not None:
+            pending = stamp["ts"]
         elif line.strip() and current:
             if current[3] == current[2]:  # the talk of a header label starts here
                 current[2] = offset + len(line) - len(line.lstrip())

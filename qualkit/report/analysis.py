@@ -21,7 +21,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qualkit.model import CONSENSUS, Codebook, CodingAction, NoteKind, Participant, Transcript
+from qualkit.model import (
+    CONSENSUS,
+    Codebook,
+    CodingAction,
+    NoteKind,
+    Participant,
+    Transcript,
+    natural_key,
+)
 from qualkit.store import Store
 from qualkit.suggest.engine import is_moderator
 
@@ -112,7 +120,7 @@ class CodingData:
     def participants(self) -> list[str]:
         """Non-moderator speakers of the reviewed segments, sorted."""
         spoken = self.reviewed.loc[~self.reviewed["moderator"], "speaker"]
-        return sorted(spoken.unique())
+        return sorted(spoken.unique(), key=natural_key)
 
     def transcript_order(self) -> list[str]:
         """Transcript names in the order the coder coded them (their first decision)."""
@@ -184,11 +192,16 @@ def coding_data(store: Store, coder: str, codebook: Codebook | None = None) -> C
     roles = {s: _role(s, roster) for s in reviewed["speaker"].unique()}
     reviewed["role"] = reviewed["speaker"].map(roles).fillna("")
     reviewed["moderator"] = reviewed["role"] == MODERATOR
-    reviewed = reviewed.sort_values(["transcript", "position"], kind="stable"
+    rank = {name: i for i, name in enumerate(sorted(names.values(), key=natural_key))}
+
+    def natural(column: pd.Series) -> pd.Series:
+        return column.map(rank) if column.name == "transcript" else column
+
+    reviewed = reviewed.sort_values(["transcript", "position"], kind="stable", key=natural
                                     ).reset_index(drop=True)
     applied = reviewed.merge(applied, on="segment_id", how="inner", sort=False)
-    applied = applied.sort_values(["transcript", "position", "code_id"], kind="stable"
-                                  ).reset_index(drop=True)
+    applied = applied.sort_values(["transcript", "position", "code_id"], kind="stable",
+                                  key=natural).reset_index(drop=True)
     for name in ("code_id", "speaker", "transcript", "group", "role"):
         # Grouping by categories groups small integers instead of hashing strings.
         applied[name] = applied[name].astype("category")

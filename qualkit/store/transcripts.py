@@ -13,6 +13,7 @@ from qualkit.model import (
     Segment,
     Transcript,
     Turn,
+    natural_key,
 )
 from qualkit.store import schema as t
 from qualkit.store.base import StoreBase, _bulk_insert, _raw_rows, _transcript, now
@@ -30,8 +31,8 @@ class TranscriptQueries(StoreBase):
 
     def transcripts(self) -> list[Transcript]:
         with self._read() as conn:
-            rows = conn.execute(select(t.transcripts).order_by(t.transcripts.c.name)).all()
-        return [_transcript(r) for r in rows]
+            rows = conn.execute(select(t.transcripts)).all()
+        return sorted((_transcript(r) for r in rows), key=lambda tr: natural_key(tr.name))
 
     def transcript(self, name: str) -> Transcript | None:
         with self._read() as conn:
@@ -69,8 +70,8 @@ class TranscriptQueries(StoreBase):
                      .values(attributes=attributes))
 
     def transcript_counts(self) -> dict[str, tuple[int, str, int, int, int]]:
-        """(id, source, turns, segments, distinct speakers) by transcript name, in name
-        order, without loading the texts."""
+        """(id, source, turns, segments, distinct speakers) by transcript name, in natural
+        name order, without loading the texts."""
         with self._read() as conn:
             turns = dict(conn.execute(
                 select(t.turns.c.transcript_id, func.count())
@@ -82,8 +83,8 @@ class TranscriptQueries(StoreBase):
                 select(t.segments.c.transcript_id, func.count())
                 .group_by(t.segments.c.transcript_id)).all())
             rows = conn.execute(select(t.transcripts.c.id, t.transcripts.c.name,
-                                       t.transcripts.c.source)
-                                .order_by(t.transcripts.c.name)).all()
+                                       t.transcripts.c.source)).all()
+        rows.sort(key=lambda r: natural_key(r.name))
         return {r.name: (r.id, r.source, int(turns.get(r.id, 0)), int(segments.get(r.id, 0)),
                          int(speakers.get(r.id, 0))) for r in rows}
 
@@ -121,7 +122,8 @@ class TranscriptQueries(StoreBase):
                             index=r.idx, start=r.start, end=r.end,
                             text=texts[r.transcript_id][r.start:r.end], speaker=r.speaker)
                     for r in rows]
-        segments.sort(key=lambda s: (names[s.transcript_id], s.index))
+        order = {tid: natural_key(name) for tid, name in names.items()}
+        segments.sort(key=lambda s: (order[s.transcript_id], s.index))
         return segments
 
     def segment_count(self) -> int:
@@ -129,10 +131,10 @@ class TranscriptQueries(StoreBase):
             return int(conn.execute(select(func.count()).select_from(t.segments)).scalar_one())
 
     def transcript_ids(self) -> list[int]:
-        """Transcript ids in reading order (by name)."""
+        """Transcript ids in reading order (natural order of their names)."""
         with self._read() as conn:
-            return list(conn.execute(select(t.transcripts.c.id)
-                                     .order_by(t.transcripts.c.name)).scalars())
+            rows = conn.execute(select(t.transcripts.c.id, t.transcripts.c.name)).all()
+        return [r.id for r in sorted(rows, key=lambda r: natural_key(r.name))]
 
     def segment_spans(self, transcript_id: int
                       ) -> tuple[str, list[tuple[int, int, int, int, int, str]]]:
