@@ -148,7 +148,8 @@ BAD = [
     (b"", "is empty; nothing to import", None),
     (b"  \n\n", "is empty; nothing to import", None),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "is a binary file, not text", None),
-    (b"%PDF-1.7\n...", "is a PDF file; save the transcript as .txt or .docx", None),
+    (b"%PDF-1.7\n...", "is a PDF file; give it the suffix .pdf, or save the transcript as "
+                       ".txt", None),
     (b"P01: caf\xe9 \x81 ok\n", "is not UTF-8, UTF-16 or Windows-1252 text (byte 0x81); "
                                 "pass --encoding, for example --encoding latin-1", 1),
     (b"just words\nno labels\n", "no speaker labels found", 1),
@@ -169,7 +170,7 @@ def test_bad_text_files_are_refused_with_one_line(tmp_path: Path, data: bytes, m
 
 def test_unknown_format_and_broken_vtt(tmp_path: Path) -> None:
     with pytest.raises(FileError, match=r"is an unknown format \(\.pages\); qualkit reads "
-                                        r"\.csv, \.docx, \.srt, \.txt, \.vtt, \.xlsx"):
+                                        r"\.csv, \.docx, \.pdf, \.srt, \.txt, \.vtt, \.xlsx"):
         read_source(tmp_path / "x.pages")
     with pytest.raises(FileError) as err:
         read_source(FIXTURES / "broken.vtt")

@@ -123,6 +123,8 @@ def register(app: typer.Typer) -> None:
                          "identifier(s); the project records this.")
         for note in result.notes:
             session.warn(note)
+        for warning in result.warnings:
+            session.warn(warning.describe())
         session.detail(f"Privacy gate: {result.checks}.")
         for name in result.added + result.replaced:
             session.detail(f"  {name}")

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from qualkit.errors import FileError
 from qualkit.ingest.normalise import read_bytes, read_transcript_text
-from qualkit.ingest.source import Locator, ReadOptions, Source
+from qualkit.ingest.source import Concern, Locator, ReadOptions, Source
 from qualkit.ingest.speakers import paragraph_turns, read_turns
+from qualkit.ingest.verify import check_reading
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "text", ".vtt": "vtt", ".srt": "srt",
-           ".docx": "docx", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
+           ".docx": "docx", ".pdf": "pdf", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
 """Suffix to format; every other suffix is refused with the list of these."""
 
 _ADVICE = {".doc": "an old Word file; save it as .docx",
            ".xls": "an old Excel file; save it as .xlsx",
-           ".pdf": "a PDF; export the transcript as .docx or .txt",
            ".rtf": "an RTF file; save it as .docx or .txt"}
 
 
@@ -63,6 +63,12 @@ def read_source(path: Path, options: ReadOptions | None = None) -> Source:
         text = docx_text(path, data)
         return _plain(path, text, digest, options, voice, Locator(text, "paragraph"),
                       fmt="docx")
+    if fmt == "pdf":
+        from qualkit.ingest.pdf import pdf_text
+
+        text, marks = pdf_text(path, data)
+        return _plain(path, text, digest, options, voice, Locator(text, "page", marks),
+                      fmt="pdf")
     from qualkit.ingest.table import read_table
 
     return read_table(path, data, digest, fmt, options, voice)
@@ -74,7 +80,10 @@ def _plain(path: Path, text: str, digest: str, options: ReadOptions, voice: str,
         turns, style = paragraph_turns(text, voice), "one voice"
         if not turns:
             raise FileError(path, "is empty; nothing to import")
+        concerns: list[Concern] = []
     else:
         turns, style = read_turns(text, path, pattern=options.speaker_pattern)
+        concerns = check_reading(text, turns, path)
     return Source(path=path, format=fmt, text=text, sha256=digest, turns=tuple(turns),
-                  locator=locator, labelled=not options.no_speakers, style=style)
+                  locator=locator, labelled=not options.no_speakers, style=style,
+                  concerns=tuple(concerns))

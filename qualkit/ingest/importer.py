@@ -60,6 +60,19 @@ ALLOW_PII_SETTING = "privacy.allow_pii"
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class FileWarning:
+    """A file imported although its reading looked odd: where, and what (counts, never
+    the text)."""
+
+    file: str
+    line: int | None
+    what: str
+
+    def describe(self) -> str:
+        return f"{self.file}{'' if self.line is None else f':{self.line}'}: {self.what}"
+
+
 @dataclass
 class ImportResult:
     added: list[str] = field(default_factory=list)
@@ -72,6 +85,10 @@ class ImportResult:
     checks: str = ""
     notes: list[str] = field(default_factory=list)
     """Things the user should know that did not stop the import."""
+    warnings: list[FileWarning] = field(default_factory=list)
+    """Files imported whose reading looked odd but plausible, one entry per concern."""
+    styles: dict[str, str] = field(default_factory=dict)
+    """The label style each read file was read with (inline, header, pattern, …)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,9 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
                     result.unchanged.append(plan.name)
                 else:
                     findings.extend(got.found)
+                    result.styles[plan.name] = got.style
+                    result.warnings.extend(FileWarning(plan.rel, c.line, c.what)
+                                           for c in got.concerns)
                     log.info("%s: %s, %d turns, labels %s, %d finding(s)", plan.path.name,
                              got.format, len(got.turns), got.style or "-", len(got.found))
                     if allow_pii or not findings:

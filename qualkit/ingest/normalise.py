@@ -25,7 +25,7 @@ MAX_LINE_CHARS = 1_000_000
 longer line is a file that is not a transcript (a dump, minified data)."""
 
 _SIGNATURES = (
-    (b"%PDF", "a PDF file; save the transcript as .txt or .docx"),
+    (b"%PDF", "a PDF file; give it the suffix .pdf, or save the transcript as .txt"),
     (b"PK\x03\x04", "a zip archive (a Word or Excel file with the wrong suffix?); "
                     "give it the suffix .docx or .xlsx"),
     (b"\xd0\xcf\x11\xe0", "an old binary Word/Excel file; save it as .docx or .xlsx"),

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Protocol
 from qualkit.errors import QualkitError
 from qualkit.ingest.formats import read_source
 from qualkit.ingest.segment import Span, iter_segments, sentence_pipeline
-from qualkit.ingest.source import ReadOptions, Source
+from qualkit.ingest.source import Concern, ReadOptions, Source
 from qualkit.model import Participant, Turn, Unit
 from qualkit.privacy.scan import Finding, Scanner
 
@@ -99,6 +99,8 @@ class Read:
     found: list[Finding]
     spans: list[Span] | None
     """Its segments, when they were cut with the reading; None: cut them when storing."""
+    concerns: tuple[Concern, ...] = ()
+    """What looked odd but plausible in its reading: warnings for the import summary."""
 
 
 class Planned(Protocol):
@@ -157,7 +159,7 @@ def read_one(context: ReadContext, path: Path, rel: str, segment: bool) -> Read:
     spans = (list(iter_segments(source.text, turns, context.unit, context.spacy_model))
              if segment else None)
     return Read(source.text, source.format, source.style, source.participants, turns,
-                found, spans)
+                found, spans, source.concerns)
 
 
 def cpus() -> int:

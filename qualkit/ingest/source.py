@@ -77,6 +77,16 @@ class Source:
     style: str = ""
     participants: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Attributes of speakers found in the file itself (spreadsheet columns)."""
+    concerns: tuple[Concern, ...] = ()
+    """What looked odd but plausible in the reading (see :mod:`qualkit.ingest.verify`)."""
+
+
+@dataclass(frozen=True)
+class Concern:
+    """Something odd in a file's reading, kept as a line and a count, never its text."""
+
+    line: int | None
+    what: str
 
 
 def clean(text: str) -> str:

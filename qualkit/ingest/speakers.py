@@ -80,7 +80,7 @@ def _capitalised(speaker: str) -> bool:
     return words[0][0].isupper() and all(w[0].isupper() or w[0].isdigit() for w in words)
 
 
-def _lower_token(speaker: str) -> bool:
+def lower_label(speaker: str) -> bool:
     """``client``, ``interviewer 2``: a lower-case label, counted only when it recurs."""
     words = speaker.split(" ")
     return (len(words) <= 2 and words[0].isalpha() and words[0].islower()
@@ -91,22 +91,24 @@ def not_a_label(speaker: str) -> bool:
     """A heading or a piece of talk that has the shape of a label."""
     folded = speaker.casefold().rstrip(".")
     return (folded in NOT_LABELS or folded.split(" ")[0] in NOT_LABELS
-            or bool(GREETINGS.match(folded)))
+            or bool(GREETINGS.match(folded))
+            # Redacted talk (``XXXXXXX XXXX``): words of one letter repeated.
+            or all(len(set(w)) == 1 and len(w) > 2 for w in folded.split(" ")))
 
 
-def _inline(line: str, lower: bool = False) -> Label | None:
+def inline_label(line: str, lower: bool = False) -> Label | None:
     match = INLINE.match(line)
     if not match:
         return None
     speaker = match["speaker"]
-    if not (_capitalised(speaker) or (lower and _lower_token(speaker))) or not_a_label(speaker):
+    if not (_capitalised(speaker) or (lower and lower_label(speaker))) or not_a_label(speaker):
         return None
     rest = match.end()
     return Label(speaker, match["ts"] or match["tsb"] or match["ts2"],
                  rest if rest < len(line.rstrip()) else None)
 
 
-def _header(line: str) -> Label | None:
+def header_label(line: str) -> Label | None:
     match = HEADER.match(line)
     if not match or not _capitalised(match["speaker"]) or not_a_label(match["speaker"]):
         return None
@@ -116,7 +118,7 @@ def _header(line: str) -> Label | None:
                  None)
 
 
-def _strong(label: Label) -> bool:
+def strong_label(label: Label) -> bool:
     """A header that needs no blank line before it: it has a time, is in capitals, is a
     role name or a code with a number (``P09``, ``Speaker 2``) — never plain talk."""
     speaker = label.speaker
@@ -151,14 +153,14 @@ def _header_labels(text: str) -> dict[int, Label]:
     for i, line in enumerate(lines):
         if i + 1 >= len(lines) or not lines[i + 1].strip():
             continue
-        label = _header(line)
+        label = header_label(line)
         if label is None:
             continue
         before = lines[i - 1] if i > 0 else ""
         stamp = TIME_ONLY.match(before)
         if stamp is not None and label.timestamp is None:
             label = Label(label.speaker, stamp["ts"], None)
-        if before.strip() and i - 1 not in found and stamp is None and not _strong(label):
+        if before.strip() and i - 1 not in found and stamp is None and not strong_label(label):
             continue
         found[i] = label
     counts = Counter(label.speaker for label in found.values())
@@ -182,7 +184,7 @@ class Labeller:
             return
         # Each line's inline label is found once, here, and reused by label().
         self.inline = {number: label for number, (_, line) in enumerate(_lines(text))
-                       if (label := _inline(line, lower=True)) is not None}
+                       if (label := inline_label(line, lower=True)) is not None}
         lower = Counter(label.speaker for label in self.inline.values()
                         if not _capitalised(label.speaker))
         self.inline = {n: label for n, label in self.inline.items()
@@ -195,12 +197,12 @@ class Labeller:
             # that cannot be talk (a colon forgotten after `PARTICIPANT 18`).
             known = {label.speaker.casefold() for label in headers.values()}
             for n, label in self.inline.items():
-                if label.speaker.casefold() in known:
+                if label.speaker.casefold() in known or strong_label(label):
                     self.headers.setdefault(n, label)
         else:
             known = {label.speaker.casefold() for label in self.inline.values()}
             for n, label in headers.items():
-                if label.speaker.casefold() in known or _strong(label):
+                if label.speaker.casefold() in known or strong_label(label):
                     self.inline.setdefault(n, label)
 
     def label(self, number: int, line: str) -> Label | None:
