@@ -15,6 +15,7 @@ from pathlib import Path
 from qualkit.codebook.versions import default_codebook_file, register_codebook
 from qualkit.coding.codings_file import CodingsImport, codings_files, import_codings_file
 from qualkit.ingest.importer import ImportResult, import_transcripts
+from qualkit.ingest.settings import ImportSettings, effective
 from qualkit.model import Codebook
 from qualkit.project import Project
 from qualkit.report import ReportFiles, build_report, write_report
@@ -42,11 +43,17 @@ def _no_progress(_: str) -> None:
 
 
 def run(project: Project, store: Store, *, codebook_file: Path | None = None,
-        allow_pii: bool = False, stage: Stage = _no_progress) -> RunSummary:
-    """Run every step of the main job; ``stage(label)`` may return a progress callback."""
+        allow_pii: bool = False, stage: Stage = _no_progress,
+        settings: ImportSettings | None = None) -> RunSummary:
+    """Run every step of the main job; ``stage(label)`` may return a progress callback.
+    ``settings`` (the command line's) win over the ``[import]`` table of qualkit.toml;
+    the unit is theirs, else the codebook's."""
+    chosen = effective(project, settings)
     path = codebook_file or default_codebook_file(project)
     codebook, new = register_codebook(store, project, path)
-    imported = import_transcripts(store, project, unit=codebook.unit, allow_pii=allow_pii,
+    imported = import_transcripts(store, project, unit=chosen.unit_or(codebook.unit),
+                                  allow_pii=allow_pii, options=chosen.read_options(),
+                                  moderators=chosen.moderators or (),
                                   progress=stage("Importing transcripts"))
     suggested = suggest_project(store, codebook, progress=stage("Suggesting codes"))
     summary = RunSummary(imported=imported, codebook=codebook, codebook_new=new,

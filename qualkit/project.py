@@ -60,6 +60,11 @@ class Project:
         """The optional ``qualkit.toml``: choices kept with the project's files (for
         example which codebook in ``codebooks/`` is the project's), so a fresh clone
         behaves like the original."""
+        return self.table("project")
+
+    def table(self, name: str) -> dict[str, Any]:
+        """One table of ``qualkit.toml`` (``[project]``, ``[import]``); empty when the file
+        or the table is missing."""
         import tomllib
 
         path = self.settings_file
@@ -70,9 +75,9 @@ class Project:
                 data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise FileError(path, f"is not valid TOML ({exc})") from None
-        section = data.get("project", {})
+        section = data.get(name, {})
         if not isinstance(section, dict):
-            raise FileError(path, "needs a [project] table")
+            raise FileError(path, f"needs a [{name}] table")
         return section
 
     def open_store(self) -> Store:

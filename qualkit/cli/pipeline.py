@@ -6,25 +6,43 @@ import typer
 
 from qualkit.cli.common import Session, command
 from qualkit.cli.suggest import CodebookOpt
-from qualkit.cli.transcripts import AllowPiiOpt
+from qualkit.cli.transcripts import (
+    AllowPiiOpt,
+    EncodingOpt,
+    ModeratorOpt,
+    NoSpeakersOpt,
+    SpeakerColumnOpt,
+    SpeakerPatternOpt,
+    TextColumnOpt,
+    UnitOpt,
+)
 
 
 def register(app: typer.Typer) -> None:
     @command(app, "run")
     def run(session: Session, codebook: CodebookOpt = None,
-            allow_pii: AllowPiiOpt = False) -> None:
-        """Import new transcripts, suggest codes, import coders' files, write the report."""
+            allow_pii: AllowPiiOpt = False, unit: UnitOpt = None,
+            encoding: EncodingOpt = None, speaker_pattern: SpeakerPatternOpt = None,
+            no_speakers: NoSpeakersOpt = False, speaker_column: SpeakerColumnOpt = None,
+            text_column: TextColumnOpt = None, moderator: ModeratorOpt = None) -> None:
+        """Import new transcripts, suggest codes, import coders' files, write the report.
+
+        Transcripts are read with the [import] settings of qualkit.toml; the reading
+        options given here win over them for this run."""
         from contextlib import ExitStack
 
-        from qualkit.cli.transcripts import print_findings
+        from qualkit.cli.transcripts import given_settings, print_findings, print_warnings
         from qualkit.pipeline import run as run_job
         from qualkit.privacy import PiiFound
 
+        given = given_settings(encoding, speaker_pattern, no_speakers, speaker_column,
+                               text_column, unit, moderator)
         project = session.project()
         with project.open_store() as store, ExitStack() as bars:
             try:
                 summary = run_job(
                     project, store, codebook_file=codebook, allow_pii=allow_pii,
+                    settings=given,
                     stage=lambda label: bars.enter_context(session.progress(label)))
             except PiiFound as err:
                 print_findings(session, err)
@@ -33,6 +51,7 @@ def register(app: typer.Typer) -> None:
         session.say(f"Transcripts: {len(imp.added)} imported, {len(imp.replaced)} re-imported, "
                     f"{len(imp.unchanged)} unchanged ({imp.participants} participants on the "
                     "roster).")
+        print_warnings(session, imp)
         new = "new" if summary.codebook_new else "unchanged"
         session.say(f"Codebook: {summary.codebook.name} ({len(summary.codebook.codes)} codes, "
                     f"version {summary.codebook.version}, {new}).")

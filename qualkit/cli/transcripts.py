@@ -25,6 +25,13 @@ RosterOpt = Annotated[Path | None, typer.Option(
     "--roster", exists=True, dir_okay=False,
     help="Real names to look for (one per line, or CSV with a name column); keep it outside "
          "the project.")]
+UnitOpt = Annotated[str | None, typer.Option(
+    help="Segment unit: sentence or turn (default: [import] unit in qualkit.toml, else "
+         "sentence; for `run`, else the codebook's).")]
+ModeratorOpt = Annotated[list[str] | None, typer.Option(
+    "--moderator", help="A speaker label that is a moderator (repeat for more), besides "
+                        "Moderator, Interviewer, Researcher, Facilitator, I and numbered "
+                        "ones.")]
 NoNerOpt = Annotated[bool, typer.Option(
     "--no-ner", help="Skip the named-entity check even when a trained spaCy pipeline is "
                      "installed.")]
@@ -32,17 +39,44 @@ NoNerOpt = Annotated[bool, typer.Option(
 transcripts_app = typer.Typer(help="The project's transcripts.", no_args_is_help=True)
 
 
-def read_options(encoding: str | None, speaker_pattern: str | None, no_speakers: bool,
-                 speaker_column: str | None, text_column: str | None) -> Any:
+def given_settings(encoding: str | None, speaker_pattern: str | None, no_speakers: bool,
+                   speaker_column: str | None, text_column: str | None, unit: str | None,
+                   moderators: list[str] | None) -> Any:
+    """The import settings given on the command line (None where an option was not)."""
     from qualkit.errors import QualkitError
-    from qualkit.ingest.source import ReadOptions
+    from qualkit.ingest.settings import ImportSettings
+    from qualkit.model import Unit
 
     if no_speakers and (speaker_pattern or speaker_column):
         raise QualkitError("--no-speakers cannot be combined with --speaker-pattern or "
                            "--speaker-column")
-    return ReadOptions(encoding=encoding, speaker_pattern=speaker_pattern,
-                       no_speakers=no_speakers, speaker_column=speaker_column,
-                       text_column=text_column)
+    if speaker_pattern is not None:
+        from qualkit.ingest.speakers import compile_pattern
+
+        compile_pattern(speaker_pattern)
+    if unit is not None and unit not in {u.value for u in Unit}:
+        raise QualkitError(f"--unit must be sentence or turn, not {unit!r}")
+    return ImportSettings(speaker_pattern=speaker_pattern,
+                          no_speakers=True if no_speakers else None, unit=unit,
+                          moderators=tuple(moderators) if moderators else None,
+                          speaker_column=speaker_column, text_column=text_column,
+                          encoding=encoding)
+
+
+def read_options(encoding: str | None, speaker_pattern: str | None, no_speakers: bool,
+                 speaker_column: str | None, text_column: str | None) -> Any:
+    """Reading options from the command line alone (for commands that read files
+    outside a project)."""
+    return given_settings(encoding, speaker_pattern, no_speakers, speaker_column,
+                          text_column, None, None).read_options()
+
+
+def print_warnings(session: Session, result: Any) -> None:
+    """What the import noticed but did not stop for, one line each."""
+    for note in result.notes:
+        session.warn(note)
+    for warning in result.warnings:
+        session.warn(warning.describe())
 
 
 def print_findings(session: Session, err: Any) -> None:
@@ -62,13 +96,17 @@ def register(app: typer.Typer) -> None:
                     help="Transcript files: .txt, .vtt, .srt, .docx, .csv, .xlsx (default: "
                          "every new or changed file in transcripts/); or one REFI-QDA "
                          "project, FILE.qdpx (into --project, created if missing).")] = None,
-                unit: Annotated[str, typer.Option(
-                    help="Segment unit: sentence or turn.")] = "sentence",
+                unit: UnitOpt = None,
                 encoding: EncodingOpt = None,
                 speaker_pattern: SpeakerPatternOpt = None,
                 no_speakers: NoSpeakersOpt = False,
                 speaker_column: SpeakerColumnOpt = None,
                 text_column: TextColumnOpt = None,
+                moderator: ModeratorOpt = None,
+                save_settings: Annotated[bool, typer.Option(
+                    "--save-settings", help="After a successful import, keep the reading "
+                                            "options given here in qualkit.toml ([import]), "
+                                            "for `qualkit run` and later imports.")] = False,
                 spacy_model: Annotated[str | None, typer.Option(
                     "--spacy-model", help="An installed trained spaCy pipeline to cut "
                                           "sentences (default: the rule-based "
@@ -78,14 +116,14 @@ def register(app: typer.Typer) -> None:
                 allow_pii: AllowPiiOpt = False) -> None:
         """Import transcripts: find turns, cut segments, stop identifiable data."""
         from qualkit.errors import QualkitError
+        from qualkit.ingest import settings as import_settings
         from qualkit.ingest.importer import import_transcripts
         from qualkit.model import Unit
         from qualkit.privacy import PiiFound
 
-        try:
-            chosen = Unit(unit)
-        except ValueError:
-            raise QualkitError(f"--unit must be sentence or turn, not {unit!r}") from None
+        given = given_settings(encoding, speaker_pattern, no_speakers, speaker_column,
+                               text_column, unit, moderator)
+        chosen = Unit(unit) if unit is not None else Unit.SENTENCE
         qdpx = [f for f in files or [] if f.suffix.lower() == ".qdpx"]
         if qdpx:
             if len(files or []) > 1:
@@ -100,15 +138,17 @@ def register(app: typer.Typer) -> None:
                 print_findings(session, err)
                 raise
             return
-        options = read_options(encoding, speaker_pattern, no_speakers, speaker_column,
-                               text_column)
         project = session.project()
+        settings = import_settings.effective(project, given)
         try:
             with project.open_store() as store, session.progress("Importing") as progress:
-                result = import_transcripts(store, project, files, unit=chosen,
-                                            allow_pii=allow_pii, options=options,
+                result = import_transcripts(store, project, files,
+                                            unit=settings.unit_or(Unit.SENTENCE),
+                                            allow_pii=allow_pii,
+                                            options=settings.read_options(),
                                             roster=roster, ner=None if no_ner else "auto",
-                                            spacy_model=spacy_model, progress=progress)
+                                            spacy_model=spacy_model, progress=progress,
+                                            moderators=settings.moderators or ())
         except PiiFound as err:
             print_findings(session, err)
             raise
@@ -121,10 +161,11 @@ def register(app: typer.Typer) -> None:
         for name, count in result.allowed.items():
             session.warn(f"{name} imported with --allow-pii despite {count} possible "
                          "identifier(s); the project records this.")
-        for note in result.notes:
-            session.warn(note)
-        for warning in result.warnings:
-            session.warn(warning.describe())
+        print_warnings(session, result)
+        if save_settings:
+            keys = import_settings.save(project, settings)
+            session.say(f"Saved to {project.relative(project.settings_file)} [import]: "
+                        f"{', '.join(keys) if keys else 'nothing (no reading option given)'}.")
         session.detail(f"Privacy gate: {result.checks}.")
         for name in result.added + result.replaced:
             session.detail(f"  {name}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from qualkit.errors import FileError
 from qualkit.ingest.normalise import check_lines, normalise
+from qualkit.ingest.speakers import TIME_ONLY
 
 MAX_LABEL_WORDS = 4
 
@@ -36,6 +37,8 @@ def _bold_label(paragraph: Any) -> tuple[str, str] | None:
     raw = "".join(label).strip()
     text = " ".join(paragraph.text.split("\n")).replace("\t", " ").strip()
     rest = text[len(raw):] if text.startswith(raw) else "".join(r.text for r in runs[i:])
+    if TIME_ONLY.match(rest):
+        return None  # Otter's bold `Speaker 1` then `0:04`: a header line, kept as it is
     return name, rest.strip().lstrip(":").strip()
 
 

@@ -144,14 +144,18 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
                        roster: Path | None = None, ner: str | None = "auto",
                        spacy_model: str | None = None,
                        progress: Progress | None = None,
-                       workers: int | None = None) -> ImportResult:
+                       workers: int | None = None,
+                       moderators: Sequence[str] = ()) -> ImportResult:
     """Import new and changed transcripts, with the privacy gate before anything is stored.
 
     ``roster`` is a file of real names (kept outside the project); ``ner`` is "auto" (an
     installed trained spaCy pipeline, if any), a pipeline name, or None for no entity check.
     ``workers``: 1 cuts segments in a worker process while this one reads, scans and
     stores (see :mod:`qualkit.ingest.reader`), 0 cuts them here; None decides by the
-    platform, the cores, the import's size and whether a core is idle.
+    platform, the cores, the import's size and whether a core is idle. ``moderators``:
+    speaker labels that are moderators besides the usual ones (Moderator, Interviewer,
+    …); they are spelt as given and get the role ``moderator`` unless the roster gives
+    them a role.
     """
     options = options or ReadOptions(encoding=encoding)
     people = read_roster(project)
@@ -159,6 +163,8 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
     sheet = read_transcript_attributes(project.transcripts / ATTRIBUTES_FILE)
     scanner = build_scanner(roster_map, roster, ner)
     result = ImportResult(participants=len(roster_map), checks=scanner.summary())
+    marked = [Participant(label, {"role": "moderator"}) for label in moderators
+              if not (label in roster_map and roster_map[label].role)]
     files = list(paths) if paths is not None else transcript_files(project)
     total = len(files)
     checks = scanner.summary()
@@ -167,7 +173,8 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
     names: dict[str, Path] = {}
     allowed = allowed_pii(store)  # read before writing
     recorded = len(allowed)
-    context = ReadContext(options, roster_map, scanner, unit, spacy_model)
+    spelt = {**{p.name: p for p in marked}, **roster_map}
+    context = ReadContext(options, spelt, scanner, unit, spacy_model)
     probe = workers is None  # decided here: start the worker only on an idle core
     if workers is None:
         size = sum(_size(p) for p in files) if len(files) >= MIN_FILES else 0
@@ -201,6 +208,8 @@ def import_transcripts(store: Store, project: Project, paths: Sequence[Path] | N
             raise PiiFound(findings, len({f.file for f in findings}), checks)
         for name in result.unchanged:
             _refresh_attributes(store, name, roster_map, sheet)
+        if marked:
+            store.merge_participants(conn, marked)
         if len(allowed) > recorded:
             store.set_setting(ALLOW_PII_SETTING, json.dumps(allowed, ensure_ascii=False), conn)
     if progress:

@@ -61,6 +61,11 @@ NOT_LABELS = frozenset({
 GREETINGS = re.compile(
     r"^(?:hi|hello|hey|welcome|thanks|thank you|good (?:morning|afternoon|evening|day)"
     r"|dear|okay|ok|so|well|yes|yeah|right|alright|um|uh)\b", re.IGNORECASE)
+SERVICE_HEADINGS = frozenset({"summary keywords", "keywords", "speakers", "action items",
+                              "outline", "summary"})
+"""Headings of the block a transcription service (Otter, …) puts above the talk."""
+PREAMBLE_LINES = 40
+"""How far down the headings of that block are looked for."""
 MIN_LOWER = 3
 """A lower-case label (``client:``) counts when it starts at least this many lines."""
 
@@ -139,6 +144,24 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
         start = end + 1
 
 
+def preamble_end(lines: list[str]) -> int:
+    """Lines before this one are a transcription service's header block (title, date,
+    ``SUMMARY KEYWORDS``, ``SPEAKERS`` and the paragraph under each): no labels, no
+    talk. 0 when the file has no such block."""
+    last = None
+    for i, line in enumerate(lines[:PREAMBLE_LINES]):
+        if line.strip().rstrip(":").casefold() in SERVICE_HEADINGS:
+            last = i
+    if last is None:
+        return 0
+    i = last + 1
+    while i < len(lines) and not lines[i].strip():
+        i += 1  # the heading's paragraph may follow a blank line
+    while i < len(lines) and lines[i].strip():
+        i += 1
+    return i
+
+
 def _header_labels(text: str) -> dict[int, Label]:
     """Header candidates that look like labels, by line number.
 
@@ -150,7 +173,7 @@ def _header_labels(text: str) -> dict[int, Label]:
     """
     lines = [line for _, line in _lines(text)]
     found: dict[int, Label] = {}
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[preamble_end(lines):], start=preamble_end(lines)):
         if i + 1 >= len(lines) or not lines[i + 1].strip():
             continue
         label = header_label(line)
@@ -183,7 +206,9 @@ class Labeller:
             self.style = "pattern"
             return
         # Each line's inline label is found once, here, and reused by label().
-        self.inline = {number: label for number, (_, line) in enumerate(_lines(text))
+        lines = [line for _, line in _lines(text)]
+        start = preamble_end(lines)
+        self.inline = {number: label for number, line in enumerate(lines[start:], start=start)
                        if (label := inline_label(line, lower=True)) is not None}
         lower = Counter(label.speaker for label in self.inline.values()
                         if not _capitalised(label.speaker))

@@ -64,7 +64,12 @@ if TYPE_CHECKING:
     from spacy.matcher import Matcher
     from spacy.tokens import Doc
 
-MODERATOR_LABELS = frozenset({"moderator", "interviewer", "facilitator"})
+MODERATOR_ROLES = frozenset({"moderator", "interviewer", "facilitator", "researcher"})
+"""Roles (in participants.csv) whose speakers ask rather than answer."""
+MODERATOR_LABEL = re.compile(
+    r"^(?:moderator|interviewer|researcher|facilitator|mod|int|i)[ ._-]?\d*$", re.IGNORECASE)
+"""Speakers who are moderators without a roster: Moderator, INTERVIEWER, Researcher 2,
+Facilitator, I, I1, Int… (a project names others in [import] moderators)."""
 NEGATORS = frozenset({"not", "never", "no", "nothing", "hardly", "barely", "neither",
                       "nor", "without", "nobody", "none", "cannot",
                       "t"})  # "t": the end of a contraction split at its apostrophe (didn't)
@@ -86,11 +91,14 @@ _WEIGHT = {(kind.value, negated, context): round(w * (0.5 if negated else 1.0)
            for context in (False, True)}
 
 
-def is_moderator(speaker: str, roster: dict[str, Participant]) -> bool:
-    """Moderators' questions are not findings, so they are not suggested on by default."""
+def is_moderator(speaker: str, roster: Mapping[str, Participant]) -> bool:
+    """Moderators' questions are not findings, so they are not suggested on and not
+    counted as participants. A role on the roster decides (a `Researcher` with the role
+    `mentor` is a participant); without one, the label does."""
     person = roster.get(speaker)
-    role = person.role.lower() if person else ""
-    return role in MODERATOR_LABELS or speaker.lower() in MODERATOR_LABELS
+    if person is not None and person.role:
+        return person.role.strip().lower() in MODERATOR_ROLES
+    return MODERATOR_LABEL.match(speaker.strip()) is not None
 
 
 _NOTHING: frozenset[int] = frozenset()
