@@ -9,7 +9,7 @@ from qualkit.errors import FileError
 from qualkit.ingest.normalise import read_bytes, read_transcript_text
 from qualkit.ingest.source import Concern, Locator, ReadOptions, Source
 from qualkit.ingest.speakers import paragraph_turns, read_turns
-from qualkit.ingest.verify import check_reading
+from qualkit.ingest.verify import advice, check_reading, guess_style
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "text", ".vtt": "vtt", ".srt": "srt",
            ".docx": "docx", ".pdf": "pdf", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx"}
@@ -82,7 +82,15 @@ def _plain(path: Path, text: str, digest: str, options: ReadOptions, voice: str,
             raise FileError(path, "is empty; nothing to import")
         concerns: list[Concern] = []
     else:
-        turns, style = read_turns(text, path, pattern=options.speaker_pattern)
+        try:
+            turns, style = read_turns(text, path, pattern=options.speaker_pattern)
+        except FileError as err:
+            # Say which style the file probably uses, when some lines have one.
+            if guess_style(text) is None:
+                raise
+            found = ("no line matches --speaker-pattern" if options.speaker_pattern
+                     else "no speaker labels found")
+            raise FileError(path, f"{found}; {advice(text)}", line=err.line) from None
         concerns = check_reading(text, turns, path)
     return Source(path=path, format=fmt, text=text, sha256=digest, turns=tuple(turns),
                   locator=locator, labelled=not options.no_speakers, style=style,

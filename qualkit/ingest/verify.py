@@ -60,7 +60,9 @@ TYPO_SIMILARITY = 85.0
 """How alike (rapidfuzz ratio, 0 to 100) a rare label must be to a frequent one to be
 reported as a probable typo."""
 RARE = 2
-FREQUENT = 5
+FREQUENT = 3
+MIN_TYPO_LETTERS = 5
+"""Short names (``Dan``, ``Dana``) are too alike by chance to call one a typo."""
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,14 @@ class Style:
 
 STYLES = (
     Style("00:19 PARTICIPANT 12:", "a time, then the label; the talk on the next lines",
-          r"^(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)[ \t]+(?P<speaker>[^\W\d_][\w .'-]{0,40}?)"
+          r"^(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)[ \t]+(?P<speaker>[A-Z][\w .-]{0,40}?)"
           r"[ \t]*:?[ \t]*$"),
     Style("[00:01:23] P07: talk", "a time in brackets, the label and a colon",
           r"^[\[(](?P<ts>[\d:.]+)[\])][ \t]*(?P<speaker>[^:\n]{1,40}?):[ \t]*"),
     Style("P07: talk", "the label and a colon before the talk",
-          r"^(?P<speaker>[^\W\d_][\w .'-]{0,40}?):[ \t]+"),
+          r"^(?P<speaker>[A-Z][\w.-]*(?: [A-Z0-9][\w.-]*){0,3}):[ \t]+"),
     Style("INTERVIEWER", "the label alone on a line; the talk below",
-          r"^(?P<speaker>[A-Z][A-Z0-9 .'-]{1,40})[ \t]*$"),
+          r"^(?P<speaker>[A-Z][A-Z0-9 .-]{1,40})[ \t]*$"),
 )
 MIN_STYLE_LINES = 3
 
@@ -116,6 +118,10 @@ def advice(text: str) -> str:
     style, count = guess
     return (f"the labels probably look like `{style.example}` ({style.what}; {count} lines); "
             f"pass --speaker-pattern '{style.pattern}', or --no-speakers for one-voice text")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -163,23 +169,32 @@ def leftover_labels(text: str, turns: Sequence[Turn]) -> list[int]:
     return found
 
 
+def _letters(speaker: str) -> str:
+    """A label without its numbers: ``PARTICIPANT 12`` and ``PARTICIPANT 13`` are two
+    people of one kind, not a typo of each other."""
+    return "".join(c for c in speaker.casefold() if c.isalpha())
+
+
 def _typos(turns: Sequence[Turn], text: str) -> list[Concern]:
     from rapidfuzz import fuzz
 
     counts = Counter(t.speaker for t in turns)
-    frequent = [s for s, n in counts.items() if n >= FREQUENT]
+    kinds: Counter[str] = Counter()
+    for speaker, n in counts.items():
+        kinds[_letters(speaker)] += n
     concerns = []
     for speaker, n in counts.items():
-        if n > RARE:
+        mine = _letters(speaker)
+        if n > RARE or len(mine) < MIN_TYPO_LETTERS or kinds[mine] > RARE:
             continue
-        for other in frequent:
-            if other != speaker and fuzz.ratio(speaker.casefold(), other.casefold()
-                                               ) >= TYPO_SIMILARITY:
+        for kind, total in kinds.items():
+            if (kind != mine and total >= FREQUENT
+                    and fuzz.ratio(mine, kind) >= TYPO_SIMILARITY):
                 first = next(t for t in turns if t.speaker == speaker)
                 concerns.append(Concern(
                     _line_of(text, first.start),
-                    f"a label of {n} turn(s) is spelt almost like one of {counts[other]} "
-                    "turns; correct it in the file if it is a typo"))
+                    f"a speaker label of {_n(n, 'turn')} is spelt almost like the label of "
+                    f"{total} other turns; correct it in the file if it is a typo"))
                 break
     return concerns
 
@@ -191,24 +206,27 @@ def check_reading(text: str, turns: Sequence[Turn], path: Path) -> list[Concern]
     words = sum(len(text[t.start:t.end].split()) for t in turns)
     speakers = {t.speaker for t in turns}
     if words >= MIN_WORDS and len(turns) <= MAX_TURNS_FEW:
-        raise FileError(path, f"{words} words were read as {len(turns)} turn(s) of "
-                              f"{len(speakers)} speaker(s), which is no transcript; "
-                              f"{advice(text)}", line=_line_of(text, turns[0].start))
+        raise FileError(path, f"{words} words were read as {_n(len(turns), 'turn')} of "
+                              f"{_n(len(speakers), 'speaker')}: most speaker labels were "
+                              f"not recognised; {advice(text)}",
+                        line=_line_of(text, turns[0].start))
     talky = [t for t in turns if talk_like(t.speaker)]
     if talky:
-        raise FileError(path, f"{len({t.speaker for t in talky})} \"speaker\" label(s) read "
-                              f"like talk (lower-case words, more than {MAX_LABEL_WORDS} "
-                              f"words, or a greeting), {len(talky)} turn(s); {advice(text)}",
+        labels = len({t.speaker for t in talky})
+        raise FileError(path, f"{_n(labels, 'speaker label')} of {_n(len(talky), 'turn')} "
+                              f"read like talk (lower-case words, more than "
+                              f"{MAX_LABEL_WORDS} words, or a greeting); {advice(text)}",
                         line=_line_of(text, talky[0].start))
     leftovers = leftover_labels(text, turns)
     concerns: list[Concern] = []
     if leftovers:
         if len(leftovers) >= max(LEFTOVER_MIN, LEFTOVER_SHARE * len(turns)):
-            raise FileError(path, f"{len(leftovers)} lines inside the {len(turns)} turns read "
-                                  "look like speaker labels, so turns were folded into the "
-                                  f"ones before them; {advice(text)}", line=leftovers[0])
-        concerns.append(Concern(leftovers[0], f"{len(leftovers)} line(s) inside turns look "
-                                              "like speaker labels and were read as talk; "
-                                              "check them, or pass --speaker-pattern"))
+            raise FileError(path, f"{_n(len(leftovers), 'line')} inside the "
+                                  f"{_n(len(turns), 'turn')} read look like speaker labels: "
+                                  "turns were folded into the ones before them; "
+                                  f"{advice(text)}", line=leftovers[0])
+        concerns.append(Concern(leftovers[0], f"{_n(len(leftovers), 'line')} inside turns "
+                                              "look like speaker labels and were read as "
+                                              "talk; check them, or pass --speaker-pattern"))
     concerns.extend(_typos(turns, text))
     return concerns
