@@ -310,3 +310,41 @@ def test_transcript_names_sort_naturally(tmp_path: Path, cli) -> None:
     assert [r["name"] for r in rows] == ["P1", "P2", "P10", "P11"]
     status = json.loads(cli("status", "--json", "-p", str(root)).stdout)
     assert [t["name"] for t in status["transcripts"]] == ["P1", "P2", "P10", "P11"]
+
+
+# -- quirks found in the real corpora -----------------------------------------------------
+
+def test_a_sentence_before_a_colon_is_talk_not_a_label(tmp_path: Path) -> None:
+    # A committee transcript's talk line "Sorry. Capacity: we just…" under a label.
+    text = ("00:01 CHAIR:\nWelcome.\n00:05 DR JONES:\nSorry. Capacity: we lack places.\n"
+            "00:09 CHAIR:\nThank you.\n")
+    source = read_source(write(tmp_path, "committee.txt", text))
+    assert [t.speaker for t in source.turns] == ["CHAIR", "DR JONES", "CHAIR"]
+    assert source.text[source.turns[1].start:source.turns[1].end] == (
+        "Sorry. Capacity: we lack places.")
+
+
+def test_redacted_lines_are_talk_not_labels(tmp_path: Path) -> None:
+    # An anonymised interview: identifying words replaced by runs of X.
+    text = ("Dan:\nWhere do you work?\nParticipant:\nAt a bank in\nXXXXXXX XXXX\n"
+            "for two years.\nDan:\nI see.\n")
+    source = read_source(write(tmp_path, "redacted.txt", text))
+    assert [t.speaker for t in source.turns] == ["Dan", "Participant", "Dan"]
+    assert source.concerns == ()
+
+
+def test_spreadsheet_rows_of_one_speaker_in_a_row_are_one_turn(tmp_path: Path) -> None:
+    # A debate's sentence rows: person, turn.sentence, which debate ("time 1"), sentence.
+    path = write(tmp_path, "debate.csv",
+                 "person,tot,time,role,dialogue\n"
+                 "LEHRER,1.1,time 1,moderator,Good evening.\n"
+                 "LEHRER,1.2,time 1,moderator,Let us begin.\n"
+                 "ROMNEY,2.1,time 1,candidate,Thank you.\n"
+                 "LEHRER,3.1,time 1,moderator,Two minutes.\n")
+    source = read_source(path)
+    assert [(t.speaker, t.timestamp) for t in source.turns] == [
+        ("LEHRER", None), ("ROMNEY", None), ("LEHRER", None)]
+    first = source.turns[0]
+    assert source.text[first.start:first.end] == "Good evening. Let us begin."
+    assert source.participants["ROMNEY"] == {"tot": "2.1", "time": "time 1",
+                                             "role": "candidate"}

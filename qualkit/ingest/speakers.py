@@ -56,11 +56,12 @@ NOT_LABELS = frozenset({
     "okay", "ok", "yes", "yeah", "yep", "no", "nope", "right", "sure", "so", "well", "hmm",
     "mhm", "mm", "um", "uh", "erm", "ah", "oh", "alright", "thanks", "thank you", "hi",
     "hello", "hey", "welcome", "good", "great", "exactly", "absolutely", "indeed", "true",
+    "sorry", "please", "anyway", "actually", "basically",
     "note"})
 """First words (or whole labels) that make a line talk or a heading, not a speaker."""
 GREETINGS = re.compile(
     r"^(?:hi|hello|hey|welcome|thanks|thank you|good (?:morning|afternoon|evening|day)"
-    r"|dear|okay|ok|so|well|yes|yeah|right|alright|um|uh)\b", re.IGNORECASE)
+    r"|dear|okay|ok|so|well|yes|yeah|right|alright|um|uh|sorry|please)\b", re.IGNORECASE)
 SERVICE_HEADINGS = frozenset({"summary keywords", "keywords", "speakers", "action items",
                               "outline", "summary"})
 """Headings of the block a transcription service (Otter, …) puts above the talk."""
@@ -95,7 +96,10 @@ def lower_label(speaker: str) -> bool:
 def not_a_label(speaker: str) -> bool:
     """A heading or a piece of talk that has the shape of a label."""
     folded = speaker.casefold().rstrip(".")
-    return (folded in NOT_LABELS or folded.split(" ")[0] in NOT_LABELS
+    words = folded.split(" ")
+    return (folded in NOT_LABELS or words[0] in NOT_LABELS
+            # A sentence ends inside it (``Sorry. Capacity``), not an abbreviation (``Dr.``).
+            or any(w.endswith(".") and len(w) > 4 for w in words[:-1])
             or bool(GREETINGS.match(folded))
             # Redacted talk (``XXXXXXX XXXX``): words of one letter repeated.
             or all(len(set(w)) == 1 and len(w) > 2 for w in folded.split(" ")))

@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,14 @@ from qualkit.ingest.normalise import MAX_LINE_CHARS, decode_transcript, normalis
 from qualkit.ingest.source import Builder, ReadOptions, Source
 
 SPEAKER_NAMES = ("speaker", "speakername", "participant", "participantid", "respondent",
-                 "respondentid", "pseudonym", "name", "author", "who", "id")
-TEXT_NAMES = ("text", "transcript", "utterance", "talk", "answer", "response", "comment",
-              "content", "message", "quote", "transcription", "said")
+                 "respondentid", "pseudonym", "name", "author", "who", "person",
+                 "interlocutor", "id")
+TEXT_NAMES = ("text", "transcript", "utterance", "utterancetext", "talk", "answer",
+              "response", "comment", "content", "message", "quote", "transcription", "said",
+              "dialogue", "dialog", "speech")
+_CLOCK = re.compile(r"^[\[(]?\d{1,2}:\d{2}|^\d+(?:[.,]\d+)?$")
+"""What a time cell looks like (``00:01:23``, ``83.5``): a `time` column holding
+``time 1`` (which debate of three) is an attribute, not a timestamp."""
 TIME_NAMES = ("timestamp", "time", "start", "starttime", "begin", "timecode")
 
 
@@ -96,6 +101,21 @@ def _xlsx_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[str]]]:
     yield from enumerate(rows, start=1)
 
 
+def _times(rows: Iterable[tuple[int, list[str]]], column: int) -> bool:
+    """Whether the column's filled cells (the first few) read as times."""
+    seen = 0
+    for _, row in rows:
+        cell = row[column].strip() if column < len(row) else ""
+        if not cell:
+            continue
+        if not _CLOCK.match(cell):
+            return False
+        seen += 1
+        if seen >= 5:
+            break
+    return True
+
+
 def read_table(path: Path, data: bytes, sha256: str, fmt: str, options: ReadOptions,
                voice: str) -> Source:
     """Turns of a .csv or .xlsx file; ``voice`` names the speaker without a speaker column."""
@@ -113,6 +133,9 @@ def read_table(path: Path, data: bytes, sha256: str, fmt: str, options: ReadOpti
     speaker_col = _column(header, path, options.speaker_column, SPEAKER_NAMES, "speaker",
                           "--speaker-column", labelled) if labelled else None
     time_col = _column(header, path, None, TIME_NAMES, "timestamp", "", False)
+    rows = list(rows)  # looked at twice: the time column's cells, then every row
+    if time_col is not None and not _times(rows, time_col):
+        time_col = None
     used = {text_col, speaker_col, time_col}
     extra = [(i, h) for i, h in enumerate(header) if i not in used and h]
     builder = Builder("line" if fmt == "csv" else "row")
@@ -124,6 +147,8 @@ def read_table(path: Path, data: bytes, sha256: str, fmt: str, options: ReadOpti
         who = cells[speaker_col].strip() if speaker_col is not None else voice
         if not talk:
             continue
+        if who == speaker and pieces:
+            who = ""  # the same speaker's next row: their turn goes on, as caption cues do
         if who and pieces:
             builder.add(speaker, pieces, stamp, show_speaker=labelled)
             pieces = []
