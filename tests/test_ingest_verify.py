@@ -179,8 +179,8 @@ def test_one_label_left_inside_many_turns_is_a_warning_not_a_refusal(tmp_path: P
     source = read_source(path, ReadOptions(speaker_pattern=r"^(?P<speaker>P\d+): "))
     assert len(source.turns) == 12
     assert [(c.line, c.what) for c in source.concerns] == [
-        (6, "1 line inside turns look like speaker labels and were read as talk; check "
-            "them, or pass --speaker-pattern")]
+        (6, "1 line inside turns looks like a speaker label and was read as talk; check, "
+            "or pass --speaker-pattern")]
 
 
 def test_a_typo_in_a_label_is_a_warning() -> None:

@@ -54,8 +54,7 @@ MAX_LABEL_WORDS = 4
 """A label longer than this (``Thank you all for coming``) is talk."""
 LEFTOVER_SHARE = 0.1
 """Labels left inside turns refuse the file when they are at least this share of the
-turns read (and at least ``LEFTOVER_MIN``); fewer are counted in a warning."""
-LEFTOVER_MIN = 2
+turns read; fewer are counted in a warning."""
 TYPO_SIMILARITY = 85.0
 """How alike (rapidfuzz ratio, 0 to 100) a rare label must be to a frequent one to be
 reported as a probable typo."""
@@ -220,13 +219,15 @@ def check_reading(text: str, turns: Sequence[Turn], path: Path) -> list[Concern]
     leftovers = leftover_labels(text, turns)
     concerns: list[Concern] = []
     if leftovers:
-        if len(leftovers) >= max(LEFTOVER_MIN, LEFTOVER_SHARE * len(turns)):
+        look = "looks" if len(leftovers) == 1 else "look"
+        if len(leftovers) >= LEFTOVER_SHARE * len(turns):
             raise FileError(path, f"{_n(len(leftovers), 'line')} inside the "
-                                  f"{_n(len(turns), 'turn')} read look like speaker labels: "
+                                  f"{_n(len(turns), 'turn')} read {look} like speaker labels: "
                                   "turns were folded into the ones before them; "
                                   f"{advice(text)}", line=leftovers[0])
         concerns.append(Concern(leftovers[0], f"{_n(len(leftovers), 'line')} inside turns "
-                                              "look like speaker labels and were read as "
-                                              "talk; check them, or pass --speaker-pattern"))
+                                              f"{look} like a speaker label and "
+                                              f"{'was' if look == 'looks' else 'were'} read "
+                                              "as talk; check, or pass --speaker-pattern"))
     concerns.extend(_typos(turns, text))
     return concerns
