@@ -220,9 +220,10 @@ def check_reading(text: str, turns: Sequence[Turn], path: Path) -> list[Concern]
     concerns: list[Concern] = []
     if leftovers:
         look = "looks" if len(leftovers) == 1 else "look"
+        labels = "a speaker label" if len(leftovers) == 1 else "speaker labels"
         if len(leftovers) >= LEFTOVER_SHARE * len(turns):
             raise FileError(path, f"{_n(len(leftovers), 'line')} inside the "
-                                  f"{_n(len(turns), 'turn')} read {look} like speaker labels: "
+                                  f"{_n(len(turns), 'turn')} read {look} like {labels}: "
                                   "turns were folded into the ones before them; "
                                   f"{advice(text)}", line=leftovers[0])
         concerns.append(Concern(leftovers[0], f"{_n(len(leftovers), 'line')} inside turns "
