@@ -348,3 +348,13 @@ def test_spreadsheet_rows_of_one_speaker_in_a_row_are_one_turn(tmp_path: Path) -
     assert source.text[first.start:first.end] == "Good evening. Let us begin."
     assert source.participants["ROMNEY"] == {"tot": "2.1", "time": "time 1",
                                              "role": "candidate"}
+
+
+def test_a_time_below_a_label_is_its_time_and_a_time_inside_talk_is_no_ones(
+        tmp_path: Path) -> None:
+    text = ("INTERVIEWER\n00:05\nHow was it?\nP04\n00:09\nFine.\n00:12\nReally.\n"
+            "INTERVIEWER\nGood.\n")
+    source = read_source(write(tmp_path, "times.txt", text))
+    assert [(t.speaker, t.timestamp, source.text[t.start:t.end]) for t in source.turns] == [
+        ("INTERVIEWER", "00:05", "How was it?"), ("P04", "00:09", "Fine.\n00:12\nReally."),
+        ("INTERVIEWER", None, "Good.")]

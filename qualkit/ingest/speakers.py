@@ -98,11 +98,12 @@ def not_a_label(speaker: str) -> bool:
     folded = speaker.casefold().rstrip(".")
     words = folded.split(" ")
     return (folded in NOT_LABELS or words[0] in NOT_LABELS
-            # A sentence ends inside it (``Sorry. Capacity``), not an abbreviation (``Dr.``).
-            or any(w.endswith(".") and len(w) > 4 for w in words[:-1])
+            # A sentence ends inside it (``Sorry. Capacity``), not an abbreviation
+            # (``Dr.``, ``Prof.``).
+            or any(w.endswith(".") and len(w) > 5 for w in words[:-1])
             or bool(GREETINGS.match(folded))
             # Redacted talk (``XXXXXXX XXXX``): words of one letter repeated.
-            or all(len(set(w)) == 1 and len(w) > 2 for w in folded.split(" ")))
+            or all(len(set(w)) == 1 and len(w) > 2 for w in words))
 
 
 def inline_label(line: str, lower: bool = False) -> Label | None:
@@ -185,8 +186,9 @@ def _header_labels(text: str) -> dict[int, Label]:
             continue
         before = lines[i - 1] if i > 0 else ""
         stamp = TIME_ONLY.match(before)
-        if stamp is not None and label.timestamp is None:
-            label = Label(label.speaker, stamp["ts"], None)
+        after = TIME_ONLY.match(lines[i + 1])  # `P04`, then `00:09`, then the talk
+        if label.timestamp is None and (stamp or after) is not None:
+            label = Label(label.speaker, (stamp or after)["ts"], None)  # type: ignore[index]
         if before.strip() and i - 1 not in found and stamp is None and not strong_label(label):
             continue
         found[i] = label
@@ -296,8 +298,12 @@ def read_turns(text: str, path: Path, transcript_id: int = 0, *,
             current[:] = [label.speaker, label.timestamp or pending, talk, end]
             pending = None
         elif (stamp := TIME_ONLY.match(line)) is not None:
-            pending = stamp["ts"]
+            if current and current[2] == current[3] and current[1] is None:
+                current[1] = stamp["ts"]  # `PARTICIPANT 12`, then its time, then the talk
+            else:
+                pending = stamp["ts"]
         elif line.strip() and current:
+            pending = None  # a time inside a turn's talk is not the next turn's
             if current[3] == current[2]:  # the talk of a header label starts here
                 current[2] = offset + len(line) - len(line.lstrip())
             current[3] = offset + len(line.rstrip())
