@@ -358,3 +358,21 @@ def test_a_time_below_a_label_is_its_time_and_a_time_inside_talk_is_no_ones(
     assert [(t.speaker, t.timestamp, source.text[t.start:t.end]) for t in source.turns] == [
         ("INTERVIEWER", "00:05", "How was it?"), ("P04", "00:09", "Fine.\n00:12\nReally."),
         ("INTERVIEWER", None, "Good.")]
+
+
+def test_moderator_option_fills_an_empty_roster_role(tmp_path: Path, cli) -> None:
+    from qualkit.project import find
+
+    root = tmp_path / "p"
+    assert cli("init", str(root)).exit_code == 0
+    (root / "transcripts" / "participants.csv").write_text(
+        "participant,role,year\nDan,,\nP01,mentor,5\n", encoding="utf-8")
+    (root / "transcripts" / "i1.txt").write_text("Dan: How was it?\nP01: Good.\n",
+                                                 encoding="utf-8")
+    result = cli("import", "-p", str(root), "--no-ner", "--moderator", "Dan",
+                 "--moderator", "P01")
+    assert result.exit_code == 0, result.stderr
+    with find(root).open_store() as store:
+        people = store.participants()
+    assert dict(people["Dan"].attributes) == {"role": "moderator", "year": ""}
+    assert dict(people["P01"].attributes) == {"role": "mentor", "year": "5"}  # roster wins

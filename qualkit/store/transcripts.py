@@ -176,8 +176,9 @@ class TranscriptQueries(StoreBase):
             conn.execute(insert(t.participants), rows)
 
     def merge_participants(self, conn: Connection, people: Iterable[Participant]) -> None:
-        """Add speakers found in a transcript file (a spreadsheet's respondents); the
-        roster's attributes win where both name one."""
+        """Add speakers found in a transcript file (a spreadsheet's respondents) or named
+        moderators; the roster's attributes win where both give one (an empty cell gives
+        none)."""
         for person in people:
             row = conn.execute(select(t.participants.c.attributes)
                                .where(t.participants.c.name == person.name)).first()
@@ -185,7 +186,9 @@ class TranscriptQueries(StoreBase):
                 conn.execute(insert(t.participants).values(name=person.name,
                                                            attributes=dict(person.attributes)))
             else:
-                merged = {**dict(person.attributes), **dict(row.attributes)}
+                merged = {**dict(person.attributes),
+                          **{k: v for k, v in dict(row.attributes).items() if v}}
+                merged = {**dict(row.attributes), **merged}  # keep the roster's columns
                 if merged != row.attributes:
                     conn.execute(update(t.participants)
                                  .where(t.participants.c.name == person.name)
