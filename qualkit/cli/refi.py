@@ -1,12 +1,19 @@
 """``qualkit export FILE.qdpx`` (and the .qdpx half of ``qualkit import``): REFI-QDA
 projects for NVivo, ATLAS.ti, MAXQDA, QualCoder and the ``qualitative-coding`` tool."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from qualkit.cli.common import Session, command
+
+
+class Positions(StrEnum):
+    CHARACTERS = "characters"
+    UTF16 = "utf16"
+
 
 SHOWN = 5
 """Source names listed per position convention in the import summary."""
@@ -16,13 +23,20 @@ def register(app: typer.Typer) -> None:
     @command(app, "export")
     def export(session: Session,
                file: Annotated[Path, typer.Argument(
-                   dir_okay=False, help="The REFI-QDA project to write (FILE.qdpx).")]) -> None:
+                   dir_okay=False, help="The REFI-QDA project to write (FILE.qdpx).")],
+               positions: Annotated[Positions, typer.Option(
+                   "--positions", case_sensitive=False,
+                   help="How selection positions are counted: `characters` (code points, "
+                        "as REFI-QDA 1.5 says) or `utf16` (UTF-16 code units, as NVivo "
+                        "counts: an emoji is two).")] = Positions.CHARACTERS) -> None:
         """Write the project as a REFI-QDA project (.qdpx) other QDA tools open."""
         from qualkit.refi.export import export_qdpx
+        from qualkit.refi.positions import Convention
 
         project = session.project()
         with project.open_store() as store:
-            result = export_qdpx(store, project, file)
+            result = export_qdpx(store, project, file,
+                                 Convention(utf16=positions is Positions.UTF16))
         session.say(f"Wrote {file}: {result.transcripts} transcript(s), {result.codes} "
                     f"code(s), {result.coders} coder(s), {result.selections} coded "
                     f"selection(s) with {result.codings} coding(s), {result.memos} memo(s), "

@@ -28,6 +28,7 @@ from qualkit.codebook.formats.tree import (
     decode_pattern,
     encode_item,
     encode_pattern,
+    is_ungrouped,
     to_data,
 )
 from qualkit.codebook.load import CodebookError, Problem
@@ -118,6 +119,9 @@ def write_codes(parent: ET.Element, content: dict[str, Any], ns: str) -> ET.Elem
     (they differ only in namespace)."""
     codes = ET.SubElement(parent, f"{{{ns}}}Codes")
     for theme in content["themes"]:
+        if is_ungrouped(theme):
+            _children(codes, content["name"], theme["codes"], ns)
+            continue
         element = _element(codes, content["name"], theme, codable=False, ns=ns)
         _children(element, content["name"], theme["codes"], ns)
     return codes
