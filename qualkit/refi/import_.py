@@ -460,9 +460,7 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
 def _say_reading(result: QdpxImport, name: str, reading: Reading, selections: int) -> None:
     """Record how a source's positions were counted, and warn when its selections fit no
     convention qualkit knows (they are then kept where they fall)."""
-    label = ("code points (no CR LF, astral character or byte-order mark: every "
-             "convention reads the same)" if reading.exact else reading.convention.describe())
-    result.positions.setdefault(label, []).append(name)
+    result.positions.setdefault(reading.describe(), []).append(name)
     if selections and 4 * reading.misplaced > 2 * selections:
         result.notes.append(f"source `{name}`: {reading.misplaced} of {2 * selections} "
                             "selection bounds fall inside a word or a character under every "

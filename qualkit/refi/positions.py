@@ -36,11 +36,19 @@ class Convention:
     bom: bool = False
     """A byte-order mark at the start counted as a position."""
 
-    def describe(self) -> str:
-        unit = "UTF-16 code units" if self.utf16 else "code points"
-        ends = "CR LF counted as two" if self.crlf else "CR LF counted as one"
-        bom = ", the byte-order mark counted" if self.bom else ""
-        return f"{unit}, {ends}{bom}"
+    def describe(self, *, astral: bool = True, cr: bool = True, bom: bool = True) -> str:
+        """The convention, saying only what mattered for a text: its unit where it has
+        astral characters, its line ends where it has CR LF, the BOM where it has one."""
+        parts = []
+        if astral:
+            parts.append("UTF-16 code units (an emoji is two)" if self.utf16
+                         else "code points (an emoji is one)")
+        if cr:
+            parts.append("CR LF counted as two" if self.crlf else "CR LF counted as one")
+        if bom:
+            parts.append("the byte-order mark counted" if self.bom
+                         else "the byte-order mark not counted")
+        return ", ".join(parts)
 
 
 STANDARD = Convention()
@@ -59,27 +67,40 @@ class Reading:
     to_raw: list[int]
     """Sender position -> index into the text as stored (BOM removed); length = the
     number of positions the sender's text has, plus one."""
-    exact: bool
-    """True when the text has no CR, no astral character and no BOM: every convention
-    reads the same positions, so there was nothing to choose."""
+    astral: bool = False
+    cr: bool = False
+    bom: bool = False
+    """What the text has that conventions differ on."""
     misplaced: int = 0
     """Selection bounds that fall inside a word or a character under the chosen
     convention (a selection made that way, or a convention qualkit does not know)."""
 
+    @property
+    def exact(self) -> bool:
+        """True when the text has no CR LF, no astral character and no BOM: every
+        convention reads the same positions, so there was nothing to choose."""
+        return not (self.astral or self.cr or self.bom)
+
+    def describe(self) -> str:
+        if self.exact:
+            return ("code points (no CR LF, astral character or byte-order mark: every "
+                    "convention reads the same)")
+        return self.convention.describe(astral=self.astral, cr=self.cr, bom=self.bom)
+
 
 def position_map(raw: str, convention: Convention) -> list[int]:
     """Sender position -> index into ``raw``. A position inside a character (the second
-    half of a surrogate pair) maps to the character's start, and a position between the
-    CR and LF of a pair counted as two maps to the LF."""
+    half of a surrogate pair) maps to the character's start; a CR LF counted once is one
+    position, at its CR."""
     out: list[int] = [0] if convention.bom else []
     size = len(raw)
     i = 0
     while i < size:
         ch = raw[i]
-        if ch == "\r" and not convention.crlf and i + 1 < size and raw[i + 1] == "\n":
-            i += 1  # the pair counts once: its one position is the LF's
-            continue
         out.append(i)
+        if ch == "\r" and not convention.crlf and i + 1 < size and raw[i + 1] == "\n":
+            i += 2  # the pair counts once: its one position is the line end's start
+            continue
         if convention.utf16 and ord(ch) > 0xFFFF:
             out.append(i)
         i += 1
@@ -122,8 +143,7 @@ def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False) ->
         candidates += [Convention(c.utf16, c.crlf, bom=True) for c in candidates]
     if len(candidates) == 1:
         to_raw = position_map(raw, STANDARD)
-        return Reading(STANDARD, to_raw, exact=True,
-                       misplaced=_misplaced_count(raw, to_raw, bounds))
+        return Reading(STANDARD, to_raw, misplaced=_misplaced_count(raw, to_raw, bounds))
     best: tuple[int, int] | None = None
     chosen = STANDARD
     chosen_map: list[int] = []
@@ -133,7 +153,8 @@ def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False) ->
         if best is None or score < best:
             best, chosen, chosen_map = score, convention, to_raw
     assert best is not None
-    return Reading(chosen, chosen_map, exact=False, misplaced=best[0])
+    return Reading(chosen, chosen_map, astral=astral, cr=has_cr, bom=bom,
+                   misplaced=best[0])
 
 
 def to_positions(text: str, convention: Convention) -> list[int]:
