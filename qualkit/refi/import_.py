@@ -53,7 +53,7 @@ from qualkit.model import (
 from qualkit.project import Project
 from qualkit.refi.positions import Reading, detect
 from qualkit.refi.read import Document, TextSource, read_document
-from qualkit.refi.text import normalise_mapped, one_voice
+from qualkit.refi.text import cut_at_lines, normalise_mapped, one_voice
 from qualkit.refi.xml import norm_guid
 from qualkit.store import Store
 
@@ -195,11 +195,17 @@ def _derive(text: str, name: str, roster: Mapping[str, Participant], unit: Unit
 
     try:
         turns, _ = read_turns(text, Path(name))
-        labelled = True
-    except FileError:  # not a transcript (notes, a table exported as text): one voice
-        turns, labelled = one_voice(text, name), False
+    except FileError:
+        turns = []
+    # A conversation has two voices at least. One "speaker" is a label-like line in text
+    # that is not a transcript (a table exported one field per line, whose "Respondent"
+    # field reads as a role): that text is one voice, all of it in one turn.
+    labelled = len({t.speaker for t in turns}) >= 2
+    if not labelled:
+        turns = one_voice(text, name)
     turns = canonical_turns(turns, roster)
-    return turns, segment(text, turns, unit), labelled
+    spans = segment(text, turns, unit)
+    return turns, spans if labelled else cut_at_lines(text, spans), labelled
 
 
 def _overlapped(spans: list[Span], ends: list[int], start: int, end: int) -> list[int]:

@@ -74,3 +74,21 @@ def one_voice(text: str, speaker: str) -> list[Turn]:
     start = len(text) - len(text.lstrip())
     end = len(text.rstrip())
     return [Turn(0, 0, speaker, start, end)] if end > start else []
+
+
+def cut_at_lines(text: str, spans: list[tuple[int, int, int, str]]
+                 ) -> list[tuple[int, int, int, str]]:
+    """Segments of one-voice text cut at line ends: the sentence segmenter reads a table
+    exported one field per line (``Age``, ``34``, ``Comment``, ...) as one sentence, but
+    each line of such a file is a field, and each line of prose exported from another
+    tool a paragraph."""
+    out: list[tuple[int, int, int, str]] = []
+    for turn, start, end, speaker in spans:
+        at = start
+        for piece in text[start:end].split("\n"):
+            a = at + len(piece) - len(piece.lstrip())
+            b = at + len(piece.rstrip())
+            if b > a:
+                out.append((turn, a, b, speaker))
+            at += len(piece) + 1
+    return out
