@@ -262,3 +262,14 @@ def test_the_nvivo_like_study_keeps_every_coding_in_the_benchmark(
     rows = [line for line in out.splitlines() if line.startswith("| NVivo-like")]
     assert len(rows) == 4
     assert all("| 303/303 (100.0 %) | 303/303 | 303/303 |" in row for row in rows)
+
+
+def test_text_without_spaces_is_read_by_its_line_and_sentence_ends() -> None:
+    """Chinese has a word boundary between any two characters; NVivo's UTF-16 positions
+    are found by where selections end: after 。 and at line ends."""
+    raw = "访谈😀开始。我们坐公交车。\r\n第二行很长。𠜎字也在这里。\r\n最后一行。"
+    words = ["我们坐公交车。", "第二行很长。", "字也在这里。", "最后一行。"]
+    bounds = _fit(raw, words, Convention(utf16=True))
+    reading = detect(raw, bounds)
+    assert reading.convention == Convention(utf16=True)
+    assert [raw[reading.to_raw[a]:reading.to_raw[b]] for a, b in bounds] == words

@@ -15,7 +15,9 @@ REFI-QDA 1.5 says positions count characters, but real tools count differently:
 Nothing in the file says which. Each convention is a map from the sender's position to a
 character of the text as stored; the right one is the one under which the selections'
 bounds fall where people put them — on word and line boundaries, never inside a
-character, a CR LF pair or a base letter and its accent — and inside the text. Where a
+character, a CR LF pair or a base letter and its accent — and inside the text; among
+conventions equal on that, the one whose bounds fall more often at line ends and after
+sentence ends (text in scripts without spaces has a word boundary everywhere). Where a
 text has no CR and no astral character the conventions coincide, and the REFI one is
 named. Ties go to the standard's reading (code points, as stored).
 """
@@ -108,6 +110,27 @@ def position_map(raw: str, convention: Convention) -> list[int]:
     return out
 
 
+SENTENCE_ENDS = frozenset(".!?;:\u3002\uff01\uff1f\u2026")
+
+
+def _spaceless(ch: str) -> bool:
+    """Scripts written without spaces (CJK, Thai, Lao): any place between two of their
+    characters may be a word boundary."""
+    return (ch.isalpha() and unicodedata.east_asian_width(ch) in ("W", "F")) or (
+        "\u0e00" <= ch <= "\u0eff")
+
+
+def _strong(raw: str, to_raw: list[int], position: int) -> bool:
+    """True when a bound at ``position`` is where selections most often end: the text's
+    start or end, a line's start or end, or just after a sentence's end."""
+    if position < 0 or position >= len(to_raw):
+        return False
+    index = to_raw[position]
+    if index == 0 or index >= len(raw):
+        return True
+    return raw[index - 1] == "\n" or raw[index] in "\r\n" or raw[index - 1] in SENTENCE_ENDS
+
+
 def _misplaced(raw: str, to_raw: list[int], position: int) -> bool:
     """True when a bound at ``position`` would cut a word, a character, a CR LF pair or
     a letter from its accent, or lies past the text."""
@@ -124,6 +147,8 @@ def _misplaced(raw: str, to_raw: list[int], position: int) -> bool:
         return True
     if unicodedata.combining(after):
         return True
+    if _spaceless(before) and _spaceless(after):
+        return False
     return before.isalnum() and after.isalnum()
 
 
@@ -144,12 +169,13 @@ def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False) ->
     if len(candidates) == 1:
         to_raw = position_map(raw, STANDARD)
         return Reading(STANDARD, to_raw, misplaced=_misplaced_count(raw, to_raw, bounds))
-    best: tuple[int, int] | None = None
+    best: tuple[int, int, int] | None = None
     chosen = STANDARD
     chosen_map: list[int] = []
     for rank, convention in enumerate(candidates):
         to_raw = position_map(raw, convention)
-        score = (_misplaced_count(raw, to_raw, bounds), rank)
+        strong = sum(_strong(raw, to_raw, a) + _strong(raw, to_raw, b) for a, b in bounds)
+        score = (_misplaced_count(raw, to_raw, bounds), -strong, rank)
         if best is None or score < best:
             best, chosen, chosen_map = score, convention, to_raw
     assert best is not None
