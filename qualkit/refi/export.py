@@ -160,7 +160,8 @@ _Group = tuple[str, list[_Entry], list[tuple[str, str, int]]]
 
 def _selections(transcript: Transcript, segments: list[Segment], coders: list[str],
                 state: _State, spans: list[CodedSpan], mapping: Mapping[str, str],
-                known: set[str]) -> list[tuple[tuple[int, int], _Group]]:
+                known: set[str], dropped: dict[str, int]
+                ) -> list[tuple[tuple[int, int], _Group]]:
     """A transcript's selections in text order: the exact spans imported from another
     tool, then each segment coding no such span already carries, grouped by span.
 
@@ -175,6 +176,7 @@ def _selections(transcript: Transcript, segments: list[Segment], coders: list[st
     for span in spans:
         code = mapping.get(span.code_id, span.code_id)
         if code not in known:
+            dropped[code] += 1
             continue
         hit = _touching(segments, ends, span.start, span.end)
         if hit and not any(code in state.codes.get((span.coder, segments[i].id), ())
@@ -273,6 +275,7 @@ def build_project(store: Store, project: Project, positions: Convention = STANDA
     coded_codes: set[str] = set()
     if transcripts:
         sources = _sub(root, "Sources")
+    dropped_spans: dict[str, int] = defaultdict(int)
     spans_of: dict[int, list[CodedSpan]] = defaultdict(list)
     for span in store.coded_spans():
         spans_of[span.transcript_id].append(span)
@@ -290,7 +293,7 @@ def build_project(store: Store, project: Project, positions: Convention = STANDA
                 if (coder, segment.id) in state.codes:
                     reviewed[coder].append(segment.index)
         groups = _selections(transcript, segments, coders, state,
-                             spans_of.get(transcript.id, []), mapping, known)
+                             spans_of.get(transcript.id, []), mapping, known, dropped_spans)
         for (start, end), (key, entries, memos) in groups:
             selections += 1
             selection = _sub(source, "PlainTextSelection", {
@@ -329,6 +332,10 @@ def build_project(store: Store, project: Project, positions: Convention = STANDA
         listed = ", ".join(f"`{c}` ({n})" for c, n in sorted(state.dropped.items()))
         notes.append(f"codings of code(s) no longer in the active codebook were left out: "
                      f"{listed}")
+    if dropped_spans:
+        listed = ", ".join(f"`{c}` ({n})" for c, n in sorted(dropped_spans.items()))
+        notes.append(f"exact spans imported with code(s) no longer in the active codebook "
+                     f"were left out: {listed}")
     if REPLACED["count"]:
         notes.append(f"{REPLACED['count']} control character(s) XML cannot hold were "
                      "replaced by U+FFFD in names, memos or attributes")

@@ -279,8 +279,9 @@ class _Mapper:
                 with_text = [g for g in selection.notes
                              if (note := self.doc.notes.get(g)) is not None and note.text]
                 self.used_notes.update(with_text)
-                self.counts["memos on selections covering no segment's text (a memo "
-                            "belongs to a segment)"] += len(with_text)
+                if with_text:
+                    self.counts["memos on selections covering no segment's text (a memo "
+                                "belongs to a segment)"] += len(with_text)
                 continue
             for note_guid in selection.notes:
                 note = self.doc.notes.get(note_guid)
