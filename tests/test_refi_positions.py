@@ -273,3 +273,33 @@ def test_text_without_spaces_is_read_by_its_line_and_sentence_ends() -> None:
     reading = detect(raw, bounds)
     assert reading.convention == Convention(utf16=True)
     assert [raw[reading.to_raw[a]:reading.to_raw[b]] for a, b in bounds] == words
+
+
+def test_a_code_removed_in_qualkit_takes_its_exact_span_out_of_the_export(
+        cli, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from qualkit.codebook.versions import ACTIVE
+    from qualkit.model import CodingAction, CodingEvent
+
+    text = "P1: It was hard. Then it got easier.\nP2: Sure. Fine.\n"
+    study = Project(sources=[("S", text)], codes=[Code("Difficulty"), Code("Ease")],
+                    codings=[Coding(0, text.index("hard"), text.index(" easier"),
+                                    "Difficulty", "Rita"),
+                             Coding(0, text.index("Fine"), text.index("Fine") + 4, "Ease",
+                                    "Rita")],
+                    users=["Rita"])
+    source = write(study, "maxqda", tmp_path / "m.qdpx")
+    assert cli("import", str(source), "-p", str(tmp_path / "p"), "--no-ner",
+               "--allow-pii").exit_code == 0
+    with open_store(tmp_path / "p" / "qualkit.db") as store:
+        version = store.setting(ACTIVE)
+        touched = [s.id for s in store.segments() if s.text in ("It was hard.",
+                                                               "Then it got easier.")]
+        with store.transaction() as conn:
+            store.append_events(conn, [CodingEvent(
+                segment, "Rita", CodingAction.REMOVE, "difficulty", version, "test",
+                datetime(2026, 1, 1, tzinfo=UTC)) for segment in touched])
+    out = tmp_path / "out.qdpx"
+    assert cli("export", str(out), "-p", str(tmp_path / "p")).exit_code == 0
+    assert codings_in(out) == {("S", "Rita", "Ease", "Fine"): 1}
