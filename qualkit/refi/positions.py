@@ -37,12 +37,19 @@ class Convention:
     """Line ends counted as stored (CR LF is two positions) rather than as one."""
     bom: bool = False
     """A byte-order mark at the start counted as a position."""
+    emoji: bool = False
+    """NVivo's emoji counting as the ``pyqdpx`` package reproduces it: code points, plus
+    one for each user-perceived character holding an astral one (so a thumbs-up with a
+    skin tone is three, not UTF-16's four) and one for each emoji variation selector."""
 
     def describe(self, *, astral: bool = True, cr: bool = True, bom: bool = True) -> str:
         """The convention, saying only what mattered for a text: its unit where it has
         astral characters, its line ends where it has CR LF, the BOM where it has one."""
         parts = []
-        if astral:
+        if astral and self.emoji:
+            parts.append("NVivo's emoji units (an emoji is two, a skin tone or variation "
+                         "selector one more)")
+        elif astral:
             parts.append("UTF-16 code units (an emoji is two)" if self.utf16
                          else "code points (an emoji is one)")
         if cr:
@@ -56,8 +63,8 @@ class Convention:
 STANDARD = Convention()
 """REFI-QDA's reading, and qualkit's own export: code points over the text as stored."""
 
-CANDIDATES = (STANDARD, Convention(utf16=True), Convention(crlf=False),
-              Convention(utf16=True, crlf=False))
+CANDIDATES = (STANDARD, Convention(utf16=True), Convention(emoji=True),
+              Convention(crlf=False), Convention(utf16=True, crlf=False))
 """In order of preference when the selections fit several equally well."""
 
 
@@ -90,21 +97,54 @@ class Reading:
         return self.convention.describe(astral=self.astral, cr=self.cr, bom=self.bom)
 
 
+def _extends(ch: str) -> bool:
+    """Characters that belong to the one before: combining marks, the zero-width joiner,
+    variation selectors, skin tones, tags."""
+    o = ord(ch)
+    return (unicodedata.category(ch) in ("Mn", "Me", "Mc") or o == 0x200D
+            or 0xFE00 <= o <= 0xFE0F or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F
+            or 0xE0100 <= o <= 0xE01EF)
+
+
+def _regional(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
+def cluster_end(raw: str, i: int) -> int:
+    """The end of the user-perceived character starting at ``i`` (an approximation of
+    Unicode's extended grapheme clusters good for emoji sequences and accents)."""
+    j = i + 1
+    if _regional(raw[i]) and j < len(raw) and _regional(raw[j]):
+        j += 1  # a flag is a pair of regional indicators
+    while j < len(raw) and (_extends(raw[j]) or raw[j - 1] == "\u200d"):
+        j += 1
+    return j
+
+
+def _nvivo_width(cluster: str) -> int:
+    width = len(cluster) + any(ord(ch) > 0xFFFF for ch in cluster)
+    return width + cluster.count("\ufe0f") - ("\u261d\ufe0f" in cluster)
+
+
 def position_map(raw: str, convention: Convention) -> list[int]:
-    """Sender position -> index into ``raw``. A position inside a character (the second
-    half of a surrogate pair) maps to the character's start; a CR LF counted once is one
-    position, at its CR."""
+    """Sender position -> index into ``raw``. Positions inside a character (a surrogate
+    pair, an emoji sequence counted by clusters) map to its start, so two positions map
+    to the same index there; a CR LF counted once is one position, at its CR."""
     out: list[int] = [0] if convention.bom else []
     size = len(raw)
     i = 0
     while i < size:
         ch = raw[i]
-        out.append(i)
         if ch == "\r" and not convention.crlf and i + 1 < size and raw[i + 1] == "\n":
+            out.append(i)
             i += 2  # the pair counts once: its one position is the line end's start
             continue
-        if convention.utf16 and ord(ch) > 0xFFFF:
-            out.append(i)
+        if convention.emoji:
+            j = cluster_end(raw, i)
+            out.extend([i] * _nvivo_width(raw[i:j]))
+            i = j
+            continue
+        out.extend([i, i] if convention.utf16 and ord(ch) > 0xFFFF else [i])
         i += 1
     out.append(size)
     return out
@@ -131,41 +171,43 @@ def _strong(raw: str, to_raw: list[int], position: int) -> bool:
     return raw[index - 1] == "\n" or raw[index] in "\r\n" or raw[index - 1] in SENTENCE_ENDS
 
 
-def _misplaced(raw: str, to_raw: list[int], position: int) -> bool:
+def _misplaced(raw: str, to_raw: list[int], position: int, first: int) -> bool:
     """True when a bound at ``position`` would cut a word, a character, a CR LF pair or
-    a letter from its accent, or lies past the text."""
+    a letter from its accent, or lies past the text. ``first``: the first position of
+    the text (1 when the sender counted a BOM)."""
     if position < 0 or position >= len(to_raw):
         return True
     index = to_raw[position]
-    if (position > 0 and to_raw[position - 1] == index and index < len(raw)
-            and ord(raw[index]) > 0xFFFF):
-        return True  # inside a surrogate pair
+    if position > first and to_raw[position - 1] == index:
+        return True  # inside a character the sender counted as several positions
     if index == 0 or index >= len(raw):
         return False
     before, after = raw[index - 1], raw[index]
     if before == "\r" and after == "\n":
         return True
-    if unicodedata.combining(after):
+    if _extends(after):
         return True
     if _spaceless(before) and _spaceless(after):
         return False
     return before.isalnum() and after.isalnum()
 
 
-def _misplaced_count(raw: str, to_raw: list[int], bounds: Sequence[tuple[int, int]]) -> int:
-    return sum(_misplaced(raw, to_raw, a) + _misplaced(raw, to_raw, b) for a, b in bounds)
+def _misplaced_count(raw: str, to_raw: list[int], bounds: Sequence[tuple[int, int]],
+                     first: int = 0) -> int:
+    return sum(_misplaced(raw, to_raw, a, first) + _misplaced(raw, to_raw, b, first)
+               for a, b in bounds)
 
 
 def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False) -> Reading:
     """The convention under which ``bounds`` (the source's selections, as the file gives
     them) fit ``raw`` (its text as stored, BOM removed) best. ``bom``: the stored text
     began with a byte-order mark, which some tool might have counted."""
-    astral = any(ord(ch) > 0xFFFF for ch in raw)
+    astral = "\ufe0f" in raw or any(ord(ch) > 0xFFFF for ch in raw)
     has_cr = "\r\n" in raw
     candidates = [c for c in CANDIDATES
-                  if (astral or not c.utf16) and (has_cr or c.crlf)]
+                  if (astral or not (c.utf16 or c.emoji)) and (has_cr or c.crlf)]
     if bom:
-        candidates += [Convention(c.utf16, c.crlf, bom=True) for c in candidates]
+        candidates += [Convention(c.utf16, c.crlf, True, c.emoji) for c in candidates]
     if len(candidates) == 1:
         to_raw = position_map(raw, STANDARD)
         return Reading(STANDARD, to_raw, misplaced=_misplaced_count(raw, to_raw, bounds))
@@ -175,7 +217,7 @@ def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False) ->
     for rank, convention in enumerate(candidates):
         to_raw = position_map(raw, convention)
         strong = sum(_strong(raw, to_raw, a) + _strong(raw, to_raw, b) for a, b in bounds)
-        score = (_misplaced_count(raw, to_raw, bounds), -strong, rank)
+        score = (_misplaced_count(raw, to_raw, bounds, int(convention.bom)), -strong, rank)
         if best is None or score < best:
             best, chosen, chosen_map = score, convention, to_raw
     assert best is not None
