@@ -3,29 +3,31 @@ everything not carried over.
 
 How selections become segment codings (``docs/refi-qda.md`` says the same for users):
 
-- a selection's offsets are translated exactly into the normalised text (CRLF and
-  decomposed accents are normalised once; :mod:`qualkit.refi.text` maps each offset), and
-  it codes **every segment it overlaps** — the rule quotes in a codings CSV follow. A
-  selection that starts or ends inside a sentence therefore codes the whole sentence; its
-  exact span is kept in the coding log as the event's origin (``qdpx:FILE@START-END``,
-  offsets as the file gave them), so nothing of what the sender selected is lost;
-- a selection that covers no segment's text (only a speaker label or blank lines) is
-  counted and reported, not stretched onto a neighbour;
+- how the sender counted positions (code points or UTF-16 units, CR LF as one or two, a
+  BOM) is found per source from where its selections fall
+  (:mod:`qualkit.refi.positions`), and each position is translated exactly into the
+  normalised text (CRLF and decomposed accents are normalised once;
+  :mod:`qualkit.refi.text` maps each offset);
+- a selection codes **every segment it overlaps** — the rule quotes in a codings CSV
+  follow (:mod:`qualkit.refi.selections`) — and its exact span is kept in the store
+  (``coded_spans``) unless it is exactly one segment, so an export writes the same
+  characters back; the file's positions are also the coding event's origin
+  (``qdpx:FILE@START-END``);
+- a selection that covers no segment's text (a speaker label, a header) codes nothing,
+  and is kept as a span all the same, not stretched onto a neighbour;
 - REFI-QDA does not say what a coder *read*, only what they coded; a user with any coding
   in a source is taken to have reviewed all of it (segments they left uncoded become
   "reviewed, none apply"), the rule a codings CSV follows. A file qualkit wrote carries
   the exact reviewed segments, turns and segment boundaries in ``qualkit.json``, so a
   round trip changes nothing.
 
-Turns and segments of a source from another tool are found as for a text file: speaker
-labels when there are any (else one voice, a turn per paragraph), then sentences (or
-turns, with ``unit=turn``). The privacy gate runs on every new source before anything is
-stored, as for any transcript.
+Turns and segments of a source from another tool are found as for a text file when it has
+two speakers at least; anything else is one-voice text (one turn, segments cut at line
+ends, then sentences, or lines with ``unit=turn``). The privacy gate runs on every new
+source before anything is stored, as for any transcript.
 """
-
 from __future__ import annotations
 
-import bisect
 import hashlib
 import logging
 import shutil
@@ -53,14 +55,13 @@ from qualkit.model import (
 from qualkit.project import Project
 from qualkit.refi.positions import Reading, detect
 from qualkit.refi.read import Document, TextSource, read_document
+from qualkit.refi.selections import Mapper, Span
 from qualkit.refi.text import cut_at_lines, normalise_mapped, one_voice
 from qualkit.refi.xml import norm_guid
 from qualkit.store import Store
 
 log = logging.getLogger(__name__)
 
-Span = tuple[int, int, int, str]
-DEFAULT_CODER = "imported"
 
 
 @dataclass
@@ -208,102 +209,6 @@ def _derive(text: str, name: str, roster: Mapping[str, Participant], unit: Unit
     return turns, spans if labelled else cut_at_lines(text, spans), labelled
 
 
-def _overlapped(spans: list[Span], ends: list[int], start: int, end: int) -> list[int]:
-    end = max(end, start + 1)
-    first = bisect.bisect_right(ends, start)
-    found = []
-    for i in range(first, len(spans)):
-        if spans[i][1] >= end:
-            break
-        found.append(i)
-    return found
-
-
-class _Mapper:
-    """Selections of one source onto its segments, per coder."""
-
-    def __init__(self, doc: Document, book: Codebook | None, code_of: Mapping[str, str],
-                 themes: set[str], origin: str, counts: dict[str, int]) -> None:
-        self.doc, self.book, self.code_of, self.themes = doc, book, code_of, themes
-        self.origin = origin
-        self.counts = counts
-        self.used_notes: set[str] = set()
-
-    def coder(self, *guids: str) -> str:
-        for key in guids:
-            if key:
-                return self.doc.users.get(key) or f"user-{key[:8]}"
-        self.counts["codings without a user (recorded as `imported`)"] += 1
-        return DEFAULT_CODER
-
-    def map(self, source: TextSource, text_len: int, offsets: list[int], spans: list[Span],
-            reviewed: Mapping[str, list[tuple[int, int]]] | None
-            ) -> tuple[dict[str, dict[int, frozenset[str]]], dict[tuple[str, int, str], str],
-                       list[tuple[str, int, str]], list[tuple[int, int, str, str, str]]]:
-        """Segment codings per coder, their origins, memos, and the exact spans worth
-        keeping (those that are not exactly one segment)."""
-        ends = [s[2] for s in spans]
-        raw_len = len(offsets) - 1
-        wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-        origins: dict[tuple[str, int, str], str] = {}
-        memos: list[tuple[str, int, str]] = []
-        exact: list[tuple[int, int, str, str, str]] = []
-        for selection in source.selections:
-            if selection.end > raw_len:
-                self.counts["selections ending past their text (cut at its end)"] += 1
-            a = offsets[min(selection.start, raw_len)]
-            b = offsets[min(selection.end, raw_len)]
-            if b <= a:
-                self.counts["empty selections (no characters between start and end)"] += 1
-                continue
-            hit = _overlapped(spans, ends, a, b) if a < text_len else []
-            whole = len(hit) == 1 and spans[hit[0]][1] == a and spans[hit[0]][2] == b
-            if not hit and selection.codings:
-                self.counts["outside"] += 1
-            where = f"{self.origin}@{selection.start}-{selection.end}"
-            for user, code_guid in selection.codings:
-                coder = self.coder(user, selection.user)
-                code = self.code_of.get(code_guid)
-                if code is None:
-                    self.counts["codings on themes or unknown codes" if code_guid in
-                                self.themes or self.book is None else
-                                "codings on codes not in the codebook"] += 1
-                    continue
-                self.counts["codings"] += 1
-                if not whole:
-                    exact.append((a, b, coder, code, where))
-                for i in hit:
-                    wanted[coder][i].add(code)
-                    origins.setdefault((coder, i, code), where)
-            if not hit:
-                with_text = [g for g in selection.notes
-                             if (note := self.doc.notes.get(g)) is not None and note.text]
-                self.used_notes.update(with_text)
-                if with_text:
-                    self.counts["memos on selections covering no segment's text (a memo "
-                                "belongs to a segment)"] += len(with_text)
-                continue
-            for note_guid in selection.notes:
-                note = self.doc.notes.get(note_guid)
-                if note is None or not note.text:
-                    continue
-                self.used_notes.add(note_guid)
-                users = [u for u, _ in selection.codings]
-                memos.append((self.coder(note.user, selection.user, *users), hit[0],
-                              note.text))
-        state: dict[str, dict[int, frozenset[str]]] = {}
-        if reviewed is not None:
-            for coder in set(reviewed) | set(wanted):
-                indices = {i for a, b in reviewed.get(coder, []) for i in range(a, b + 1)}
-                indices |= set(wanted.get(coder, {}))
-                state[coder] = {i: frozenset(wanted.get(coder, {}).get(i, ()))
-                                for i in sorted(indices)}
-        else:
-            for coder, coded in wanted.items():
-                state[coder] = {i: frozenset(coded.get(i, ())) for i in range(len(spans))}
-        return state, origins, memos, exact
-
-
 def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit.SENTENCE,
                 allow_pii: bool = False, roster: Path | None = None,
                 ner: str | None = "auto") -> QdpxImport:
@@ -323,7 +228,7 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
     scanner = build_scanner(roster_map, roster, ner)
     rel = project.relative(path)
     origin = f"qdpx:{path.name[:150]}"
-    mapper = _Mapper(doc, book, code_of, themes, origin, counts)
+    mapper = Mapper(doc, book, code_of, themes, origin, counts)
     used: set[str] = set()
     plans: list[_Plan] = []
     findings: list[Finding] = []
