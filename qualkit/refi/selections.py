@@ -64,9 +64,12 @@ class Mapper:
         exact: list[tuple[int, int, str, str, str]] = []
         for selection in source.selections:
             if selection.end > raw_len:
-                self.counts["selections ending past their text (cut at its end)"] += 1
-            a = offsets[min(selection.start, raw_len)]
-            b = offsets[min(selection.end, raw_len)]
+                self.counts["adjusted:selections ending past their text: cut at its end"] += 1
+            if selection.start < 0:
+                self.counts["adjusted:selections starting before their text: moved to "
+                            "its start"] += 1
+            a = offsets[min(max(selection.start, 0), raw_len)]
+            b = offsets[min(max(selection.end, 0), raw_len)]
             if b <= a:
                 self.counts["empty selections (no characters between start and end)"] += 1
                 continue
