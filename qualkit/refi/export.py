@@ -346,6 +346,7 @@ def build_project(store: Store, project: Project, positions: Convention = STANDA
     notes.append("machine suggestions are not exported (they are not coding)")
 
     sidecar = {"format": SIDECAR_FORMAT, "qualkit": __version__,
+               "positions": "utf16" if positions.utf16 else "characters",
                "codebook": {out: content[key] for key, out in CODEBOOK_KEYS if key in content},
                "sources": sidecar_sources}
     members[SIDECAR] = json.dumps(sidecar, ensure_ascii=False, indent=1).encode("utf-8")

@@ -53,7 +53,7 @@ from qualkit.model import (
     Unit,
 )
 from qualkit.project import Project
-from qualkit.refi.positions import Reading, detect
+from qualkit.refi.positions import STANDARD, Convention, Reading, detect
 from qualkit.refi.read import Document, TextSource, read_document
 from qualkit.refi.selections import Mapper, Span
 from qualkit.refi.text import cut_at_lines, normalise_mapped, one_voice
@@ -220,6 +220,8 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
     result = QdpxImport()
     counts: dict[str, int] = defaultdict(int)
     sidecar = doc.sidecar if doc.sidecar and doc.sidecar.get("format") == 1 else None
+    declared = {"characters": STANDARD, "utf16": Convention(utf16=True)}.get(
+        str((sidecar or {}).get("positions")))
     book, content, code_of, themes = _codebook(doc, path, sidecar, unit, result.notes)
 
     known_people = store.participants()
@@ -241,7 +243,7 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
             result.notes.append(f"source `{source.name}` was left out: its text is empty")
             continue
         reading = detect(source.text, [(s.start, s.end) for s in source.selections],
-                         bom=source.bom)
+                         bom=source.bom, declared=declared)
         text, normalised, composed = normalise_mapped(source.text)
         offsets = [normalised[i] for i in reading.to_raw]
         _say_reading(result, source.name, reading, len(source.selections))

@@ -198,17 +198,21 @@ def _misplaced_count(raw: str, to_raw: list[int], bounds: Sequence[tuple[int, in
                for a, b in bounds)
 
 
-def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False) -> Reading:
+def detect(raw: str, bounds: Sequence[tuple[int, int]], *, bom: bool = False,
+           declared: Convention | None = None) -> Reading:
     """The convention under which ``bounds`` (the source's selections, as the file gives
     them) fit ``raw`` (its text as stored, BOM removed) best. ``bom``: the stored text
-    began with a byte-order mark, which some tool might have counted."""
+    began with a byte-order mark, which some tool might have counted. ``declared``: the
+    convention the file says it used (qualkit's own files do), taken as it is."""
     astral = "\ufe0f" in raw or any(ord(ch) > 0xFFFF for ch in raw)
     has_cr = "\r\n" in raw
     candidates = [c for c in CANDIDATES
                   if (astral or not (c.utf16 or c.emoji)) and (has_cr or c.crlf)]
     if bom:
         candidates += [Convention(c.utf16, c.crlf, True, c.emoji) for c in candidates]
-    if len(candidates) == 1:
+    if declared is not None:
+        candidates = [declared]
+    if len(candidates) == 1 and declared is None:
         to_raw = position_map(raw, STANDARD)
         return Reading(STANDARD, to_raw, misplaced=_misplaced_count(raw, to_raw, bounds))
     best: tuple[int, int, int] | None = None
