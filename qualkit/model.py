@@ -229,6 +229,24 @@ class CodingEvent:
 
 
 @dataclass(frozen=True)
+class CodedSpan:
+    """The exact characters a coder coded in another tool (a REFI-QDA selection), kept
+    beside the segment codings derived from it so an export writes the same span back.
+
+    ``start``/``end`` are code points into the normalised text, end exclusive; the span
+    may cover a speaker label, a header or text outside any segment."""
+
+    transcript_id: int
+    start: int
+    end: int
+    coder: str
+    code_id: str
+    codebook_version: str
+    origin: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Coding:
     """A coder's current decision on a segment, derived from the event log.
 

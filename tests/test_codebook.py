@@ -169,6 +169,55 @@ def test_qdc_reading_tolerates_what_real_tools_write(tmp_path: Path) -> None:
         ("Teaching skills", "", "#FF0000"), ("Confidence", "Feeling surer.", None)]
 
 
+NVIVO_QDC = """<?xml version="1.0" encoding="utf-8" standalone="no" ?><CodeBook \
+origin="NVivo 12" xmlns="urn:QDA-XML:codebook:1.0"><Codes>\
+<Code guid="a0000000-0000-4000-8000-000000000001" isCodable="true" name="Barriers">\
+<Description>Things in the way.</Description>\
+<Code guid="a0000000-0000-4000-8000-000000000002" isCodable="true" name="Cost">\
+<Code guid="a0000000-0000-4000-8000-000000000003" isCodable="true" name="Travel"/></Code>\
+<Code guid="a0000000-0000-4000-8000-000000000004" isCodable="true" name="Time" \
+color="#00ff7f"/></Code>\
+<Code guid="a0000000-0000-4000-8000-000000000005" isCodable="true" name="Surprise"/>\
+<Code guid="a0000000-0000-4000-8000-000000000006" isCodable="false" name="Feelings">\
+<Code guid="a0000000-0000-4000-8000-000000000007" isCodable="true" name="Fear"/></Code>\
+</Codes></CodeBook>
+"""
+
+
+def _tree(path: Path) -> list[tuple[int, str, str | None]]:
+    """(depth, name, isCodable) of every code of a .qdc, in document order."""
+    import xml.etree.ElementTree as ET
+
+    found: list[tuple[int, str, str | None]] = []
+
+    def walk(element: ET.Element, depth: int) -> None:
+        for code in element:
+            if code.tag.endswith("}Code"):
+                found.append((depth, code.get("name", ""), code.get("isCodable")))
+                walk(code, depth + 1)
+
+    codes = next(e for e in ET.parse(path).getroot() if e.tag.endswith("}Codes"))
+    walk(codes, 0)
+    return found
+
+
+def test_qdc_yaml_qdc_keeps_the_tree_without_adding_a_node(cli, tmp_path: Path) -> None:
+    """NVivo has no themes: every code is codable, parents included. The YAML puts the
+    top-level codable codes under `Ungrouped codes` (a qualkit code belongs to a theme);
+    the .qdc written back has the same 7 codes in the same tree, and no extra node."""
+    source = tmp_path / "nvivo.qdc"
+    source.write_text(NVIVO_QDC, encoding="utf-8")
+    middle, back = tmp_path / "book.yaml", tmp_path / "back.qdc"
+    assert cli("codebook", "convert", str(source), str(middle)).exit_code == 0
+    result = cli("codebook", "convert", str(middle), str(back))
+    assert result.exit_code == 0, result.stderr
+    assert [(d, n) for d, n, _ in _tree(back)] == [(d, n) for d, n, _ in _tree(source)]
+    assert len(_tree(back)) == 7
+    xmlschema.XMLSchema(SCHEMAS / "Codebook.xsd").validate(str(back))
+    again = read_codebook(back).checked.content  # and the YAML from it is the same
+    assert again["themes"] == read_codebook(middle).checked.content["themes"]
+
+
 def test_qdc_with_an_entity_declaration_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "evil.qdc"
     path.write_text('<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY a "aaaa">]>\n'

@@ -231,7 +231,8 @@ def test_a_foreign_file_is_read_with_warnings_for_what_is_left_out(cli,
                      "1 pictures not carried over", "1 audio sources not carried over",
                      "1 PDF selections not carried over", "1 sets not carried over",
                      "1 graphs not carried over",
-                     "1 selections covering no segment's text",
+                     "1 selection(s) cover no segment's text (a speaker label, a header, "
+                     "blank lines): kept as exact spans",
                      "top-level code(s) `Loose code` were put under a theme"):
         assert expected in warnings, expected
     snap = snapshot(target)

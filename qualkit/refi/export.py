@@ -41,9 +41,10 @@ from typing import Any
 from qualkit import __version__
 from qualkit.codebook.formats.qdc import code_guid, write_codes
 from qualkit.decisions import fold
-from qualkit.model import CodingAction, NoteKind, Segment, Transcript
+from qualkit.model import CodedSpan, CodingAction, NoteKind, Segment, Transcript
 from qualkit.project import Project
 from qualkit.refi.archive import SOURCES, write_archive
+from qualkit.refi.positions import STANDARD, Convention, to_positions
 from qualkit.refi.xml import NS, guid, tag
 from qualkit.store import Store
 
@@ -152,17 +153,83 @@ def _ranges(indices: Iterable[int]) -> list[list[int]]:
     return runs
 
 
-def build_project(store: Store, project: Project) -> tuple[bytes, dict[str, bytes],
-                                                           ExportResult]:
+_Entry = tuple[str, str, datetime | None]  # coder, code, when it was applied
+_Group = tuple[str, list[_Entry], list[tuple[str, str, int]]]
+"""A selection's GUID key, its codings, and its memos (coder, text, segment index)."""
+
+
+def _selections(transcript: Transcript, segments: list[Segment], coders: list[str],
+                state: _State, spans: list[CodedSpan], mapping: Mapping[str, str],
+                known: set[str], dropped: dict[str, int]
+                ) -> list[tuple[tuple[int, int], _Group]]:
+    """A transcript's selections in text order: the exact spans imported from another
+    tool, then each segment coding no such span already carries, grouped by span.
+
+    An imported span is written while its coder still has its code on a segment it
+    touches (a code removed in qualkit removes the span too); a span over no segment (a
+    label, a header) is always written. A memo goes on the span that starts in its
+    segment, else on the segment's own selection."""
+    ends = [s.end for s in segments]
+    groups: dict[tuple[int, int], _Group] = {}
+    covered: set[tuple[str, int, str]] = set()
+    first_of: dict[tuple[str, int], tuple[int, int]] = {}
+    for span in spans:
+        code = mapping.get(span.code_id, span.code_id)
+        if code not in known:
+            dropped[code] += 1
+            continue
+        hit = _touching(segments, ends, span.start, span.end)
+        if hit and not any(code in state.codes.get((span.coder, segments[i].id), ())
+                           for i in hit):
+            continue
+        where = (span.start, span.end)
+        group = groups.setdefault(where, (f"{span.start}-{span.end}", [], []))
+        if (span.coder, code) not in {(c, k) for c, k, _ in group[1]}:
+            group[1].append((span.coder, code, span.at))
+        for i in hit:
+            covered.add((span.coder, segments[i].id, code))
+        if hit:
+            first_of.setdefault((span.coder, hit[0]), where)
+    for segment in segments:
+        where = (segment.start, segment.end)
+        for coder in coders:
+            codes = state.codes.get((coder, segment.id), frozenset())
+            for code in sorted(codes):
+                if (coder, segment.id, code) in covered:
+                    continue
+                group = groups.setdefault(where, (str(segment.index), [], []))
+                group[1].append((coder, code, state.applied_at.get((coder, segment.id, code))))
+            memo = state.memos.get((coder, segment.id))
+            if memo is not None:
+                target = first_of.get((coder, segment.index), where)
+                group = groups.setdefault(target, (str(segment.index), [], []))
+                group[2].append((coder, memo, segment.index))
+    return sorted(groups.items())
+
+
+def _touching(segments: list[Segment], ends: list[int], start: int, end: int) -> list[int]:
+    """Indices of the segments a span overlaps (the rule the import codes them by)."""
+    found = []
+    for i in range(bisect.bisect_right(ends, start), len(segments)):
+        if segments[i].start >= max(end, start + 1):
+            break
+        found.append(i)
+    return found
+
+
+def build_project(store: Store, project: Project, positions: Convention = STANDARD
+                  ) -> tuple[bytes, dict[str, bytes], ExportResult]:
     """project.qde, the other members (sources, qualkit.json) and the counts; the caller
-    writes them. Reads the store only."""
+    writes them. Reads the store only. ``positions``: how selection positions are
+    counted (REFI's code points unless a tool reads another convention)."""
     from qualkit.codebook.versions import project_code_mapping, project_codebook
 
     book = project_codebook(store, project)
     content = store.codebook_content(book.version)
     assert content is not None  # project_codebook stored it
     known = {c.id for c in book.codes}
-    state = _state(store, known, project_code_mapping(store, book))
+    mapping = project_code_mapping(store, book)
+    state = _state(store, known, mapping)
     coders = store.coders()
     transcripts = store.transcripts()
     by_transcript: dict[int, list[Segment]] = defaultdict(list)
@@ -208,42 +275,43 @@ def build_project(store: Store, project: Project) -> tuple[bytes, dict[str, byte
     coded_codes: set[str] = set()
     if transcripts:
         sources = _sub(root, "Sources")
+    dropped_spans: dict[str, int] = defaultdict(int)
+    spans_of: dict[int, list[CodedSpan]] = defaultdict(list)
+    for span in store.coded_spans():
+        spans_of[span.transcript_id].append(span)
     for transcript in transcripts:
         sguid = source_guid(transcript.name)
         members[f"{SOURCES}/{sguid}.txt"] = transcript.text.encode("utf-8")
         source = _sub(sources, "TextSource", {"guid": sguid, "name": transcript.name,
                                               "plainTextPath": f"internal://{sguid}.txt"})
         starts = [0] + [i + 1 for i, ch in enumerate(transcript.text) if ch == "\n"]
+        at_position = to_positions(transcript.text, positions)
         segments = by_transcript.get(transcript.id, [])
         reviewed: dict[str, list[int]] = defaultdict(list)
         for segment in segments:
-            here = [(coder, state.codes[(coder, segment.id)]) for coder in coders
-                    if (coder, segment.id) in state.codes]
-            for coder, _ in here:
-                reviewed[coder].append(segment.index)
-            memos = [(coder, state.memos[(coder, segment.id)]) for coder in coders
-                     if (coder, segment.id) in state.memos]
-            if not any(codes for _, codes in here) and not memos:
-                continue
+            for coder in coders:
+                if (coder, segment.id) in state.codes:
+                    reviewed[coder].append(segment.index)
+        groups = _selections(transcript, segments, coders, state,
+                             spans_of.get(transcript.id, []), mapping, known, dropped_spans)
+        for (start, end), (key, entries, memos) in groups:
             selections += 1
             selection = _sub(source, "PlainTextSelection", {
-                "guid": guid("selection", transcript.name, str(segment.index)),
-                "name": f"line:{_line_of(starts, segment.start)}",
-                "startPosition": str(segment.start), "endPosition": str(segment.end)})
-            for coder, codes in here:
-                for code in sorted(codes):
-                    codings += 1
-                    coded_codes.add(code)
-                    attrs = {"guid": guid("coding", transcript.name, str(segment.index),
-                                          coder, code),
-                             "creatingUser": user_guid(coder)}
-                    at = state.applied_at.get((coder, segment.id, code))
-                    if at is not None:
-                        attrs["creationDateTime"] = _when(at)
-                    coding = _sub(selection, "Coding", attrs)
-                    _sub(coding, "CodeRef", {"targetGUID": code_guid(content, code)})
-            for coder, memo in memos:
-                nguid = guid("memo", transcript.name, str(segment.index), coder)
+                "guid": guid("selection", transcript.name, key),
+                "name": f"line:{_line_of(starts, start)}",
+                "startPosition": str(at_position[start]),
+                "endPosition": str(at_position[end])})
+            for coder, code, at in entries:
+                codings += 1
+                coded_codes.add(code)
+                attrs = {"guid": guid("coding", transcript.name, key, coder, code),
+                         "creatingUser": user_guid(coder)}
+                if at is not None:
+                    attrs["creationDateTime"] = _when(at)
+                coding = _sub(selection, "Coding", attrs)
+                _sub(coding, "CodeRef", {"targetGUID": code_guid(content, code)})
+            for coder, memo, index in memos:
+                nguid = guid("memo", transcript.name, str(index), coder)
                 _sub(selection, "NoteRef", {"targetGUID": nguid})
                 memo_notes.append((nguid, coder, memo))
         _values(source, transcript.attributes)
@@ -264,6 +332,10 @@ def build_project(store: Store, project: Project) -> tuple[bytes, dict[str, byte
         listed = ", ".join(f"`{c}` ({n})" for c, n in sorted(state.dropped.items()))
         notes.append(f"codings of code(s) no longer in the active codebook were left out: "
                      f"{listed}")
+    if dropped_spans:
+        listed = ", ".join(f"`{c}` ({n})" for c, n in sorted(dropped_spans.items()))
+        notes.append(f"exact spans imported with code(s) no longer in the active codebook "
+                     f"were left out: {listed}")
     if REPLACED["count"]:
         notes.append(f"{REPLACED['count']} control character(s) XML cannot hold were "
                      "replaced by U+FFFD in names, memos or attributes")
@@ -274,6 +346,7 @@ def build_project(store: Store, project: Project) -> tuple[bytes, dict[str, byte
     notes.append("machine suggestions are not exported (they are not coding)")
 
     sidecar = {"format": SIDECAR_FORMAT, "qualkit": __version__,
+               "positions": "utf16" if positions.utf16 else "characters",
                "codebook": {out: content[key] for key, out in CODEBOOK_KEYS if key in content},
                "sources": sidecar_sources}
     members[SIDECAR] = json.dumps(sidecar, ensure_ascii=False, indent=1).encode("utf-8")
@@ -293,7 +366,8 @@ def _values(parent: ET.Element, attributes: Mapping[str, str]) -> None:
         _sub(holder, "TextValue", text=str(value))
 
 
-def export_qdpx(store: Store, project: Project, path: Path) -> ExportResult:
+def export_qdpx(store: Store, project: Project, path: Path,
+                positions: Convention = STANDARD) -> ExportResult:
     """Write the project to ``path`` (atomically) and say what it holds and left out."""
     from dataclasses import replace
 
@@ -302,7 +376,7 @@ def export_qdpx(store: Store, project: Project, path: Path) -> ExportResult:
     if path.suffix.lower() != ".qdpx":
         raise QualkitError(f"{path}: a REFI-QDA project file ends in .qdpx; name it "
                            f"{path.with_suffix('.qdpx').name}")
-    qde, members, result = build_project(store, project)
+    qde, members, result = build_project(store, project, positions)
     try:
         write_archive(path, qde, members)
     except OSError as exc:

@@ -3,29 +3,31 @@ everything not carried over.
 
 How selections become segment codings (``docs/refi-qda.md`` says the same for users):
 
-- a selection's offsets are translated exactly into the normalised text (CRLF and
-  decomposed accents are normalised once; :mod:`qualkit.refi.text` maps each offset), and
-  it codes **every segment it overlaps** — the rule quotes in a codings CSV follow. A
-  selection that starts or ends inside a sentence therefore codes the whole sentence; its
-  exact span is kept in the coding log as the event's origin (``qdpx:FILE@START-END``,
-  offsets as the file gave them), so nothing of what the sender selected is lost;
-- a selection that covers no segment's text (only a speaker label or blank lines) is
-  counted and reported, not stretched onto a neighbour;
+- how the sender counted positions (code points or UTF-16 units, CR LF as one or two, a
+  BOM) is found per source from where its selections fall
+  (:mod:`qualkit.refi.positions`), and each position is translated exactly into the
+  normalised text (CRLF and decomposed accents are normalised once;
+  :mod:`qualkit.refi.text` maps each offset);
+- a selection codes **every segment it overlaps** — the rule quotes in a codings CSV
+  follow (:mod:`qualkit.refi.selections`) — and its exact span is kept in the store
+  (``coded_spans``) unless it is exactly one segment, so an export writes the same
+  characters back; the file's positions are also the coding event's origin
+  (``qdpx:FILE@START-END``);
+- a selection that covers no segment's text (a speaker label, a header) codes nothing,
+  and is kept as a span all the same, not stretched onto a neighbour;
 - REFI-QDA does not say what a coder *read*, only what they coded; a user with any coding
   in a source is taken to have reviewed all of it (segments they left uncoded become
   "reviewed, none apply"), the rule a codings CSV follows. A file qualkit wrote carries
   the exact reviewed segments, turns and segment boundaries in ``qualkit.json``, so a
   round trip changes nothing.
 
-Turns and segments of a source from another tool are found as for a text file: speaker
-labels when there are any (else one voice, a turn per paragraph), then sentences (or
-turns, with ``unit=turn``). The privacy gate runs on every new source before anything is
-stored, as for any transcript.
+Turns and segments of a source from another tool are found as for a text file when it has
+two speakers at least; anything else is one-voice text (one turn, segments cut at line
+ends, then sentences, or lines with ``unit=turn``). The privacy gate runs on every new
+source before anything is stored, as for any transcript.
 """
-
 from __future__ import annotations
 
-import bisect
 import hashlib
 import logging
 import shutil
@@ -42,6 +44,7 @@ from qualkit.ingest.formats import FORMATS
 from qualkit.ingest.source import Locator
 from qualkit.model import (
     Codebook,
+    CodedSpan,
     CodingEvent,
     NoteKind,
     Participant,
@@ -50,15 +53,15 @@ from qualkit.model import (
     Unit,
 )
 from qualkit.project import Project
+from qualkit.refi.positions import STANDARD, Convention, Reading, detect
 from qualkit.refi.read import Document, TextSource, read_document
-from qualkit.refi.text import normalise_mapped
+from qualkit.refi.selections import Mapper, Span
+from qualkit.refi.text import cut_at_lines, normalise_mapped, one_voice
 from qualkit.refi.xml import norm_guid
 from qualkit.store import Store
 
 log = logging.getLogger(__name__)
 
-Span = tuple[int, int, int, str]
-DEFAULT_CODER = "imported"
 
 
 @dataclass
@@ -77,6 +80,10 @@ class QdpxImport:
     codebook: str | None = None
     codebook_new: bool = False
     codebook_file: str | None = None
+    spans: int = 0
+    """Exact selection spans kept (beside the segment codings derived from them)."""
+    positions: dict[str, list[str]] = field(default_factory=dict)
+    """How each source's positions were counted: description -> source names."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -92,6 +99,7 @@ class _Plan:
     state: dict[str, dict[int, frozenset[str]]]  # coder -> segment index -> codes
     origins: dict[tuple[str, int, str], str]
     memos: list[tuple[str, int, str]]
+    exact: list[tuple[int, int, str, str, str]]  # (start, end, coder, code, origin)
 
 
 def _sha(text: str) -> str:
@@ -184,96 +192,21 @@ def _derive(text: str, name: str, roster: Mapping[str, Participant], unit: Unit
             ) -> tuple[list[Turn], list[Span], bool]:
     from qualkit.ingest.reader import canonical_turns
     from qualkit.ingest.segment import segment
-    from qualkit.ingest.speakers import paragraph_turns, read_turns
+    from qualkit.ingest.speakers import read_turns
 
     try:
         turns, _ = read_turns(text, Path(name))
-        labelled = True
     except FileError:
-        turns, labelled = paragraph_turns(text, name), False
+        turns = []
+    # A conversation has two voices at least. One "speaker" is a label-like line in text
+    # that is not a transcript (a table exported one field per line, whose "Respondent"
+    # field reads as a role): that text is one voice, all of it in one turn.
+    labelled = len({t.speaker for t in turns}) >= 2
+    if not labelled:
+        turns = one_voice(text, name)
     turns = canonical_turns(turns, roster)
-    return turns, segment(text, turns, unit), labelled
-
-
-def _overlapped(spans: list[Span], ends: list[int], start: int, end: int) -> list[int]:
-    end = max(end, start + 1)
-    first = bisect.bisect_right(ends, start)
-    found = []
-    for i in range(first, len(spans)):
-        if spans[i][1] >= end:
-            break
-        found.append(i)
-    return found
-
-
-class _Mapper:
-    """Selections of one source onto its segments, per coder."""
-
-    def __init__(self, doc: Document, book: Codebook | None, code_of: Mapping[str, str],
-                 themes: set[str], origin: str, counts: dict[str, int]) -> None:
-        self.doc, self.book, self.code_of, self.themes = doc, book, code_of, themes
-        self.origin = origin
-        self.counts = counts
-        self.used_notes: set[str] = set()
-
-    def coder(self, *guids: str) -> str:
-        for key in guids:
-            if key:
-                return self.doc.users.get(key) or f"user-{key[:8]}"
-        self.counts["codings without a user (recorded as `imported`)"] += 1
-        return DEFAULT_CODER
-
-    def map(self, source: TextSource, text_len: int, offsets: list[int], spans: list[Span],
-            reviewed: Mapping[str, list[tuple[int, int]]] | None
-            ) -> tuple[dict[str, dict[int, frozenset[str]]], dict[tuple[str, int, str], str],
-                       list[tuple[str, int, str]]]:
-        ends = [s[2] for s in spans]
-        raw_len = len(offsets) - 1
-        wanted: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
-        origins: dict[tuple[str, int, str], str] = {}
-        memos: list[tuple[str, int, str]] = []
-        for selection in source.selections:
-            if selection.end > raw_len:
-                self.counts["selections ending past their text (cut at its end)"] += 1
-            a = offsets[min(selection.start, raw_len)]
-            b = offsets[min(selection.end, raw_len)]
-            hit = _overlapped(spans, ends, a, b) if a < text_len else []
-            if not hit:
-                self.counts["selections covering no segment's text (a speaker label or "
-                            "blank lines)"] += 1
-                continue
-            for user, code_guid in selection.codings:
-                coder = self.coder(user, selection.user)
-                code = self.code_of.get(code_guid)
-                if code is None:
-                    self.counts["codings on themes or unknown codes" if code_guid in
-                                self.themes or self.book is None else
-                                "codings on codes not in the codebook"] += 1
-                    continue
-                self.counts["codings"] += 1
-                for i in hit:
-                    wanted[coder][i].add(code)
-                    origins.setdefault((coder, i, code),
-                                       f"{self.origin}@{selection.start}-{selection.end}")
-            for note_guid in selection.notes:
-                note = self.doc.notes.get(note_guid)
-                if note is None or not note.text:
-                    continue
-                self.used_notes.add(note_guid)
-                users = [u for u, _ in selection.codings]
-                memos.append((self.coder(note.user, selection.user, *users), hit[0],
-                              note.text))
-        state: dict[str, dict[int, frozenset[str]]] = {}
-        if reviewed is not None:
-            for coder in set(reviewed) | set(wanted):
-                indices = {i for a, b in reviewed.get(coder, []) for i in range(a, b + 1)}
-                indices |= set(wanted.get(coder, {}))
-                state[coder] = {i: frozenset(wanted.get(coder, {}).get(i, ()))
-                                for i in sorted(indices)}
-        else:
-            for coder, coded in wanted.items():
-                state[coder] = {i: frozenset(coded.get(i, ())) for i in range(len(spans))}
-        return state, origins, memos
+    spans = segment(text, turns, unit)
+    return turns, spans if labelled else cut_at_lines(text, spans), labelled
 
 
 def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit.SENTENCE,
@@ -287,6 +220,8 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
     result = QdpxImport()
     counts: dict[str, int] = defaultdict(int)
     sidecar = doc.sidecar if doc.sidecar and doc.sidecar.get("format") == 1 else None
+    declared = {"characters": STANDARD, "utf16": Convention(utf16=True)}.get(
+        str((sidecar or {}).get("positions")))
     book, content, code_of, themes = _codebook(doc, path, sidecar, unit, result.notes)
 
     known_people = store.participants()
@@ -295,7 +230,7 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
     scanner = build_scanner(roster_map, roster, ner)
     rel = project.relative(path)
     origin = f"qdpx:{path.name[:150]}"
-    mapper = _Mapper(doc, book, code_of, themes, origin, counts)
+    mapper = Mapper(doc, book, code_of, themes, origin, counts)
     used: set[str] = set()
     plans: list[_Plan] = []
     findings: list[Finding] = []
@@ -307,7 +242,11 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
         if not source.text.strip():
             result.notes.append(f"source `{source.name}` was left out: its text is empty")
             continue
-        text, offsets, composed = normalise_mapped(source.text)
+        reading = detect(source.text, [(s.start, s.end) for s in source.selections],
+                         bom=source.bom, declared=declared)
+        text, normalised, composed = normalise_mapped(source.text)
+        offsets = [normalised[i] for i in reading.to_raw]
+        _say_reading(result, source.name, reading, len(source.selections))
         if not composed:
             result.notes.append(f"source `{source.name}`: its Unicode could not be composed "
                                 "(NFC) without moving offsets; kept as written")
@@ -336,22 +275,29 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
             turns, spans, labelled = _derive(text, name, roster_map, unit)
             derived += 1
         reviewed = carried["reviewed"] if carried is not None else None
-        state, origins, memos = mapper.map(source, len(text), offsets, spans, reviewed)
+        state, origins, memos, exact = mapper.map(source, len(text), offsets, spans,
+                                                  reviewed)
         if existing is None:
             locator = Locator(text)
             for hit in scanner.hits(text, turns, labelled):
                 place = locator.place(hit.start)
                 findings.append(Finding(f"{rel}: {name}", hit.kind, place.line, place.column))
         plans.append(_Plan(name, text, existing.id if existing else None, turns, spans,
-                           source.attributes, labelled, state, origins, memos))
+                           source.attributes, labelled, state, origins, memos, exact))
     if findings and not allow_pii:
         raise PiiFound(findings, len({f.file for f in findings}), scanner.summary())
     if derived:
         result.notes.append(f"{derived} source(s) had no qualkit segment boundaries: turns "
                             "and segments were found as for a text file, and each coder "
                             "with a coding in a source is taken to have reviewed all of it")
+    if counts.get("outside"):
+        result.notes.append(f"{counts['outside']} selection(s) cover no segment's text (a "
+                            "speaker label, a header, blank lines): kept as exact spans, "
+                            "which an export writes back, but they code no segment")
     for what, n in sorted(counts.items()):
-        if what != "codings":
+        if what.startswith("adjusted:"):
+            result.notes.append(f"{n} {what.removeprefix('adjusted:')}")
+        elif what not in ("codings", "outside"):
             result.notes.append(f"{n} {what} not carried over")
     for what, n in sorted(doc.skipped.items()):
         if n:
@@ -410,6 +356,10 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
                     result.matched.append(plan.name)
                 ids = store.segment_ids(conn, tid)
                 events.extend(_events(plan, ids, current, book, origin, at))
+                if book is not None:
+                    result.spans += store.add_spans(conn, [
+                        CodedSpan(tid, a, b, coder, code, book.version, where, at)
+                        for a, b, coder, code, where in plan.exact])
                 for coder, index, memo in plan.memos:
                     if memos_now.get((coder, ids[index])) != memo:
                         notes.append(SegmentNote(ids[index], coder, NoteKind.MEMO, memo, at))
@@ -426,6 +376,17 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
     result.memos = len(notes)
     log.info("imported %s: %d transcript(s), %d event(s)", path.name, len(plans), len(events))
     return result
+
+
+def _say_reading(result: QdpxImport, name: str, reading: Reading, selections: int) -> None:
+    """Record how a source's positions were counted, and warn when its selections fit no
+    convention qualkit knows (they are then kept where they fall)."""
+    result.positions.setdefault(reading.describe(), []).append(name)
+    if selections and 4 * reading.misplaced > 2 * selections:
+        result.notes.append(f"source `{name}`: {reading.misplaced} of {2 * selections} "
+                            "selection bounds fall inside a word or a character under every "
+                            "position convention qualkit knows; they were kept where they "
+                            "fall: check a few against the sending tool")
 
 
 def _events(plan: _Plan, ids: list[int], current: Mapping[str, Mapping[int, Any]],

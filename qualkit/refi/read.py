@@ -10,6 +10,7 @@ things other than selections) is counted in ``skipped`` so the importer can warn
 
 from __future__ import annotations
 
+import codecs
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -23,6 +24,7 @@ from qualkit.refi.archive import PROJECT_FILE, SOURCES, Archive
 from qualkit.refi.xml import child, children, local, norm_guid, parse, text_of
 
 SIDECAR = "qualkit.json"
+BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue",
               "DateTimeValue")
 
@@ -46,6 +48,7 @@ class TextSource:
     attributes: dict[str, str] = field(default_factory=dict)
     whole_codings: int = 0  # codings on the source itself, not on a selection
     why_no_text: str = ""
+    bom: bool = False  # the stored text began with a byte-order mark (removed from text)
 
 
 @dataclass
@@ -168,10 +171,12 @@ def _text_source(element: ET.Element, name: str, doc: Document, archive: Archive
     plain = (element.get("plainTextPath") or "").strip()
     rich = (element.get("richTextPath") or "").strip()
     if inline is not None:
-        source.text = inline
+        source.bom = inline.startswith("\ufeff")
+        source.text = inline[1:] if source.bom else inline
     elif plain:
         data, why = _member_text(archive, plain, name)
         if data is not None:
+            source.bom = data.startswith(BOMS)
             source.text = _decode(data, f"{where}: {plain}")
         source.why_no_text = why
     elif rich:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from qualkit.model import Turn
+
 
 def normalise_mapped(raw: str) -> tuple[str, list[int], bool]:
     """(normalised text, offset map of length ``len(raw) + 1``, NFC applied?).
@@ -61,3 +63,32 @@ def normalise_mapped(raw: str) -> tuple[str, list[int], bool]:
     if "".join(pieces) != target:
         return text, first, False
     return target, [second[k] for k in first], True
+
+
+def one_voice(text: str, speaker: str) -> list[Turn]:
+    """A source that is not a transcript (no speaker labels: notes, an open answer, a
+    table exported one field per line) as one turn over all its text, so every character
+    someone coded lies in a turn and the sentence segmenter cuts it like any other.
+    Paragraph turns would leave blank lines and the lines between them outside, and a
+    selection there would code nothing."""
+    start = len(text) - len(text.lstrip())
+    end = len(text.rstrip())
+    return [Turn(0, 0, speaker, start, end)] if end > start else []
+
+
+def cut_at_lines(text: str, spans: list[tuple[int, int, int, str]]
+                 ) -> list[tuple[int, int, int, str]]:
+    """Segments of one-voice text cut at line ends: the sentence segmenter reads a table
+    exported one field per line (``Age``, ``34``, ``Comment``, ...) as one sentence, but
+    each line of such a file is a field, and each line of prose exported from another
+    tool a paragraph."""
+    out: list[tuple[int, int, int, str]] = []
+    for turn, start, end, speaker in spans:
+        at = start
+        for piece in text[start:end].split("\n"):
+            a = at + len(piece) - len(piece.lstrip())
+            b = at + len(piece.rstrip())
+            if b > a:
+                out.append((turn, a, b, speaker))
+            at += len(piece) + 1
+    return out

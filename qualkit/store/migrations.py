@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     inspect,
     select,
     text,
@@ -209,12 +210,37 @@ def _suggestions_per_transcript(conn: Connection) -> None:
     conn.execute(text("DROP TABLE segment_suggestions"))
 
 
+def _coded_spans(conn: Connection) -> None:
+    """The exact spans of imported REFI-QDA codings (frozen copy of the table)."""
+    frozen = MetaData()
+    Table("transcripts", frozen, Column("id", Integer, primary_key=True))
+    Table("coders", frozen, Column("name", String(100), primary_key=True))
+    Table("codebooks", frozen, Column("version", String(64), primary_key=True))
+    Table(
+        "coded_spans",
+        frozen,
+        Column("id", Integer, primary_key=True),
+        Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
+               nullable=False),
+        Column("start", Integer, nullable=False),
+        Column("end", Integer, nullable=False),
+        Column("coder", String(100), ForeignKey("coders.name"), nullable=False),
+        Column("code_id", String(100), nullable=False),
+        Column("codebook_version", String(64), ForeignKey("codebooks.version"),
+               nullable=False),
+        Column("origin", String(200), nullable=False),
+        Column("at", String(32), nullable=False),
+        UniqueConstraint("transcript_id", "start", "end", "coder", "code_id"),
+    ).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "transcripts, segments, codebooks and the coding event log", _initial),
     Migration(2, "suggestions, memos on coding events, imported files", _suggestions_memos_files),
     Migration(3, "segment notes: memos and illustrative-quote marks", _segment_notes),
     Migration(4, "suggestions stored as one row per segment", _suggestions_per_segment),
     Migration(5, "suggestions stored as one row per transcript", _suggestions_per_transcript),
+    Migration(6, "exact spans of imported REFI-QDA codings", _coded_spans),
 )
 
 LATEST = MIGRATIONS[-1].version

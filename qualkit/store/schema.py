@@ -141,3 +141,22 @@ segment_notes = Table(
     Column("value", Text, nullable=False),
     Column("at", String(32), nullable=False),
 )
+
+coded_spans = Table(
+    "coded_spans",
+    metadata,
+    # The exact span of a coding imported from another tool (qualkit.refi): segments are
+    # coded from it in coding_events; this keeps what the sender selected, so an export
+    # writes the same characters back.
+    Column("id", Integer, primary_key=True),
+    Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("coder", String(100), ForeignKey("coders.name"), nullable=False),
+    Column("code_id", String(100), nullable=False),
+    Column("codebook_version", String(64), ForeignKey("codebooks.version"), nullable=False),
+    Column("origin", String(200), nullable=False),
+    Column("at", String(32), nullable=False),
+    UniqueConstraint("transcript_id", "start", "end", "coder", "code_id"),
+)

@@ -28,6 +28,8 @@ from qualkit.codebook.formats.tree import (
     decode_pattern,
     encode_item,
     encode_pattern,
+    is_ungrouped,
+    slug,
     to_data,
 )
 from qualkit.codebook.load import CodebookError, Problem
@@ -41,8 +43,10 @@ SECTIONS = (("include", "Include"), ("exclude", "Exclude"), ("keywords", "Keywor
 HEADERS = {f"{title}:": key for key, title in SECTIONS}
 
 
-def describe(item: dict[str, Any]) -> str:
-    """A code's or theme's ``Description``: definition, labelled lists, then its id."""
+def describe(item: dict[str, Any], with_id: bool = True) -> str:
+    """A code's or theme's ``Description``: definition, labelled lists, then its id —
+    unless reading the file back would give the same id anyway (``with_id`` False), so a
+    code from another tool goes back to it with the description it came with."""
     block: list[str] = []
     for key, title in SECTIONS:
         values = item.get(key) or []
@@ -50,9 +54,12 @@ def describe(item: dict[str, Any]) -> str:
             block.append(f"{title}:")
             block.extend("- " + (encode_pattern(v) if key == "patterns" else encode_item(v))
                          for v in values)
-    block.append(ID_LINE + item["id"])
+    if with_id or block:
+        block.append(ID_LINE + item["id"])
     parts = [item["definition"]] if item.get("definition") else []
-    return "\n\n".join([*parts, "\n".join(block)])
+    if block:
+        parts.append("\n".join(block))
+    return "\n\n".join(parts)
 
 
 def parse_description(text: str) -> dict[str, Any]:
@@ -117,27 +124,55 @@ def write_codes(parent: ET.Element, content: dict[str, Any], ns: str) -> ET.Elem
     """A ``<Codes>`` element under ``parent``: the part a .qdc and a project file share
     (they differ only in namespace)."""
     codes = ET.SubElement(parent, f"{{{ns}}}Codes")
+    implicit = _implicit_ids(content)
     for theme in content["themes"]:
-        element = _element(codes, content["name"], theme, codable=False, ns=ns)
-        _children(element, content["name"], theme["codes"], ns)
+        if is_ungrouped(theme):
+            _children(codes, content["name"], theme["codes"], ns, implicit)
+            continue
+        element = _element(codes, content["name"], theme, False, ns, implicit)
+        _children(element, content["name"], theme["codes"], ns, implicit)
     return codes
 
 
+def _implicit_ids(content: dict[str, Any]) -> set[str]:
+    """Ids a reader derives from the name by itself (the slug of a name no other item
+    shares): their ``qualkit id`` line can be left out."""
+    from collections import Counter
+
+    items: list[dict[str, Any]] = []
+
+    def collect(codes: list[dict[str, Any]]) -> None:
+        for code in codes:
+            items.append(code)
+            collect(code.get("codes", []))
+
+    for theme in content["themes"]:
+        if not is_ungrouped(theme):
+            items.append(theme)
+        collect(theme["codes"])
+    slugs = Counter(slug(item["name"]) for item in items)
+    return {item["id"] for item in items
+            if item["id"] == slug(item["name"]) and slugs[item["id"]] == 1}
+
+
 def _element(parent: ET.Element, book: str, item: dict[str, Any],
-             codable: bool, ns: str) -> ET.Element:
+             codable: bool, ns: str, implicit: set[str]) -> ET.Element:
     attrs = {"guid": _guid(book, item["id"]), "name": item["name"],
              "isCodable": "true" if codable else "false"}
     if item.get("color"):
         attrs["color"] = item["color"]
     element = ET.SubElement(parent, f"{{{ns}}}Code", attrs)
-    ET.SubElement(element, f"{{{ns}}}Description").text = describe(item)
+    text = describe(item, with_id=item["id"] not in implicit)
+    if text:
+        ET.SubElement(element, f"{{{ns}}}Description").text = text
     return element
 
 
-def _children(parent: ET.Element, book: str, codes: list[dict[str, Any]], ns: str) -> None:
+def _children(parent: ET.Element, book: str, codes: list[dict[str, Any]], ns: str,
+              implicit: set[str]) -> None:
     for code in codes:
-        element = _element(parent, book, code, codable=True, ns=ns)
-        _children(element, book, code.get("codes", []), ns)
+        element = _element(parent, book, code, True, ns, implicit)
+        _children(element, book, code.get("codes", []), ns, implicit)
 
 
 def _local(tag: str) -> str:

@@ -19,6 +19,18 @@ from typing import Any
 from qualkit.codebook.load import Located
 
 LIST_FIELDS = ("include", "exclude", "keywords", "patterns", "examples", "renamed_from")
+UNGROUPED_NAME = "Ungrouped codes"
+UNGROUPED_ID = "ungrouped"
+_UNGROUPED_IDS = re.compile(rf"{UNGROUPED_ID}(_[0-9]+)?")
+
+
+def is_ungrouped(theme: dict[str, Any]) -> bool:
+    """The theme :func:`to_data` made to hold a file's top-level codes, and nothing more
+    (no definition, no colour): writers put its codes back at the top level, so a codebook
+    read from a tool without themes goes back to it without a node it never had."""
+    return (theme.get("name") == UNGROUPED_NAME
+            and bool(_UNGROUPED_IDS.fullmatch(str(theme.get("id", ""))))
+            and not theme.get("definition") and not theme.get("color"))
 
 
 @dataclass
@@ -81,9 +93,12 @@ def to_data(nodes: list[Node], name: str, notes: list[str]) -> dict[str, Any]:
             node.id = _unique(slug(node.name), used)
     themes: list[Any] = []
     loose: list[Node] = []
+    place = 0  # the holder of loose codes goes where the first of them was
     for node in nodes:
         is_theme = node.codable is False or (node.codable is None and bool(node.children))
         if not is_theme:
+            if not loose:
+                place = len(themes)
             loose.append(node)
         elif not node.children:
             notes.append(f"theme `{node.name}` has no codes and was left out")
@@ -91,11 +106,12 @@ def to_data(nodes: list[Node], name: str, notes: list[str]) -> dict[str, Any]:
             themes.append(_theme(node, notes))
     if loose:
         names = ", ".join(f"`{n.name}`" for n in loose)
-        notes.append(f"top-level code(s) {names} were put under a theme `Ungrouped codes`; "
-                     "qualkit codes belong to a theme")
-        holder = Node(name="Ungrouped codes", id=_unique("ungrouped", used), codable=False,
+        notes.append(f"top-level code(s) {names} were put under a theme `{UNGROUPED_NAME}`; "
+                     "qualkit codes belong to a theme (a .qdc or .qdpx export puts them back "
+                     "at the top level)")
+        holder = Node(name=UNGROUPED_NAME, id=_unique(UNGROUPED_ID, used), codable=False,
                       children=loose, line=loose[0].line)
-        themes.append(_theme(holder, notes))
+        themes.insert(place, _theme(holder, notes))
     return {"name": name, "themes": themes}
 
 
