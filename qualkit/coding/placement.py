@@ -208,8 +208,9 @@ def place(source: Source, quote: str, speaker: str = "", hint: Hint | None = Non
             return _choose(source, chained, "gaps", 100.0, hint, speaker)
     joined = " ".join(pieces)
     if len(joined.split()) < MIN_FUZZY_WORDS:
-        return Refused(_not_found(source, speaker) + "; a quote this short must match "
-                       "exactly (whitespace, case and punctuation aside)")
+        return Refused(_not_found(source, speaker) + "; copy it from the transcript (a quote "
+                       f"under {MIN_FUZZY_WORDS} words must match exactly, whitespace, case "
+                       "and punctuation aside)")
     found = _anchored(source, joined, min_score)
     if found is not None:
         kept = _by_speaker(source, [found[:2]], speaker)
@@ -222,8 +223,9 @@ def place(source: Source, quote: str, speaker: str = "", hint: Hint | None = Non
         if kept:
             return _choose(source, kept, "approximate", score, hint, speaker)
     best = _align(source, joined, 0.0)
-    score = f" (best approximate match {best[2]:.0f} < {min_score:.0f})" if best else ""
-    return Refused(_not_found(source, speaker) + score)
+    closest = f"the closest passage scores {best[2]:.0f} (< {min_score:.0f}); " if best else ""
+    return Refused(_not_found(source, speaker) + f"; {closest}copy the quote from the "
+                   "transcript, or lower --min-score")
 
 
 def _not_found(source: Source, speaker: str) -> str:
