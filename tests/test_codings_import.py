@@ -84,7 +84,7 @@ def test_cuts_and_insertions_are_gaps_between_pieces_in_order(study: Path, cli,
                                                               quote: str) -> None:
     _, result = _import(cli, study, f'FG3,P01,"{quote}",teaching_skills,\n')
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("Placed 1 of 1 row(s): 1 gaps.\n")
+    assert result.stdout.startswith("Placed 1 of 1 row(s): 1 with gaps.\n")
     coded = _coded(study, "ana")
     assert ("Then my mentor \u2013 a fifth-year student \u2013 showed me the \u201cward "
             "routine\u201d and everything changed.") in coded
@@ -117,7 +117,7 @@ def test_near_verbatim_quotes_are_placed_with_their_score(study: Path, cli) -> N
     first = result.stdout.splitlines()[0]
     assert first.startswith("Placed 1 of 1 row(s): 1 approximate; scores of the anchored and "
                             "approximate ones ")
-    score = int(first.split("ones ")[1].split("-")[0])
+    score = int(first.split("ones ")[1].split(",")[0])
     assert 90 <= score < 100
     verbose = cli("codings", "import", str(path), "-p", str(study), "-v", "--coder", "bo")
     assert f"{path}:2: placed, not verbatim (score {score})" in verbose.stderr
@@ -316,3 +316,12 @@ def test_an_unknown_table_says_which_columns_are_needed(study: Path, cli) -> Non
         "text, hierarchical name; Dedoose excerpts: media title, excerpt copy, codes applied "
         "combined; Delve snippets: transcript, snippet, code); rename the columns or export "
         "the table again\n")
+
+
+def test_a_quote_in_another_speakers_turn_names_that_speaker(study: Path, cli) -> None:
+    _, result = _import(cli, study, "FG3,P02,I could finally explain the discharge letter,"
+                                    "teaching_skills,\n")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1] == (
+        "  line 2: quote found in FG3, but in the turns of P01, not P02; fix the speaker "
+        "column")

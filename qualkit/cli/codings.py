@@ -90,8 +90,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _range(result: Any) -> str:
-    scores = [score for _, score in result.approximate]
-    return f"{min(scores):.0f}-{max(scores):.0f}"
+    low, high = (f"{f(score for _, score in result.approximate):.0f}" for f in (min, max))
+    return low if low == high else f"{low}-{high}"
 
 
 def _as_json(result: Any) -> dict[str, Any]:

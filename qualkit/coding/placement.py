@@ -62,7 +62,7 @@ class Placed:
     """Where a quote is: one span per turn it covers, how it was found and the score."""
 
     spans: tuple[tuple[int, int], ...]
-    rule: str  # "verbatim", "gaps" or "approximate"
+    rule: str  # "verbatim", "with gaps", "anchored" or "approximate"
     score: float = 100.0
     turns: int = 1
 
@@ -205,7 +205,7 @@ def place(source: Source, quote: str, speaker: str = "", hint: Hint | None = Non
     if len(pieces) > 1 or (pieces and pieces[0] != whole):
         chained = _by_speaker(source, _chains(source, pieces, min_score), speaker)
         if chained:
-            return _choose(source, chained, "gaps", 100.0, hint, speaker)
+            return _choose(source, chained, "with gaps", 100.0, hint, speaker)
     joined = " ".join(pieces)
     if len(joined.split()) < MIN_FUZZY_WORDS:
         return Refused(_not_found(source, speaker) + "; copy it from the transcript (a quote "
@@ -222,6 +222,13 @@ def place(source: Source, quote: str, speaker: str = "", hint: Hint | None = Non
         kept = _by_speaker(source, [(start, end)], speaker)
         if kept:
             return _choose(source, kept, "approximate", score, hint, speaker)
+    if speaker:
+        elsewhere = place(source, quote, "", hint, min_score)
+        if isinstance(elsewhere, Placed):
+            who = sorted({t.speaker for t in source.turns
+                          if any(t.start < b and a < t.end for a, b in elsewhere.spans)})
+            return Refused(f"quote found in {source.transcript.name}, but in the turns of "
+                           f"{', '.join(who)}, not {speaker}; fix the speaker column")
     best = _align(source, joined, 0.0)
     closest = f"the closest passage scores {best[2]:.0f} (< {min_score:.0f}); " if best else ""
     return Refused(_not_found(source, speaker) + f"; {closest}copy the quote from the "
