@@ -116,9 +116,10 @@ def main(argv: list[str]) -> int:
     print(f"| **placed** | **{placed}** | **{placed / len(rows):.1%}** |")
     print(f"| refused | {len(refused)} | {len(refused) / len(rows):.1%} |")
     if result.approximate:
-        scores = Counter(int(s) // 5 * 5 for _, s in result.approximate)
-        print("\nApproximate placements by score: "
-              + ", ".join(f"{k}-{k + 4}: {v}" for k, v in sorted(scores.items())))
+        scores = Counter("100" if s >= 100 else f"{int(s) // 5 * 5}-{int(s) // 5 * 5 + 4}"
+                         for _, s in result.approximate)
+        print("\nAnchored and approximate placements by score: "
+              + ", ".join(f"{k}: {v}" for k, v in sorted(scores.items())))
     print(f"\nNew inductive codes: {len(result.new_codes)}")
     for line, reason in refused:
         print(f"- line {line}: {reason}")
