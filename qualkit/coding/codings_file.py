@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qualkit.decisions import diff
 from qualkit.coding.foreign import QUALKIT, Row, Table, code_path, read_table
 from qualkit.coding.placement import MIN_SCORE, Placed, Refused, Source, place
+from qualkit.decisions import diff
 from qualkit.errors import FileError, ProblemsError, did_you_mean
 from qualkit.model import Codebook, CodingEvent, NoteKind, Segment, SegmentNote, Transcript
 from qualkit.project import Project
