@@ -325,3 +325,16 @@ def test_a_quote_in_another_speakers_turn_names_that_speaker(study: Path, cli) -
     assert result.stderr.splitlines()[1] == (
         "  line 2: quote found in FG3, but in the turns of P01, not P02; fix the speaker "
         "column")
+
+
+def test_a_refused_row_of_another_tools_export_leaves_its_transcript_partly_reviewed(
+        study: Path, cli) -> None:
+    path = study / "atlas.csv"
+    path.write_text(ATLAS + '3:2,Okay,3: FG3,"Okay?",Teaching and explaining,\n',
+                    encoding="utf-8")
+    result = cli("codings", "import", str(path), "-p", str(study), "--coder", "eve",
+                 "--partial")
+    assert result.exit_code == 0, result.stderr
+    assert ("Partly reviewed (refused rows; only the placed decisions were recorded): FG3."
+            in result.stdout)
+    assert _reviewed(study, "eve", "FG3") == 1

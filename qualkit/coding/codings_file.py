@@ -80,7 +80,9 @@ class _Plan:
     refused_rows: list[Row] = field(default_factory=list)
     placed: dict[str, int] = field(default_factory=dict)
     approximate: list[tuple[int, float]] = field(default_factory=list)
-    unknown: dict[str, list[int]] = field(default_factory=dict)
+    unknown: dict[str, list[int]] = field(default_factory=dict)  # first spelling → lines
+    spelling: dict[str, str] = field(default_factory=dict)  # case-folded → first spelling
+    partly: set[str] = field(default_factory=set)  # transcripts with a refused row
 
 
 def import_codings_file(store: Store, project: Project, path: Path, codebook: Codebook,
@@ -122,8 +124,7 @@ def import_codings_file(store: Store, project: Project, path: Path, codebook: Co
     problems = sorted(plan.refused, key=lambda r: r.line)
     if problems and not partial:
         raise ProblemsError(path, [f"line {r.line}: {r.reason}" for r in problems])
-    partly = sorted({r.transcript for r in plan.refused_rows if r.transcript in
-                     plan.transcripts}) if not reviewed_in_full else []
+    partly = [] if reviewed_in_full else sorted(plan.partly & set(plan.transcripts))
     wanted = _decisions(plan, partly)
     at = datetime.now(UTC)
     current = {seg: c.codes for seg, c in store.codings(coder).items()}
@@ -194,7 +195,8 @@ def _plan(table: Table, store: Store, lookup: dict[str, str], min_score: float,
             problem = (f"transcript `{row.transcript}` is not in the project{hint} (import "
                        "it first with `qualkit import`)")
         if problem is not None or transcript is None:
-            _refuse(plan, row, problem or "names no transcript")
+            _refuse(plan, row, problem or "names no transcript",
+                    transcript.name if transcript is not None else None)
             continue
         if transcript.name not in sources:
             segments = store.segments([transcript.id])
@@ -207,6 +209,7 @@ def _plan(table: Table, store: Store, lookup: dict[str, str], min_score: float,
             if resolved is None:
                 label = code_path(name, table.format)[-1] if table.format is not QUALKIT \
                     else name
+                label = plan.spelling.setdefault(label.casefold(), label)
                 plan.unknown.setdefault(label, []).append(row.line)
                 codes.append(label)
                 unknown = True
@@ -216,14 +219,15 @@ def _plan(table: Table, store: Store, lookup: dict[str, str], min_score: float,
             continue
         if not row.quote or not codes:
             _refuse(plan, row, "a row needs both a quote and at least one code (or "
-                               "neither, to mark the transcript reviewed)")
+                               "neither, to mark the transcript reviewed)", transcript.name)
             continue
         found = place(sources[transcript.name], row.quote, row.speaker, row.hint, min_score)
         if isinstance(found, Refused):
-            _refuse(plan, row, found.reason)
+            _refuse(plan, row, found.reason, transcript.name)
             continue
         if unknown and not new_codes:  # the reason is listed once per code, not per row
             plan.refused_rows.append(row)
+            plan.partly.add(transcript.name)
             continue
         _apply(plan, sources[transcript.name], row, found, codes)
     return plan
@@ -257,9 +261,11 @@ def _apply(plan: _Plan, source: Source, row: Row, found: Placed, codes: list[str
         plan.memos[touched[0].id] = row.memo
 
 
-def _refuse(plan: _Plan, row: Row, reason: str) -> None:
+def _refuse(plan: _Plan, row: Row, reason: str, transcript: str | None = None) -> None:
     plan.refused.append(Refusal(row.line, reason))
     plan.refused_rows.append(row)
+    if transcript is not None:
+        plan.partly.add(transcript)
 
 
 def _decisions(plan: _Plan, partly: list[str]) -> dict[int, set[str]]:
