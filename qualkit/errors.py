@@ -44,6 +44,18 @@ class FileError(QualkitError):
         super().__init__(f"{where}: {problem}")
 
 
+class ProblemsError(QualkitError):
+    """A file with several problems, all of them listed so one run finds every one."""
+
+    def __init__(self, path: Path, problems: list[str],
+                 hint: str = "fix them and import again, or pass --partial to apply the "
+                             "valid rows") -> None:
+        self.path = path
+        self.problems = problems
+        head = f"{path}: {len(problems)} problem(s), nothing was applied; {hint}"
+        super().__init__("\n  ".join([head, *problems]))
+
+
 class ProjectError(QualkitError):
     """The folder is not a qualkit project, or its database cannot be used."""
 
@@ -56,11 +68,22 @@ class PrivacyError(QualkitError):
     """Identifiable data was found where only pseudonymised data may go."""
 
 
-def did_you_mean(word: str, choices: Sequence[str], list_all: bool = False) -> str:
-    """A hint for a misspelt name: "; did you mean `x`?" (or the choices, or nothing)."""
-    from rapidfuzz import process
+def did_you_mean(word: str, choices: Sequence[str], list_all: bool = False,
+                 min_similarity: float | None = None) -> str:
+    """A hint for a misspelt name: "; did you mean `x`?" (or the choices, or nothing).
 
-    best = process.extractOne(word, list(choices), score_cutoff=60) if choices else None
+    ``min_similarity`` (0-100, plain edit-distance similarity) is for names a user may have
+    invented rather than misspelt, such as codes added while coding: a loose match there
+    points at an unrelated name, which is worse than no hint.
+    """
+    from rapidfuzz import fuzz, process
+
+    if min_similarity is not None:
+        best = process.extractOne(word, list(choices), scorer=fuzz.ratio,
+                                  processor=str.casefold,
+                                  score_cutoff=min_similarity) if choices else None
+    else:
+        best = process.extractOne(word, list(choices), score_cutoff=60) if choices else None
     if best:
         return f"; did you mean `{best[0]}`?"
     return f"; expected one of {', '.join(choices)}" if list_all and choices else ""

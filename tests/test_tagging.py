@@ -305,3 +305,17 @@ def test_tag_refuses_without_a_terminal(cli, ready: Path) -> None:
     result = cli("tag", "--coder", "cara", "-p", str(ready))
     assert result.exit_code == 2
     assert "needs an interactive terminal" in result.stderr
+
+
+def test_plus_adds_an_inductive_code_and_applies_it(ready: Path) -> None:
+    before = active_codebook(open_store(ready / "qualkit.db"))
+    work, screen = drive(ready, ["plus", *"Peer learning", "enter"])
+    assert "Added inductive code 4 Peer learning and applied it (saved)" in screen
+    assert "4 Peer learning" in screen
+    assert log(work.store) == [(1, "apply", "peer_learning", "manual")]
+    after = active_codebook(work.store)
+    assert before is not None and after is not None and after.version != before.version
+    assert after.code("peer_learning").theme_id == "inductive"
+    assert (work.store.events("cara")[0].codebook_version == after.version)
+    work, screen = drive(ready, ["plus", *"peer learning", "enter"])
+    assert "Peer learning is code 4; tick it with its number" in screen

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qualkit.codebook.load import from_content
 from qualkit.errors import ProjectError
@@ -28,6 +29,9 @@ from qualkit.model import Codebook
 from qualkit.project import Project
 from qualkit.store import Store
 from qualkit.store.base import CODE_RENAMES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 COMPARED = ("name", "definition", "include", "exclude", "keywords", "patterns", "examples",
             "color", "theme_id", "parent_id")
@@ -60,10 +64,11 @@ def default_codebook_file(project: Project) -> Path:
 def register_codebook(store: Store, project: Project, path: Path) -> tuple[Codebook, bool]:
     """Load a codebook file (.yaml, .qdc, .csv, .xlsx), store its version and make it
     active; (codebook, new?)."""
+    from qualkit.codebook import inductive
     from qualkit.codebook.formats import read_codebook
 
-    checked = read_codebook(path).checked
-    codebook, content = checked.codebook, checked.content
+    content = inductive.merge(read_codebook(path).checked.content, inductive.stored(store))
+    codebook = from_content(content)
     mapping = project_code_mapping(store, codebook)  # read before the write lock is taken
     with store.transaction() as conn:
         new = store.save_codebook(conn, version=codebook.version, name=codebook.name,
@@ -91,6 +96,36 @@ def project_codebook(store: Store, project: Project, path: Path | None = None) -
             return active
         path = default_codebook_file(project)
     return register_codebook(store, project, path)[0]
+
+
+def add_inductive_codes(store: Store, conn: Connection, codebook: Codebook,
+                        names: list[str], coder: str, source: str
+                        ) -> tuple[Codebook, dict[str, str]]:
+    """Add codes named ``names`` to the active codebook as inductive codes (see
+    :mod:`qualkit.codebook.inductive`), inside the caller's transaction ``conn``; the new
+    active version and name → new code id."""
+    from qualkit.codebook import inductive
+
+    content = store.codebook_content(codebook.version)
+    if content is None:
+        raise ProjectError(f"codebook {codebook.version} is not stored in this project; "
+                           "load it with `qualkit codebook load FILE`")
+    taken = {c.id for c in codebook.codes} | {t.id for t in codebook.themes}
+    made: dict[str, str] = {}
+    added = []
+    for name in names:
+        code = inductive.new_code(name, taken, coder, source)
+        taken.add(code["id"])
+        added.append(code)
+        made[name] = code["id"]
+    everything = inductive.stored(store) + added
+    content = inductive.merge(content, everything)
+    book = from_content(content)
+    store.save_codebook(conn, version=book.version, name=book.name, label=book.label,
+                        content=content, source=f"inductive:{source}")
+    store.set_setting(inductive.SETTING, json.dumps(everything, ensure_ascii=False), conn)
+    store.set_setting(ACTIVE, book.version, conn)
+    return book, made
 
 
 # -- what changed between two versions ---------------------------------------------------

@@ -453,6 +453,31 @@ class TaggingSession:
         verb = "Applied" if code.id in target else "Removed"
         return f"{verb} {self.codes.index(code) + 1} {code.name} (saved)"
 
+    def add_code(self, name: str) -> str:
+        """Add an inductive code to the codebook (a new version, as ``codings import
+        --new-codes`` does) and apply it to the current segment, in one transaction."""
+        from qualkit.codebook.versions import add_inductive_codes
+
+        name = " ".join(name.split())
+        if not name:
+            return "A new code needs a name"
+        known = next((c for c in self.codes if c.name.casefold() == name.casefold()
+                      or c.id == name), None)
+        if known is not None:
+            return f"{known.name} is code {self.codes.index(known) + 1}; tick it with its number"
+        seg = self.current
+        before = self._raw.get(seg.id)
+        with self.store.transaction() as conn:
+            book, made = add_inductive_codes(self.store, conn, self.codebook, [name],
+                                             self.coder, "qualkit tag")
+        self.codebook = book
+        self.codes = book.codes
+        code = book.code(made[name])
+        target = (before or frozenset()) | {code.id}
+        self._write_coding(seg.id, target)
+        return (f"Added inductive code {self.codes.index(code) + 1} {code.name} and applied "
+                "it (saved)")
+
     def accept(self) -> str:
         """Apply every suggested code (on top of what is ticked) and move on."""
         seg = self.current

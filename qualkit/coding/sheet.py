@@ -29,7 +29,7 @@ from typing import Any
 
 from qualkit import __version__
 from qualkit.decisions import diff
-from qualkit.errors import FileError, NotFoundError, QualkitError, did_you_mean
+from qualkit.errors import FileError, NotFoundError, ProblemsError, QualkitError, did_you_mean
 from qualkit.fileio import FORMULA_START, replacing, safe_cell
 from qualkit.model import Codebook, CodingEvent, NoteKind, Segment, SegmentNote
 from qualkit.store import Store
@@ -56,16 +56,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-class SheetError(QualkitError):
-    """A sheet with problems; every one is in ``problems`` and in the message."""
-
-    def __init__(self, path: Path, problems: list[str],
-                 hint: str = "fix them and import again, or pass --partial to apply the "
-                             "valid rows") -> None:
-        self.path = path
-        self.problems = problems
-        head = f"{path}: {len(problems)} problem(s), nothing was applied; {hint}"
-        super().__init__("\n  ".join([head, *problems]))
+SheetError = ProblemsError  # the name the sheet round trip has always used
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from qualkit.errors import QualkitError
 KEYS: tuple[tuple[str, str], ...] = (
     ("1-9", "tick or untick code 1-9 (saved at once)"),
     ("/ or t", "tick or untick a code by number or part of its name (fuzzy)"),
+    ("+", "add a new (inductive) code to the codebook and apply it here"),
     ("a", "accept the suggestions (marked S) and go to the next segment"),
     ("n", "none apply: reviewed, no code; go to the next segment"),
     ("Enter", "done with this segment: go to the next one"),
@@ -246,6 +247,7 @@ class TaggingApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(str(n), f"toggle('{n}')", show=False) for n in range(1, 10)),
         Binding("slash,t", "find", show=False),
+        Binding("plus", "add_code", show=False),
         Binding("a", "accept", show=False),
         Binding("n", "none", show=False),
         Binding("enter", "confirm", show=False),
@@ -367,6 +369,14 @@ class TaggingApp(App[None]):
                 self._do(lambda: self.session.toggle(value))
 
         self.push_screen(PromptScreen("Toggle which code? (number or part of its name)"),
+                         done)
+
+    def action_add_code(self) -> None:
+        def done(value: str | None) -> None:
+            if value:
+                self._do(lambda: self.session.add_code(value))
+
+        self.push_screen(PromptScreen("New code (added to the codebook as an inductive code)"),
                          done)
 
     def action_filter(self) -> None:
