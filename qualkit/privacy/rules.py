@@ -1,10 +1,15 @@
 """Identifiers with a recognisable shape, found by regular expressions.
 
-Each rule errs towards flagging, but not so far that ordinary talk trips it: years, year
-ranges, clock times and counts are not phone numbers; a date is a date of birth only near
-"born", "birthday" or "date of birth"; an ID number has an identifying shape (US social
-security, UK National Insurance, IBAN, a card number passing the Luhn check) or follows a
-word like "student number".
+Each rule errs towards flagging, but not so far that ordinary talk trips it. Numbers are
+the hard part: maths lessons, budgets and counts are full of long digit runs, so a run of
+digits is a phone number only in a shape talk does not produce (a ``+`` country code, an
+area code in brackets, a leading trunk ``0``, the North American 3-3-4 grouping) or after
+a cue ("call me on", "my mobile"); a date is a date of birth only when a cue ("born on",
+"my birthday is", "DOB:") leads straight to a day and a month; an ID number has an
+identifying shape (US social security, UK National Insurance, IBAN, a card number in card
+grouping or after "card" and passing the Luhn check) or follows "student number",
+"patient ID" and the like. A URL has a scheme, ``www.`` or a lower-case top-level domain
+right after a dot (``example.org``), so product names (``Microsoft.NET``) are not URLs.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ PHONE = re.compile(
 _NOT_PHONE = re.compile(r"^(?:(?:19|20)\d\d\s*[-\u2013]\s*(?:19|20)\d\d|"
                         r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4})$")
 _TLD = r"(?:com|org|net|edu|gov|io|co|uk|de|hu|fr|nl|eu|info|me|ly|ac\.uk|org\.uk)"
-URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'\])]+|"
-                 rf"\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.{_TLD}\b(?:/[^\s<>\"'\])]*)?",
-                 re.IGNORECASE)
+URL = re.compile(r"(?i:\b(?:https?://|www\.)[^\s<>\"'\])]+)|"
+                 rf"\b[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.{_TLD}\b"
+                 r"(?:/[^\s<>\"'\])]*)?")
 _STATES = (r"A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|"
            r"O[HKR]|PA|RI|S[CD]|T[NX]|UT|V[AT]|W[AIVY]")
 POSTCODES = (
@@ -54,7 +59,76 @@ CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 ID_CONTEXT = re.compile(
     r"\b(?:ID|identification|student|matriculation|neptun|patient|passport|social security|"
     r"NHS|insurance|licen[cs]e|employee|staff|TAJ|personal)\s*(?:number|no\.?|code|#|ID)?"
-    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,})\b", re.IGNORECASE)
+    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,}|\d{2,4}(?: \d{2,4}){2,3})\b",
+    re.IGNORECASE)
+
+
+PHONE_CUE = re.compile(
+    r"\b(?:phone|mobile|cell|tel(?:ephone)?|fax|whats ?app|call(?:ed|ing)?|ring|text|"
+    r"reach(?:ed)?|contact|(?:my|his|her|their|your|our) (?:home |work |)number)\b\W*"
+    r"(?:\w+\W+){0,4}$", re.IGNORECASE)
+"""A phone cue ending at most four words before the number (searched in the text before
+it, on the same line). "Number" alone is no cue: maths talk is full of numbers."""
+_PHONE_SHAPE = re.compile(r"^(?:\+|\(|0)|^\d{3}([-. ])\d{3}\1\d{4}$")
+"""What numbers in talk never look like: a country code, an area code in brackets, a
+trunk 0, or North American 3-3-4 digits with one separator."""
+CARD_CUE = re.compile(r"\b(?:card|credit|debit|visa|mastercard|amex|account)\b\W*"
+                      r"(?:\w+\W+){0,4}$", re.IGNORECASE)
+_CARD_SHAPE = re.compile(r"^\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?$|"
+                         r"^\d{4}([ -])\d{6}\2\d{5}$")
+BIRTH_LINK = re.compile(r"^(?:[\s:,.-]|'s\b|\b(?:is|was|on|the|of|date|in|at)\b)*$",
+                        re.IGNORECASE)
+"""What may stand between a birth cue and the date: "born on the", "birthday is",
+"date of birth:". Anything else ("born just before 1 September") and the date is not
+the speaker's date of birth."""
+ID_WORDS_ALONE = frozenset({"id", "taj", "neptun", "passport"})
+_NUMBER_WORD = re.compile(r"\b(?:number|no|code|ID)\b|#", re.IGNORECASE)
+
+
+def _before(text: str, start: int, width: int = 60) -> str:
+    """Up to ``width`` characters before ``start``, on the same line."""
+    window = text[max(0, start - width):start]
+    return window[window.rfind("\n") + 1:]
+
+
+def is_phone(text: str, match: re.Match[str]) -> bool:
+    """A phone-shaped run of digits that is a phone number: enough digits, not a year
+    range or a date, and a shape talk does not have or a cue before it."""
+    found = match.group().strip()
+    if sum(ch.isdigit() for ch in found) < 8 or _NOT_PHONE.match(found):
+        return False
+    return (_PHONE_SHAPE.match(found) is not None
+            or PHONE_CUE.search(_before(text, match.start())) is not None)
+
+
+def is_card(text: str, match: re.Match[str]) -> bool:
+    """A Luhn-valid run of 13 to 19 digits in card grouping or after a card cue (a tenth
+    of all long numbers pass the Luhn check by chance)."""
+    digits = re.sub(r"\D", "", match.group())
+    if not _luhn(digits) or len(set(digits)) < 2:
+        return False
+    return (_CARD_SHAPE.match(match.group()) is not None
+            or CARD_CUE.search(_before(text, match.start())) is not None)
+
+
+def birth_date(text: str, cue: re.Match[str]) -> re.Match[str] | None:
+    """The date a birth cue leads to: a day and a month (a year alone is no date of
+    birth), with only linking words between."""
+    date = DATE.search(text, cue.end(), min(len(text), cue.end() + 40))
+    if (date is None or not BIRTH_LINK.match(text[cue.end():date.start()])
+            or re.fullmatch(r"\d{4}", date.group())):
+        return None
+    return date
+
+
+def is_context_id(match: re.Match[str]) -> bool:
+    """An ID after a cue: the cue names an identifier ("student number", "patient ID",
+    "ID:"), not just a role ("Student: 40, 60, 80"), and the value holds a digit."""
+    if not any(ch.isdigit() for ch in match["id"]):
+        return False
+    cue = match.group()[:match.start("id") - match.start()]
+    first = cue.split()[0].rstrip(":#").casefold() if cue.split() else ""
+    return first in ID_WORDS_ALONE or _NUMBER_WORD.search(cue[len(first):]) is not None
 
 
 def _luhn(digits: str) -> bool:
@@ -120,8 +194,8 @@ ID_CONTEXT_FAST = re.compile(
     r"(?<=i)D|(?<=i)dentification|(?<=s)tudent|(?<=m)atriculation|(?<=n)eptun|(?<=p)atient|"
     r"(?<=p)assport|(?<=s)ocial security|(?<=n)HS|(?<=i)nsurance|(?<=l)icen[cs]e|"
     r"(?<=e)mployee|(?<=s)taff|(?<=t)AJ|(?<=p)ersonal)\s*(?:number|no\.?|code|#|ID)?"
-    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,})\b)")
-_DOT_TLD = re.compile(rf"\.{_TLD}\b", re.IGNORECASE)
+    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,}|\d{2,4}(?: \d{2,4}){2,3})\b)")
+_DOT_TLD = re.compile(rf"\.{_TLD}\b")
 
 
 def _split_first(pattern: re.Pattern[str]) -> tuple[str, str]:
@@ -222,8 +296,7 @@ def find(text: str) -> Iterator[Hit]:
         for match in EMAIL.finditer(text):
             yield Hit(match.start(), match.end(), Kind.EMAIL)
     for match in PHONE_FAST.finditer(text) if digits else ():
-        found = match.group()
-        if sum(ch.isdigit() for ch in found) >= 8 and not _NOT_PHONE.match(found.strip()):
+        if is_phone(text, match):
             yield Hit(match.start(), match.end(), Kind.PHONE)
     if _may_hold_url(text, lower):
         for match in URL.finditer(text):
@@ -236,7 +309,7 @@ def find(text: str) -> Iterator[Hit]:
         for match in found:
             yield Hit(match.start(), match.end(), Kind.POSTCODE)
     for match in _word_led(BIRTH_FAST, BIRTH_WORDS, text, lower):
-        date = DATE.search(text, match.end(), min(len(text), match.end() + 40))
+        date = birth_date(text, match)
         if date:
             yield Hit(date.start(), date.end(), Kind.BIRTH_DATE)
     for pattern in IDS_FAST:
@@ -245,9 +318,8 @@ def find(text: str) -> Iterator[Hit]:
         for match in pattern.finditer(text):
             yield Hit(match.start(), match.end(), Kind.ID_NUMBER)
     for match in CARD_FAST.finditer(text) if digits else ():
-        digits_of = re.sub(r"\D", "", match.group())
-        if _luhn(digits_of) and len(set(digits_of)) > 1:
+        if is_card(text, match):
             yield Hit(match.start(), match.end(), Kind.ID_NUMBER)
     for match in _word_led(ID_CONTEXT_FAST, ID_WORDS, text, lower):
-        if any(ch.isdigit() for ch in match["id"]):
+        if is_context_id(match):
             yield Hit(match.start("id"), match.end("id"), Kind.ID_NUMBER)
