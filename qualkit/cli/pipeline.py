@@ -33,6 +33,8 @@ def register(app: typer.Typer) -> None:
         session.say(f"Transcripts: {len(imp.added)} imported, {len(imp.replaced)} re-imported, "
                     f"{len(imp.unchanged)} unchanged ({imp.participants} participants on the "
                     "roster).")
+        if imp.added or imp.replaced:
+            session.say(f"Privacy gate: {imp.checks}.")
         new = "new" if summary.codebook_new else "unchanged"
         session.say(f"Codebook: {summary.codebook.name} ({len(summary.codebook.codes)} codes, "
                     f"version {summary.codebook.version}, {new}).")

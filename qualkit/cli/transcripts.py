@@ -123,7 +123,8 @@ def register(app: typer.Typer) -> None:
                          "identifier(s); the project records this.")
         for note in result.notes:
             session.warn(note)
-        session.detail(f"Privacy gate: {result.checks}.")
+        session.say(f"Privacy gate: {result.checks}." if result.added or result.replaced
+                    else "Privacy gate: no new or changed transcript to check.")
         for name in result.added + result.replaced:
             session.detail(f"  {name}")
 
