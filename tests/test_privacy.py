@@ -132,15 +132,32 @@ def test_pseudonymise_is_consistent_across_files_and_runs(
     args = ("privacy", "pseudonymise", str(root / "transcripts"), "--key", str(key),
             "--out", str(out), "--roster", str(FIXTURES / "real_names.txt"), "--no-ner",
             "-p", str(root))
-    result = cli(*args)
+    dry = cli(*args)
+    assert dry.exit_code == 0, dry.stderr
+    assert not out.exists() and not key.exists()
+    assert dry.stdout.splitlines()[:3] == [
+        "kind           term   count  becomes   context",
+        "speaker label  D\u2026         1  Person01  \u2026as mentoring like this year? [D\u2026]: "
+        "It was busy. I explained the\u2026",
+        "speaker label  B\u2026         1  Person02  \u2026week. Sometimes three times. [B\u2026]: "
+        "For me it was mostly message\u2026"]
+    assert ("Next: read the table, then run again with --apply --force (the change would "
+            "rewrite 2 speaker label(s)).") in dry.stdout
+    refused = cli(*args, "--apply")
+    assert refused.exit_code == 2
+    assert refused.stderr == ("Error: the change would rewrite 2 speaker label(s); nothing "
+                              "was written. Read the table above, then pass --force with "
+                              "--apply to write it\n")
+    assert not out.exists() and not key.exists()
+    result = cli(*args, "--apply", "--force")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith(
-        f"Pseudonymised 2 file(s) into {out}: 5 name(s) replaced by pseudonyms, 0 other "
-        "identifier(s) by placeholders, 0 ambiguous first name(s) by [name].\n"
-        f"Key: {key} (3 people, 3 new);")
+    assert (f"Pseudonymised 2 file(s) into {out}: 3 name(s) replaced by pseudonyms, 0 other "
+            "identifier(s) by placeholders, 0 ambiguous first name(s) by [name], 2 speaker "
+            f"label(s) by pseudonyms.\nKey: {key} (3 people, 3 new);") in result.stdout
     with key.open(encoding="utf-8") as handle:
         pseudonyms = {row["name"]: row["pseudonym"] for row in csv.DictReader(handle)}
-    # Files are read in name order: colon_names.txt names Dora, then Bence, first.
+    # Files are read in name order: colon_names.txt's labels Dora, then Bence (who is
+    # Bence Tóth of the roster, the only Bence on it), come first.
     assert pseudonyms == {"Dora": "Person01", "Bence Tóth": "Person02",
                           "Katalin Szabó": "Person03"}
     assert (out / "with_names.txt").read_text(encoding="utf-8") == (
@@ -150,7 +167,7 @@ def test_pseudonymise_is_consistent_across_files_and_runs(
     assert (out / "colon_names.txt").read_text(encoding="utf-8").splitlines()[2] == (
         "Person01: It was busy. I explained the cardiac exam twice a week.")
     assert key.stat().st_mode & 0o077 == 0
-    again = cli(*args)
+    again = cli(*args, "--apply", "--force")
     assert f"Key: {key} (3 people, 0 new)" in again.stdout
 
 

@@ -131,6 +131,11 @@ def is_context_id(match: re.Match[str]) -> bool:
     return first in ID_WORDS_ALONE or _NUMBER_WORD.search(cue[len(first):]) is not None
 
 
+def url_end(match: re.Match[str]) -> int:
+    """Where a URL ends: sentence punctuation after it is the speaker's, not the URL's."""
+    return match.start() + len(match.group().rstrip(".,;:!?"))
+
+
 def _luhn(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -300,7 +305,7 @@ def find(text: str) -> Iterator[Hit]:
             yield Hit(match.start(), match.end(), Kind.PHONE)
     if _may_hold_url(text, lower):
         for match in URL.finditer(text):
-            yield Hit(match.start(), match.end(), Kind.URL)
+            yield Hit(match.start(), url_end(match), Kind.URL)
     for pattern in POSTCODES_FAST:
         if (pattern in _DIGIT_LED and not digits) or (pattern in _UPPER_LED and not upper):
             continue
