@@ -74,11 +74,13 @@ def _reference_find(text: str) -> list[rules.Hit]:
     from qualkit.privacy.kinds import Hit, Kind
 
     hits = [Hit(m.start(), m.end(), Kind.EMAIL) for m in rules.EMAIL.finditer(text)]
+    hits += [Hit(m.start(), m.end(), Kind.EMAIL) for m in rules.SPOKEN_EMAIL.finditer(text)]
     hits += [Hit(m.start(), m.end(), Kind.PHONE) for m in rules.PHONE.finditer(text)
              if rules.is_phone(text, m)]
     hits += [Hit(m.start(), rules.url_end(m), Kind.URL) for m in rules.URL.finditer(text)]
     for pattern in rules.POSTCODES:
-        hits += [Hit(m.start(), m.end(), Kind.POSTCODE) for m in pattern.finditer(text)]
+        hits += [Hit(m.start(), m.end(), Kind.POSTCODE) for m in pattern.finditer(text)
+                 if pattern is not rules.POSTCODES[2] or rules.is_dutch_postcode(text, m)]
     for m in rules.BIRTH.finditer(text):
         date = rules.birth_date(text, m)
         if date:

@@ -70,6 +70,16 @@ DATE_WORDS = frozenset({"in", "on", "of", "since", "until", "till", "by", "last"
                         "this", "early", "late", "mid", "from", "to", "through", "during",
                         "every", "each", "before", "after", "end", "beginning", "start",
                         "middle", "around", "that"})
+DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "every", "each",
+                         "no", "any", "some", "our", "their", "its"})
+"""Words before which a common word is not a person: "the Will and Testament workshop"."""
+PLACE_WORDS = frozenset({
+    "bank", "council", "university", "college", "school", "hospital", "trust", "street",
+    "road", "lane", "avenue", "ltd", "limited", "plc", "group", "institute", "centre",
+    "center", "foundation", "clinic", "ward", "building", "hall", "house", "library", "act",
+    "bill", "report", "committee", "court", "park", "square", "station", "church", "prize",
+    "award", "scholarship", "fund", "lecture", "theatre", "unit", "wing", "way"})
+"""Words after which a name names a place or a body: "Lloyds Bank", "Evans Building"."""
 _SENTENCE_END = ".!?:;\"\u201c\u201d(\n"
 _APOSTROPHES = "'\u2019"
 
@@ -121,16 +131,24 @@ def named_here(text: str, start: int, end: int, surname: bool) -> bool:
         return False
     if folded in TITLES:
         return True
+    if folded in DETERMINERS:
+        return False
     if mark == ",":  # "Thanks, Mark." / "so, Will, what..."
         return True
     if before == "":  # opens a sentence: a name only when addressed ("Mark, can you")
         return after[:1] == "," or re.match(r"[ \t]*[.!?]", after) is not None
     # Otherwise capitalised mid-sentence: a name, unless part of a longer capitalised
-    # name ("the Education Bill", "Mark Scheme").
-    # A capitalised word before that is an ordinary word ("So Grace, …") opens the
-    # sentence; one that is not ("Education") makes a longer name.
-    return not ((before[:1].isupper() and not common(fold(before)))
+    # name ("the Education Bill", "Mark Scheme"). A capitalised word before that is an
+    # ordinary word or an adverb ("So Grace, …", "Honestly Will was…") opens the sentence.
+    return not ((before[:1].isupper() and not common(fold(before))
+                 and not fold(before).endswith("ly"))
                 or (following[:1].isupper() and not common(fold(following))))
+
+
+def _names_a_place(text: str, end: int) -> bool:
+    """Whether the name ending at ``end`` is part of a place's or body's name."""
+    following = re.match(r"[ \t]+([A-Z][a-z]+)", text[end:end + 20])
+    return following is not None and fold(following.group(1)) in PLACE_WORDS
 
 
 class RealNames:
@@ -207,4 +225,5 @@ class RealNames:
             spans.append((match.start(), match.end(), who, False))
         return [Hit(s, e, Kind.ROSTER_NAME, next(iter(who)) if len(who) == 1 else None)
                 for s, e, who, joined in spans
-                if joined or not common(fold(text[s:e])) or named_here(text, s, e, joined)]
+                if not _names_a_place(text, e)
+                and (joined or not common(fold(text[s:e])) or named_here(text, s, e, joined))]

@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 
 from qualkit.privacy.kinds import Hit, Kind
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+SPOKEN_EMAIL = re.compile(
+    r"\b\w+(?: (?:dot|underscore|dash|hyphen) \w+)* at \w+(?:[ -]\w+)?(?: dot \w+)*? "
+    r"dot (?:com|org|net|edu|gov|io|co dot uk|ac dot uk|org dot uk|uk|de|hu|fr|nl|eu|ie)\b",
+    re.IGNORECASE)
+"""An address as it is said and transcribed: "jo dot bloggs at gmail dot com"."""
 PHONE = re.compile(
     r"(?<![\w:.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(?\d{2,4}\)?[ .-]?){2,4}\d{3,4}(?![\w:/-])")
 _NOT_PHONE = re.compile(r"^(?:(?:19|20)\d\d\s*[-\u2013]\s*(?:19|20)\d\d|"
@@ -38,7 +44,8 @@ POSTCODES = (
     re.compile(rf"\b(?:{_STATES}),? \d{{5}}\b"),  # US state and ZIP
     re.compile(r"\b\d{5} [A-ZÀ-Ý][a-zà-ÿ]{2,}"),  # 12345 City
     re.compile(r"(?i:\b(?:post(?:al)? ?code|postcode|zip(?: ?code)?|PLZ|irányítószám)\b)"
-               r"[^\w\n]{0,4}(?:is[ \t]+)?(?=[A-Z0-9 ]{0,9}\d)[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?",
+               r"[^\w\n]{0,4}(?:(?:which |that )?(?:is|was|it's)[ \t]+)?(?=[A-Z0-9]{0,4}\d)"
+               r"[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?",
                re.IGNORECASE),
 )
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
@@ -54,6 +61,7 @@ IDS = (
     re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),  # US social security number
     re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),  # UK NI
     re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b"),  # IBAN
+    re.compile(r"\b(?:[A-Z]{1,3}\d{5,10}|[A-Z]{2,3}-\d{5,10})\b"),  # E7731902, EMP-20419
 )
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 ID_CONTEXT = re.compile(
@@ -76,7 +84,7 @@ CARD_CUE = re.compile(r"\b(?:card|credit|debit|visa|mastercard|amex|account)\b\W
                       r"(?:\w+\W+){0,4}$", re.IGNORECASE)
 _CARD_SHAPE = re.compile(r"^\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?$|"
                          r"^\d{4}([ -])\d{6}\2\d{5}$")
-BIRTH_LINK = re.compile(r"^(?:[\s:,.-]|'s\b|\b(?:is|was|on|the|of|date|in|at)\b)*$",
+BIRTH_LINK = re.compile(r"^(?:[\s:,.-]|'s\b|\b(?:is|was|on|the|of|date|in|at|as)\b)*$",
                         re.IGNORECASE)
 """What may stand between a birth cue and the date: "born on the", "birthday is",
 "date of birth:". Anything else ("born just before 1 September") and the date is not
@@ -91,11 +99,25 @@ def _before(text: str, start: int, width: int = 60) -> str:
     return window[window.rfind("\n") + 1:]
 
 
+def counting(found: str) -> bool:
+    """Three or more numbers in equal steps ("1000 2000 3000 4000", "40-60-80"): counting
+    aloud, not a number anyone was given."""
+    groups = [int(g) for g in re.findall(r"\d+", found)]
+    steps = {b - a for a, b in pairwise(groups)}
+    return len(groups) >= 3 and len(steps) == 1 and steps != {0}
+
+
+def is_dutch_postcode(text: str, match: re.Match[str]) -> bool:
+    """"1012 AB" is a Dutch postcode when a place name follows, as in an address; "1500 BC"
+    and "2030 UK" are talk."""
+    return re.match(r" [A-Z][a-z]", text[match.end():match.end() + 3]) is not None
+
+
 def is_phone(text: str, match: re.Match[str]) -> bool:
     """A phone-shaped run of digits that is a phone number: enough digits, not a year
     range or a date, and a shape talk does not have or a cue before it."""
     found = match.group().strip()
-    if sum(ch.isdigit() for ch in found) < 8 or _NOT_PHONE.match(found):
+    if sum(ch.isdigit() for ch in found) < 8 or _NOT_PHONE.match(found) or counting(found):
         return False
     return (_PHONE_SHAPE.match(found) is not None
             or PHONE_CUE.search(_before(text, match.start())) is not None)
@@ -105,7 +127,7 @@ def is_card(text: str, match: re.Match[str]) -> bool:
     """A Luhn-valid run of 13 to 19 digits in card grouping or after a card cue (a tenth
     of all long numbers pass the Luhn check by chance)."""
     digits = re.sub(r"\D", "", match.group())
-    if not _luhn(digits) or len(set(digits)) < 2:
+    if not _luhn(digits) or len(set(digits)) < 2 or counting(match.group()):
         return False
     return (_CARD_SHAPE.match(match.group()) is not None
             or CARD_CUE.search(_before(text, match.start())) is not None)
@@ -183,7 +205,8 @@ POSTCODES_FAST = (
     re.compile(rf"[pPzZ{_I}](?<!\w.)(?i:(?:"
                r"(?<=p)ost(?:al)? ?code|(?<=p)ostcode|(?<=z)ip(?: ?code)?|(?<=p)LZ|"
                r"(?<=i)rányítószám)\b"
-               r"[^\w\n]{0,4}(?:is[ \t]+)?(?=[A-Z0-9 ]{0,9}\d)[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?)"),
+               r"[^\w\n]{0,4}(?:(?:which |that )?(?:is|was|it's)[ \t]+)?(?=[A-Z0-9]{0,4}\d)"
+               r"[A-Z0-9]{2,5}(?: ?[A-Z0-9]{2,4})?)"),
 )
 BIRTH_FAST = re.compile(
     rf"[bBdD{_S}](?<!\w.)(?i:(?<=b)orn|(?<=b)irthday|(?<=d)ate of birth|(?<=b)irth ?date|"
@@ -192,6 +215,7 @@ IDS_FAST = (
     re.compile(r"\d(?<!\w.)\d{2}-\d{2}-\d{4}\b"),
     re.compile(r"[A-CEGHJ-PR-TW-Z](?<!\w.)[A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
     re.compile(r"[A-Z](?<!\w.)[A-Z]\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b"),
+    re.compile(r"[A-Z](?<!\w.)(?:[A-Z]{0,2}\d{5,10}|[A-Z]{1,2}-\d{5,10})\b"),
 )
 CARD_FAST = re.compile(r"\d(?<![\d-].)(?:[ -]?\d){12,18}(?![\d-])")
 ID_CONTEXT_FAST = re.compile(
@@ -230,7 +254,7 @@ def _detector(first: str, patterns: Sequence[re.Pattern[str]], guard: str = ""
 _DIGIT_LED = (PHONE_FAST, CARD_FAST, POSTCODES_FAST[2], POSTCODES_FAST[3], POSTCODES_FAST[5],
               IDS_FAST[0])
 _UPPER_LED = (POSTCODES_FAST[0], POSTCODES_FAST[1], POSTCODES_FAST[4], IDS_FAST[1],
-              IDS_FAST[2])
+              IDS_FAST[2], IDS_FAST[3])
 # Every digit-led pattern refuses a digit just before its first character (PHONE_FAST and
 # the others forbid any word character there; CARD_FAST a digit or a hyphen).
 DIGIT_LED = _detector(r"[+(\d]", _DIGIT_LED, guard=r"(?<!\d.)")
@@ -300,6 +324,9 @@ def find(text: str) -> Iterator[Hit]:
     if "@" in text:  # every e-mail address has one
         for match in EMAIL.finditer(text):
             yield Hit(match.start(), match.end(), Kind.EMAIL)
+    if " dot " in (lower if lower is not None else text.lower()):
+        for match in SPOKEN_EMAIL.finditer(text):
+            yield Hit(match.start(), match.end(), Kind.EMAIL)
     for match in PHONE_FAST.finditer(text) if digits else ():
         if is_phone(text, match):
             yield Hit(match.start(), match.end(), Kind.PHONE)
@@ -312,7 +339,8 @@ def find(text: str) -> Iterator[Hit]:
         found = (_word_led(pattern, POSTCODE_WORDS, text, lower) if pattern is POSTCODES_FAST[6]
                  else pattern.finditer(text))
         for match in found:
-            yield Hit(match.start(), match.end(), Kind.POSTCODE)
+            if pattern is not POSTCODES_FAST[2] or is_dutch_postcode(text, match):
+                yield Hit(match.start(), match.end(), Kind.POSTCODE)
     for match in _word_led(BIRTH_FAST, BIRTH_WORDS, text, lower):
         date = birth_date(text, match)
         if date:
