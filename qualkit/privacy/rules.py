@@ -27,7 +27,8 @@ SPOKEN_EMAIL = re.compile(
     re.IGNORECASE)
 """An address as it is said and transcribed: "jo dot bloggs at gmail dot com"."""
 PHONE = re.compile(
-    r"(?<![\w:.,/-])(?:\+\d{1,3}[ .-]?)?(?:\(?\d{2,4}\)?[ .-]?){2,4}\d{3,4}(?![\w:/-])")
+    r"(?<![\w:.,/-])(?:\+\d{1,3}[ .-]?(?:\(0\) ?)?)?(?:\(?\d{2,4}\)?[ .-]?){2,4}\d{3,4}"
+    r"(?![\w:/-])")
 _NOT_PHONE = re.compile(r"^(?:(?:19|20)\d\d\s*[-\u2013]\s*(?:19|20)\d\d|"
                         r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4})$")
 _TLD = r"(?:com|org|net|edu|gov|io|co|uk|de|hu|fr|nl|eu|info|me|ly|ac\.uk|org\.uk)"
@@ -67,7 +68,7 @@ CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 ID_CONTEXT = re.compile(
     r"\b(?:ID|identification|student|matriculation|neptun|patient|passport|social security|"
     r"NHS|insurance|licen[cs]e|employee|staff|TAJ|personal)\s*(?:number|no\.?|code|#|ID)?"
-    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,}|\d{2,4}(?: \d{2,4}){2,3})\b",
+    r"\s*(?:(?:is|was)\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,}|\d{2,4}(?: \d{2,4}){2,3})\b",
     re.IGNORECASE)
 
 
@@ -191,7 +192,7 @@ _I = "iI\u0130\u0131"
 _PHONE_REST = r"(?:\(?\d{2,4}\)?[ .-]?)"
 PHONE_FAST = re.compile(
     r"[+(\d](?<![\w:.,/-].)(?:"
-    rf"(?<=\+)\d{{1,3}}[ .-]?{_PHONE_REST}{{2,4}}|"
+    rf"(?<=\+)\d{{1,3}}[ .-]?(?:\(0\) ?)?{_PHONE_REST}{{2,4}}|"
     rf"(?<=\()\d{{2,4}}\)?[ .-]?{_PHONE_REST}{{1,3}}|"
     rf"(?<=\d)\d{{1,3}}\)?[ .-]?{_PHONE_REST}{{1,3}}"
     r")\d{3,4}(?![\w:/-])")
@@ -223,7 +224,7 @@ ID_CONTEXT_FAST = re.compile(
     r"(?<=i)D|(?<=i)dentification|(?<=s)tudent|(?<=m)atriculation|(?<=n)eptun|(?<=p)atient|"
     r"(?<=p)assport|(?<=s)ocial security|(?<=n)HS|(?<=i)nsurance|(?<=l)icen[cs]e|"
     r"(?<=e)mployee|(?<=s)taff|(?<=t)AJ|(?<=p)ersonal)\s*(?:number|no\.?|code|#|ID)?"
-    r"\s*(?:is\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,}|\d{2,4}(?: \d{2,4}){2,3})\b)")
+    r"\s*(?:(?:is|was)\s+|:\s*|#\s*)?(?P<id>[A-Z0-9][A-Z0-9-]{4,}|\d{2,4}(?: \d{2,4}){2,3})\b)")
 _DOT_TLD = re.compile(rf"\.{_TLD}\b")
 
 
