@@ -2,9 +2,9 @@
 
 Transcribers misspell names and speakers use first names, so each capitalised word of the
 text is compared with every part of every real name (first name, surname) after folding
-case and accents: equal, or for a word of four letters or more one edit away (two for
-eight or more), counts — rapidfuzz's Levenshtein distance. Adjacent hits of one person
-("Anna Kovács") merge into one.
+case and accents: equal, or for a word of five letters or more with the same first letter
+one edit away (two for eight or more), counts — rapidfuzz's Levenshtein distance.
+Adjacent hits of one person ("Anna Kovács") merge into one.
 
 Names that are also common words (All, Will, May, Mark, Grace, Bill) are matched exactly
 and only on evidence that they are a name here, not by the roster alone: followed by the
@@ -70,6 +70,9 @@ DATE_WORDS = frozenset({"in", "on", "of", "since", "until", "till", "by", "last"
                         "this", "early", "late", "mid", "from", "to", "through", "during",
                         "every", "each", "before", "after", "end", "beginning", "start",
                         "middle", "around", "that"})
+POST_NOMINALS = frozenset({"am", "ms", "mp", "msp", "mla", "mep", "td", "obe", "mbe", "cbe",
+                           "qc", "kc", "phd", "md", "jr", "sr", "rev", "cllr", "hon", "lord",
+                           "lady", "baroness", "minister"})
 DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "every", "each",
                          "no", "any", "some", "our", "their", "its"})
 """Words before which a common word is not a person: "the Will and Testament workshop"."""
@@ -159,9 +162,13 @@ class RealNames:
         self.parts: dict[str, set[int]] = {}
         for i, person in enumerate(people):
             for part in WORD.findall(person.name):
-                if len(part) >= 2:
+                # "Dr", "Professor", "AM" (a member of the Senedd) are no part of a name.
+                if len(part) >= 2 and fold(part) not in TITLES | POST_NOMINALS:
                     self.parts.setdefault(fold(part), set()).add(i)
-        self._fuzzy_keys = [k for k in self.parts if len(k) >= 4 and not common(k)]
+        self._fuzzy_keys: dict[str, list[str]] = {}
+        for part in self.parts:
+            if len(part) >= 4 and not common(part):
+                self._fuzzy_keys.setdefault(part[:1], []).append(part)
         self._cache: dict[str, frozenset[int]] = {}
 
     @classmethod
@@ -193,13 +200,16 @@ class RealNames:
         if key in self._cache:
             return self._cache[key]
         found = frozenset(self.parts.get(key, ()))
-        if not found and len(key) >= 4 and not common(key):
+        candidates = self._fuzzy_keys.get(key[:1], [])
+        if not found and len(key) >= 5 and candidates and not common(key):
             from rapidfuzz import process
             from rapidfuzz.distance import Levenshtein
 
-            # Only names that are no words themselves are matched at a distance: "Mayo"
-            # is not a misspelt "May", nor "Marks" a misspelt "Mark".
-            best = process.extractOne(key, self._fuzzy_keys, scorer=Levenshtein.distance,
+            # A misspelling keeps the first letter and the length ("Katalyn", "Hanna"):
+            # at four letters, or with another first letter, one edit away is another
+            # word ("Nick": Nice, Tick, Dick; "Cook": Look). Names that are words
+            # themselves are not matched at a distance ("Mayo" is not a misspelt "May").
+            best = process.extractOne(key, candidates, scorer=Levenshtein.distance,
                                       score_cutoff=1 if len(key) < 8 else 2)
             if best is not None:
                 found = frozenset(self.parts[best[0]])

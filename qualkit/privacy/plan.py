@@ -57,10 +57,24 @@ _LABEL_NAME = re.compile(r"[^\W\d_]+(?:['\u2019.-][^\W\d_]+)*\.?"
 
 def looks_like_a_name(label: str) -> bool:
     """A label of one to four capitalised words, none of them a role: "Dan", "Rhian
-    Howells MS" — not "PARTICIPANT 12", "All", "Speaker 2" or "Interviewer"."""
+    Howells MS" — not "PARTICIPANT 12", "All", "Speaker 2", "Interviewer" or its typo
+    "Interviwer"."""
     if not _LABEL_NAME.fullmatch(label.strip()) or not label.strip()[0].isupper():
         return False
-    return not any(fold(w.strip(".'\u2019")) in ROLE_WORDS for w in label.split())
+    return not any(_role(fold(w.strip(".'\u2019"))) for w in label.split())
+
+
+def _role(word: str) -> bool:
+    """A role word, or one misspelt ("Particpant", "Interviwer": labels are typed by hand)."""
+    if word in ROLE_WORDS:
+        return True
+    if len(word) < 6:
+        return False
+    from rapidfuzz.distance import Levenshtein
+
+    cutoff = 1 if len(word) < 9 else 2  # "Parker" is not a misspelt "parent"
+    return any(len(role) >= 6 and Levenshtein.distance(word, role, score_cutoff=cutoff)
+               <= cutoff for role in ROLE_WORDS)
 
 
 @dataclass(frozen=True)
