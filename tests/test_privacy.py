@@ -33,6 +33,11 @@ def kinds(text: str) -> list[tuple[str, Kind]]:
     ("NI number AB 12 34 56 C", [("AB 12 34 56 C", Kind.ID_NUMBER)]),
     ("card 4111 1111 1111 1111 ok", [("4111 1111 1111 1111", Kind.ID_NUMBER)]),
     ("my student number is AB12345", [("AB12345", Kind.ID_NUMBER)]),
+    ("it's jo dot bloggs at gmail dot com", [("jo dot bloggs at gmail dot com", Kind.EMAIL)]),
+    ("my employee number? E7731902", [("E7731902", Kind.ID_NUMBER)]),
+    ("call me on 1412345678", [("1412345678", Kind.PHONE)]),
+    ("my birthday is July 9th", [("July 9th", Kind.BIRTH_DATE)]),
+    ("see www.example.org.", [("www.example.org", Kind.URL)]),
 ])
 def test_rules_find_each_kind(text: str, expected: list[tuple[str, Kind]]) -> None:
     assert kinds(text) == expected
@@ -44,6 +49,13 @@ def test_rules_find_each_kind(text: str, expected: list[tuple[str, Kind]]) -> No
     "The exam is on 12 March, I think.",  # a date, but not near "born"
     "About 25000 students, 1500 in the English programme.",
     "We read the 2nd edition, page 1234.",
+    # The classroom and product-name reports.
+    "Teacher: What is 1412345678 divided by two? Today is July 9th.",
+    "We use Microsoft.NET, ASP.NET and Node.js.",
+    "Student: 40-60-80-100-120-140.",
+    "Children born just before 1 September are the youngest; I was born in 1990.",
+    "Look at 1000 2000 3000 4000 and 4111111111111111 on the board.",
+    "1500 BC is before 500 AD.",
 ])
 def test_rules_leave_ordinary_talk_alone(text: str) -> None:
     assert kinds(text) == []
@@ -82,6 +94,15 @@ def test_named_entities_from_a_pipeline(tmp_path: Path) -> None:
     assert [(text[h.start:h.end], h.kind) for h in hits] == [("Dora", Kind.PERSON),
                                                             ("Pécs", Kind.PLACE)]
     assert "named entities (test_pipeline)" in scanner.summary()
+
+
+def test_an_unknown_speaker_label_stays_out_of_repr_and_the_error_line() -> None:
+    from qualkit.privacy.scan import Finding, PiiFound
+
+    finding = Finding("x.txt", Kind.UNKNOWN_SPEAKER, 3, 1, label="Dora Kiss")
+    assert finding.describe() == 'x.txt:3:1: a speaker missing from participants.csv "Dora Kiss"'
+    assert "Dora" not in repr(finding)
+    assert "Dora" not in str(PiiFound([finding], 1, "checks"))
 
 
 def test_summary_says_which_checks_did_not_run() -> None:
