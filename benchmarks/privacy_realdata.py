@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from qualkit.ingest.formats import read_source
     from qualkit.ingest.source import ReadOptions
+    from qualkit.privacy.key import Key
     from qualkit.privacy.plan import make_plan, mask
-    from qualkit.privacy.pseudonymise import Key
     from qualkit.privacy.scan import Scanner
 
     print("| corpus | files | words | participants list | findings by kind | labels a dry "

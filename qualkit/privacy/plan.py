@@ -18,17 +18,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from qualkit.ingest.formats import read_source
 from qualkit.ingest.source import ReadOptions
 from qualkit.model import Turn
+from qualkit.privacy.key import Key
 from qualkit.privacy.kinds import Hit, Kind
 from qualkit.privacy.names import Person, RealNames, fold
 from qualkit.privacy.scan import Scanner
-
-if TYPE_CHECKING:
-    from qualkit.privacy.pseudonymise import Key
 
 MAX_SHARE = 0.02
 """More than this share of a run's words changed needs --force: names and identifiers are

@@ -18,23 +18,18 @@ placeholders (``[e-mail]``, ``[phone]``, ``[place]`` …). Output is plain text
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualkit.errors import FileError, QualkitError
 from qualkit.fileio import atomic_write_text
-from qualkit.ingest.normalise import decode, normalise, read_bytes
 from qualkit.ingest.source import ReadOptions
-from qualkit.privacy.names import fold
+from qualkit.privacy.key import Key
 from qualkit.privacy.plan import Plan, make_plan
 from qualkit.privacy.scan import Scanner
 
-PSEUDONYM = re.compile(r"^Person(\d+)$")
+__all__ = ["ForceNeeded", "Key", "PseudonymiseResult", "prepare", "pseudonymise", "write"]
 
 
 @dataclass
@@ -55,43 +50,6 @@ class PseudonymiseResult:
 
 class ForceNeeded(QualkitError):
     """Writing the plan would change labels or many words, and --force was not given."""
-
-
-class Key:
-    """Real name to pseudonym, kept in a CSV file outside the project."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, tuple[str, str]] = {}
-        if path.is_file():
-            reader = csv.DictReader(io.StringIO(normalise(decode(read_bytes(path), path))))
-            if not {"name", "pseudonym"} <= set(reader.fieldnames or []):
-                raise FileError(path, "is not a pseudonym key (needs columns name, pseudonym)",
-                                line=1)
-            for row in reader:
-                if row["name"].strip() and row["pseudonym"].strip():
-                    self.entries[fold(row["name"].strip())] = (row["name"].strip(),
-                                                              row["pseudonym"].strip())
-        self.added = 0
-
-    def pseudonym(self, name: str, preferred: str | None = None) -> str:
-        key = fold(name)
-        if key not in self.entries:
-            used = {p for _, p in self.entries.values()}
-            if preferred is None or preferred in used:
-                numbers = [int(m[1]) for p in used if (m := PSEUDONYM.match(p))]
-                preferred = f"Person{max(numbers, default=0) + 1:02d}"
-            self.entries[key] = (name, preferred)
-            self.added += 1
-        return self.entries[key][1]
-
-    def save(self) -> None:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["name", "pseudonym"])
-        writer.writerows(self.entries.values())
-        atomic_write_text(self.path, out.getvalue())
-        os.chmod(self.path, 0o600)
 
 
 def _inside(path: Path, folder: Path) -> bool:
