@@ -33,6 +33,11 @@ def kinds(text: str) -> list[tuple[str, Kind]]:
     ("NI number AB 12 34 56 C", [("AB 12 34 56 C", Kind.ID_NUMBER)]),
     ("card 4111 1111 1111 1111 ok", [("4111 1111 1111 1111", Kind.ID_NUMBER)]),
     ("my student number is AB12345", [("AB12345", Kind.ID_NUMBER)]),
+    ("it's jo dot bloggs at gmail dot com", [("jo dot bloggs at gmail dot com", Kind.EMAIL)]),
+    ("my employee number? E7731902", [("E7731902", Kind.ID_NUMBER)]),
+    ("call me on 1412345678", [("1412345678", Kind.PHONE)]),
+    ("my birthday is July 9th", [("July 9th", Kind.BIRTH_DATE)]),
+    ("see www.example.org.", [("www.example.org", Kind.URL)]),
 ])
 def test_rules_find_each_kind(text: str, expected: list[tuple[str, Kind]]) -> None:
     assert kinds(text) == expected
@@ -44,6 +49,13 @@ def test_rules_find_each_kind(text: str, expected: list[tuple[str, Kind]]) -> No
     "The exam is on 12 March, I think.",  # a date, but not near "born"
     "About 25000 students, 1500 in the English programme.",
     "We read the 2nd edition, page 1234.",
+    # The classroom and product-name reports.
+    "Teacher: What is 1412345678 divided by two? Today is July 9th.",
+    "We use Microsoft.NET, ASP.NET and Node.js.",
+    "Student: 40-60-80-100-120-140.",
+    "Children born just before 1 September are the youngest; I was born in 1990.",
+    "Look at 1000 2000 3000 4000 and 4111111111111111 on the board.",
+    "1500 BC is before 500 AD.",
 ])
 def test_rules_leave_ordinary_talk_alone(text: str) -> None:
     assert kinds(text) == []
@@ -82,6 +94,15 @@ def test_named_entities_from_a_pipeline(tmp_path: Path) -> None:
     assert [(text[h.start:h.end], h.kind) for h in hits] == [("Dora", Kind.PERSON),
                                                             ("Pécs", Kind.PLACE)]
     assert "named entities (test_pipeline)" in scanner.summary()
+
+
+def test_an_unknown_speaker_label_stays_out_of_repr_and_the_error_line() -> None:
+    from qualkit.privacy.scan import Finding, PiiFound
+
+    finding = Finding("x.txt", Kind.UNKNOWN_SPEAKER, 3, 1, label="Dora Kiss")
+    assert finding.describe() == 'x.txt:3:1: a speaker missing from participants.csv "Dora Kiss"'
+    assert "Dora" not in repr(finding)
+    assert "Dora" not in str(PiiFound([finding], 1, "checks"))
 
 
 def test_summary_says_which_checks_did_not_run() -> None:
@@ -132,15 +153,32 @@ def test_pseudonymise_is_consistent_across_files_and_runs(
     args = ("privacy", "pseudonymise", str(root / "transcripts"), "--key", str(key),
             "--out", str(out), "--roster", str(FIXTURES / "real_names.txt"), "--no-ner",
             "-p", str(root))
-    result = cli(*args)
+    dry = cli(*args)
+    assert dry.exit_code == 0, dry.stderr
+    assert not out.exists() and not key.exists()
+    assert dry.stdout.splitlines()[:3] == [
+        "kind           term   count  becomes   context",
+        "speaker label  D\u2026         1  Person01  \u2026as mentoring like this year? [D\u2026]: "
+        "It was busy. I explained the\u2026",
+        "speaker label  B\u2026         1  Person02  \u2026week. Sometimes three times. [B\u2026]: "
+        "For me it was mostly message\u2026"]
+    assert ("Next: read the table, then run again with --apply --force (the change would "
+            "rewrite 2 speaker label(s)).") in dry.stdout
+    refused = cli(*args, "--apply")
+    assert refused.exit_code == 2
+    assert refused.stderr == ("Error: the change would rewrite 2 speaker label(s); nothing "
+                              "was written. Read the table above, then pass --force with "
+                              "--apply to write it\n")
+    assert not out.exists() and not key.exists()
+    result = cli(*args, "--apply", "--force")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith(
-        f"Pseudonymised 2 file(s) into {out}: 5 name(s) replaced by pseudonyms, 0 other "
-        "identifier(s) by placeholders, 0 ambiguous first name(s) by [name].\n"
-        f"Key: {key} (3 people, 3 new);")
+    assert (f"Pseudonymised 2 file(s) into {out}: 3 name(s) replaced by pseudonyms, 0 other "
+            "identifier(s) by placeholders, 0 ambiguous first name(s) by [name], 2 speaker "
+            f"label(s) by pseudonyms.\nKey: {key} (3 people, 3 new);") in result.stdout
     with key.open(encoding="utf-8") as handle:
         pseudonyms = {row["name"]: row["pseudonym"] for row in csv.DictReader(handle)}
-    # Files are read in name order: colon_names.txt names Dora, then Bence, first.
+    # Files are read in name order: colon_names.txt's labels Dora, then Bence (who is
+    # Bence Tóth of the roster, the only Bence on it), come first.
     assert pseudonyms == {"Dora": "Person01", "Bence Tóth": "Person02",
                           "Katalin Szabó": "Person03"}
     assert (out / "with_names.txt").read_text(encoding="utf-8") == (
@@ -150,7 +188,7 @@ def test_pseudonymise_is_consistent_across_files_and_runs(
     assert (out / "colon_names.txt").read_text(encoding="utf-8").splitlines()[2] == (
         "Person01: It was busy. I explained the cardiac exam twice a week.")
     assert key.stat().st_mode & 0o077 == 0
-    again = cli(*args)
+    again = cli(*args, "--apply", "--force")
     assert f"Key: {key} (3 people, 0 new)" in again.stdout
 
 

@@ -52,6 +52,8 @@ def register(app: typer.Typer) -> None:
                     f"{len(imp.unchanged)} unchanged ({imp.participants} participants on the "
                     "roster).")
         print_warnings(session, imp)
+        if imp.added or imp.replaced:
+            session.say(f"Privacy gate: {imp.checks}.")
         new = "new" if summary.codebook_new else "unchanged"
         session.say(f"Codebook: {summary.codebook.name} ({len(summary.codebook.codes)} codes, "
                     f"version {summary.codebook.version}, {new}).")

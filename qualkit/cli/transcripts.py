@@ -166,7 +166,8 @@ def register(app: typer.Typer) -> None:
             keys = import_settings.save(project, settings)
             session.say(f"Saved to {project.relative(project.settings_file)} [import]: "
                         f"{', '.join(keys) if keys else 'nothing (no reading option given)'}.")
-        session.detail(f"Privacy gate: {result.checks}.")
+        session.say(f"Privacy gate: {result.checks}." if result.added or result.replaced
+                    else "Privacy gate: no new or changed transcript to check.")
         for name in result.added + result.replaced:
             session.detail(f"  {name}")
 

@@ -43,7 +43,7 @@ from qualkit.ingest.formats import read_source
 from qualkit.ingest.segment import Span, iter_segments, sentence_pipeline
 from qualkit.ingest.source import Concern, ReadOptions, Source
 from qualkit.model import Participant, Turn, Unit
-from qualkit.privacy.scan import Finding, Scanner
+from qualkit.privacy.scan import Finding, Scanner, locate
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -146,8 +146,7 @@ def findings_of(source: Source, scanner: Scanner, rel: str,
     hits = scanner.hits(source.text, turns if turns is not None else source.turns,
                         source.labelled)
     places = (source.locator.place(h.start) for h in hits)
-    return [Finding(rel, h.kind, p.line, p.column, p.unit)
-            for h, p in zip(hits, places, strict=True)]
+    return [locate(rel, h, source.text, p) for h, p in zip(hits, places, strict=True)]
 
 
 def read_one(context: ReadContext, path: Path, rel: str, segment: bool) -> Read:

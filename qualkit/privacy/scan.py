@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qualkit.errors import ExitCode, PrivacyError
 from qualkit.model import Turn
@@ -18,24 +19,52 @@ RULE_CHECKS = ("e-mail", "phone", "URL", "postal code", "date of birth", "ID num
 
 @dataclass(frozen=True)
 class Finding:
-    """A hit located in a file, as reported: where and what kind, never the text."""
+    """A hit located in a file, as reported: where and what kind, never the text.
+
+    ``label`` is the unknown speaker label, for the terminal only: the user must see it to
+    act on it, but it may be a real name, so it is kept out of ``repr`` (tracebacks, logs)
+    and out of the error message."""
 
     file: str
     kind: Kind
     line: int
     column: int | None = None
     unit: str = "line"
+    label: str | None = field(default=None, repr=False, compare=False)
 
-    def describe(self) -> str:
+    def describe(self, show_label: bool = True) -> str:
         if self.unit == "line":
             where = f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
         else:
             where = f"{self.file} ({self.unit} {self.line})"
-        return f"{where}: {self.kind.phrase}"
+        said = f' "{self.label}"' if show_label and self.label is not None else ""
+        return f"{where}: {self.kind.phrase}{said}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "column": self.column,
-                "unit": self.unit, "kind": self.kind.value}
+        found: dict[str, object] = {"file": self.file, "line": self.line,
+                                    "column": self.column, "unit": self.unit,
+                                    "kind": self.kind.value}
+        if self.label is not None:
+            found["label"] = self.label
+        return found
+
+
+def locate(rel: str, hit: Hit, text: str, place: Any) -> Finding:
+    """The finding for ``hit`` at ``place`` (a locator's place in the original file)."""
+    label = text[hit.start:hit.end] if hit.kind is Kind.UNKNOWN_SPEAKER else None
+    return Finding(rel, hit.kind, place.line, place.column, place.unit, label)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of the gate: whether it runs, and why (or why not)."""
+
+    name: str
+    ran: bool
+    why: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.why})" if self.why else self.name
 
 
 class PiiFound(PrivacyError):
@@ -46,7 +75,7 @@ class PiiFound(PrivacyError):
     def __init__(self, findings: Sequence[Finding], files: int, checks: str) -> None:
         self.findings = list(findings)
         self.checks = checks
-        first = self.findings[0].describe()
+        first = self.findings[0].describe(show_label=False)
         super().__init__(
             f"the privacy gate found {len(self.findings)} possible identifier(s) in {files} "
             f"transcript(s) (first: {first}); nothing was imported. Pseudonymise them "
@@ -76,23 +105,25 @@ class Scanner:
         self.entities = entities
         self.ner_note = ner_note
 
+    def checks(self) -> list[Check]:
+        """Every check, whether it runs and why: what an import or a scan reports."""
+        found = [Check(name, True) for name in RULE_CHECKS]
+        found.append(Check("speakers on participants.csv", True) if self.participants else
+                     Check("speakers", False, "no participants.csv"))
+        found.append(Check("roster of real names", True, str(len(self.names.people)))
+                     if self.names is not None else
+                     Check("real names", False, "no --roster"))
+        found.append(Check("named entities", True, self.entities.name)
+                     if self.entities is not None else
+                     Check("named entities", False, self.ner_note or "off"))
+        return found
+
     def summary(self) -> str:
-        """Which checks ran and which did not, for the output."""
-        ran = list(RULE_CHECKS)
-        skipped = []
-        if self.participants:
-            ran.append("speakers on participants.csv")
-        else:
-            skipped.append("speakers (no participants.csv)")
-        if self.names is not None:
-            ran.append(f"roster of real names ({len(self.names.people)})")
-        else:
-            skipped.append("real names (no --roster)")
-        if self.entities is not None:
-            ran.append(f"named entities ({self.entities.name})")
-        else:
-            skipped.append(f"named entities ({self.ner_note or 'off'})")
-        return f"checks run: {', '.join(ran)}; not run: {', '.join(skipped)}"
+        """Which checks ran and which did not, and why, in one line."""
+        checks = self.checks()
+        ran = ", ".join(str(c) for c in checks if c.ran)
+        skipped = ", ".join(str(c) for c in checks if not c.ran)
+        return f"checks run: {ran}" + (f"; not run: {skipped}" if skipped else "")
 
     def hits(self, text: str, turns: Sequence[Turn], labelled: bool = True) -> list[Hit]:
         found = list(rules.find(text))
