@@ -338,3 +338,11 @@ def test_a_refused_row_of_another_tools_export_leaves_its_transcript_partly_revi
     assert ("Partly reviewed (refused rows; only the placed decisions were recorded): FG3."
             in result.stdout)
     assert _reviewed(study, "eve", "FG3") == 1
+
+
+def test_a_short_quote_in_another_speakers_turn_names_that_speaker(study: Path, cli) -> None:
+    _, result = _import(cli, study, "FG3,P01,Okay?,teaching_skills,\n")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1] == (
+        "  line 2: quote found in FG3, but in the turns of Moderator, not P01; fix the "
+        "speaker column")

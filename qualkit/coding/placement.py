@@ -207,28 +207,34 @@ def place(source: Source, quote: str, speaker: str = "", hint: Hint | None = Non
         if chained:
             return _choose(source, chained, "with gaps", 100.0, hint, speaker)
     joined = " ".join(pieces)
-    if len(joined.split()) < MIN_FUZZY_WORDS:
+    short = len(joined.split()) < MIN_FUZZY_WORDS
+    if not short:
+        found = _anchored(source, joined, min_score)
+        if found is not None:
+            kept = _by_speaker(source, [found[:2]], speaker)
+            if kept:
+                return _choose(source, kept, "anchored", found[2], hint, speaker)
+        found = _align(source, joined, min_score)
+        if found is not None:
+            start, end, score = found
+            kept = _by_speaker(source, [(start, end)], speaker)
+            if kept:
+                return _choose(source, kept, "approximate", score, hint, speaker)
+    if speaker:
+        spans = [sp for s in _occurrences(source.folded, whole)
+                 for sp in source.spans(s, s + len(whole))]
+        if not spans:
+            elsewhere = place(source, quote, "", Hint(occurrence=1), min_score)
+            spans = list(elsewhere.spans) if isinstance(elsewhere, Placed) else []
+        if spans:
+            who = sorted({t.speaker for t in source.turns
+                          if any(t.start < b and a < t.end for a, b in spans)})
+            return Refused(f"quote found in {source.transcript.name}, but in the turns of "
+                           f"{', '.join(who)}, not {speaker}; fix the speaker column")
+    if short:
         return Refused(_not_found(source, speaker) + "; copy it from the transcript (a quote "
                        f"under {MIN_FUZZY_WORDS} words must match exactly, whitespace, case "
                        "and punctuation aside)")
-    found = _anchored(source, joined, min_score)
-    if found is not None:
-        kept = _by_speaker(source, [found[:2]], speaker)
-        if kept:
-            return _choose(source, kept, "anchored", found[2], hint, speaker)
-    found = _align(source, joined, min_score)
-    if found is not None:
-        start, end, score = found
-        kept = _by_speaker(source, [(start, end)], speaker)
-        if kept:
-            return _choose(source, kept, "approximate", score, hint, speaker)
-    if speaker:
-        elsewhere = place(source, quote, "", hint, min_score)
-        if isinstance(elsewhere, Placed):
-            who = sorted({t.speaker for t in source.turns
-                          if any(t.start < b and a < t.end for a, b in elsewhere.spans)})
-            return Refused(f"quote found in {source.transcript.name}, but in the turns of "
-                           f"{', '.join(who)}, not {speaker}; fix the speaker column")
     best = _align(source, joined, 0.0)
     closest = f"the closest passage scores {best[2]:.0f} (< {min_score:.0f}); " if best else ""
     return Refused(_not_found(source, speaker) + f"; {closest}copy the quote from the "
