@@ -122,6 +122,13 @@ class SuggestionQueries(StoreBase):
                 counts.update(codes)
         return dict(counts)
 
+    def suggestion_scores(self, version: str) -> dict[tuple[int, str], float]:
+        """The matcher's score by (segment id, code id): the evidence a report weighs when
+        it picks an illustrative quote, without building a :class:`Suggestion` each."""
+        return {(seg, item[0]): float(item[1])
+                for data, _ in self._suggestion_rows(version, with_text=False)
+                for seg, items in suggestion_json.entries(data).items() for item in items}
+
     def suggestion_index(self, version: str) -> dict[int, frozenset[str]]:
         """Suggested code ids by segment, without the evidence: what filters need."""
         return {seg: frozenset(codes)

@@ -1,0 +1,175 @@
+"""Illustrative quotes: which coded passage stands for each code in a theme table.
+
+A coder's marks come first (the segments marked as quotes while coding). For a code with
+none, the candidates are its coded passages spoken by a participant (see
+:func:`qualkit.report.analysis.passage_ids`), each cut into windows of whole sentences
+(segments; a long single segment is cut at its own sentence ends) of at most
+:data:`MAX_WORDS` words. The window with the most evidence for the code wins, among
+those of :data:`MIN_WORDS` to :data:`MAX_WORDS` words first; a window that leaves part of
+its passage out is marked with an ellipsis. Evidence is a score per (segment, code):
+today the keyword matcher's stored score, passed in by the caller, so a learned score can
+replace it without touching the rule. No segment illustrates two codes in one table:
+codes with the fewest candidates choose first, so a rare code is not left without one.
+Every quote says which rule chose it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qualkit.report.analysis import CodingData
+
+MIN_WORDS, MAX_WORDS = 12, 60
+MARKED_QUOTES = 3
+ELLIPSIS = "…"
+
+MARKED = "marked while coding"
+BY_EVIDENCE = (f"by rule: the coded passage (or its part of whole sentences, {MIN_WORDS} to "
+               f"{MAX_WORDS} words) with the most keyword evidence for the code")
+SHORT = (f"by rule: no participant passage of {MIN_WORDS} to {MAX_WORDS} words; the "
+         "longest with the most keyword evidence")
+QUOTE_RULE = (f"the participant's coded passage, or its part of whole sentences of {MIN_WORDS} "
+              f"to {MAX_WORDS} words, with the most keyword evidence for the code (else the "
+              "longest shorter one), never the same passage for two codes")
+
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+")  # noqa: RUF001
+SPEAKER_NUMBER = re.compile(r"^(?:participant|respondent|interviewee|informant|speaker|"
+                            r"person|p)[\s_-]*(\d+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """An illustrative quote, attributed by pseudonym and group only."""
+
+    text: str
+    speaker: str
+    group: str
+    segment_id: int  # the first segment it quotes
+    marked: bool  # marked by the coder while coding; False: chosen by rule
+    rule: str = MARKED
+
+    @property
+    def source(self) -> str:
+        return source_label(self.speaker, self.group)
+
+
+def short_speaker(speaker: str) -> str:
+    """``Participant 10`` → ``P10``: the label journals use for a pseudonym."""
+    found = SPEAKER_NUMBER.match(speaker.strip())
+    return f"P{found.group(1)}" if found else speaker
+
+
+def source_label(speaker: str, group: str) -> str:
+    """``P10, Interview A``: the speaker, then the group without the speaker's own label
+    (a transcript named after its interviewee repeats it) and with underscores as spaces."""
+    short = short_speaker(speaker)
+    where = " ".join(group.replace("_", " ").split())
+    for label in sorted({speaker, short}, key=len, reverse=True):
+        head, rest = where[:len(label)], where[len(label):]
+        if label and head.lower() == label.lower() and not rest[:1].isalnum():
+            where = rest.lstrip(" -–—,:;/")  # noqa: RUF001
+            break
+    return f"{short}, {where}" if where else short
+
+
+@dataclass(frozen=True)
+class _Window:
+    text: str
+    segments: tuple[int, ...]
+    words: int
+    evidence: float
+    order: int  # reading order of the passage, for ties
+
+
+def _sentences(text: str) -> list[str]:
+    """A segment as its sentences: itself, unless it is too long to quote whole (a turn,
+    or a sentence the segmenter could not split), then cut at its sentence ends."""
+    text = " ".join(text.split())
+    if len(text.split()) <= MAX_WORDS:
+        return [text] if text else []
+    return [p for p in SENTENCE_END.split(text) if p]
+
+
+def _windows(parts: list[tuple[int, str]], code_evidence: Mapping[int, float],
+             order: int) -> list[_Window]:
+    """Every run of whole sentences of at most MAX_WORDS words (a sentence longer than
+    that on its own, cut after MAX_WORDS words), ellipses where the passage goes on."""
+    sentences = [(seg, s) for seg, text in parts for s in _sentences(text)]
+    words = [len(s.split()) for _, s in sentences]
+    found = []
+    for i in range(len(sentences)):
+        total = 0
+        for j in range(i, len(sentences)):
+            if total + words[j] > MAX_WORDS and j > i:
+                break
+            total += words[j]
+            chosen = sentences[i:j + 1]
+            text = " ".join(s for _, s in chosen)
+            if total > MAX_WORDS:  # one sentence alone is too long: cut at a word
+                text = " ".join(text.split()[:MAX_WORDS]) + " " + ELLIPSIS
+            segs = tuple(dict.fromkeys(seg for seg, _ in chosen))
+            before = ELLIPSIS + " " if i > 0 else ""
+            after = " " + ELLIPSIS if j < len(sentences) - 1 and total <= MAX_WORDS else ""
+            found.append(_Window(before + text + after, segs, min(total, MAX_WORDS),
+                                 sum(code_evidence.get(s, 0.0) for s in segs), order))
+            if total > MAX_WORDS:
+                break
+    return found
+
+
+def _best(windows: Sequence[_Window], used: set[int]) -> tuple[_Window, str] | None:
+    free = [w for w in windows if not used.intersection(w.segments)]
+    fitting = [w for w in free if w.words >= MIN_WORDS]
+    if fitting:
+        return max(fitting, key=lambda w: (w.evidence, -w.order, w.words)), BY_EVIDENCE
+    if free:
+        return max(free, key=lambda w: (w.words, w.evidence, -w.order)), SHORT
+    return None
+
+
+def choose_quotes(data: CodingData, codes: Sequence[str],
+                  evidence: Mapping[tuple[int, str], float]) -> dict[str, tuple[Quote, ...]]:
+    """Each code's illustrative quotes (see the module's rule); ``evidence`` scores a
+    (segment id, code id) pair, missing pairs score 0."""
+    applied = data.applied
+    chosen: dict[str, tuple[Quote, ...]] = {}
+    used: set[int] = set()
+    if data.marked:
+        marked = applied.loc[applied["segment_id"].isin(data.marked)
+                             & applied["code_id"].isin(codes)]
+        texts = data.texts(marked)
+        for row, text in zip(marked.itertuples(index=False), texts, strict=True):
+            mine = chosen.get(row.code_id, ())
+            if row.segment_id in used or len(mine) >= MARKED_QUOTES:
+                continue
+            used.add(row.segment_id)
+            chosen[row.code_id] = (*mine, Quote(text, str(row.speaker), str(row.group),
+                                                int(row.segment_id), True))
+    spoken = applied.loc[~applied["moderator"] & applied["code_id"].isin(codes)
+                         & ~applied["code_id"].isin(list(chosen))]
+    if spoken.empty:
+        return chosen
+    texts = dict(zip(spoken["segment_id"], data.texts(spoken), strict=True))
+    candidates: dict[str, list[_Window]] = {}
+    about: dict[int, tuple[str, str]] = {}
+    for (code, _), rows in spoken.groupby(["code_id", "passage"], sort=False,
+                                                observed=True):
+        ids = [int(s) for s in rows["segment_id"]]
+        scores = {s: evidence.get((s, str(code)), 0.0) for s in ids}
+        order = int(rows.index[0])
+        about[order] = (str(rows["speaker"].iloc[0]), str(rows["group"].iloc[0]))
+        candidates.setdefault(str(code), []).extend(
+            _windows([(s, texts[s]) for s in ids], scores, order))
+    for code in sorted(candidates, key=lambda c: (len(candidates[c]), codes.index(c))):
+        best = _best(candidates[code], used)
+        if best is None:
+            continue
+        window, rule = best
+        used.update(window.segments)
+        speaker, group = about[window.order]
+        chosen[code] = (Quote(window.text, speaker, group, window.segments[0], False, rule),)
+    return chosen
