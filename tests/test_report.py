@@ -79,11 +79,11 @@ def test_xlsx_numbers_match_the_codings(reported: Path) -> None:
     by_role = book["by_role"]
     header = [c.value for c in by_role[1]]
     got = {(r[2], r[4]): r[5:] for r in by_role.iter_rows(min_row=2, values_only=True)}
-    assert header[4:] == ["role", "Participants in group", "Segments",
+    assert header[4:] == ["role", "Participants in group", "Passages", "Segments",
                           "Participants with code", "Share of group"]
-    assert got[("teaching_skills", "mentor")] == (2, 1, 1, 0.5)
-    assert got[("teaching_skills", "mentee")] == (1, 1, 1, 1.0)
-    assert got[("self_confidence", "mentee")] == (1, 0, 0, 0.0)
+    assert got[("teaching_skills", "mentor")] == (2, 1, 1, 1, 0.5)
+    assert got[("teaching_skills", "mentee")] == (1, 1, 1, 1, 1.0)
+    assert got[("self_confidence", "mentee")] == (1, 0, 0, 0, 0.0)
 
 
 def test_docx_tables_match_the_codings(reported: Path) -> None:

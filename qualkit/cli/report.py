@@ -21,7 +21,8 @@ def register(app: typer.Typer) -> None:
                                 "most 12 values).")] = None,
                compare: Annotated[list[str] | None, typer.Option(
                    "--compare", help="Compare the groups of this participant or transcript "
-                                     "attribute code by code: shares, difference with 95% "
+                                     "attribute (ATTR, or ATTR:A,B for chosen values in "
+                                     "this order) code by code: shares, difference with 95% "
                                      "interval, Fisher's exact or chi-square test, "
                                      "Benjamini-Hochberg adjusted p (exploratory; "
                                      "repeatable).")] = None,

@@ -99,19 +99,40 @@ class Comparison:
     frame: pd.DataFrame  # one row per code: counts, shares, difference, test, p, adjusted
 
 
-def compare(data: CodingData, codebook: Codebook, attribute: Attribute) -> Comparison:
-    """The comparison of the participants of each value of ``attribute``."""
+def parse_spec(spec: str) -> tuple[str, tuple[str, ...]]:
+    """``role`` (every value) or ``role:mentor,mentee`` (these groups, in this order: the
+    difference is the first minus the second)."""
+    name, _, listed = spec.partition(":")
+    values = tuple(dict.fromkeys(v.strip() for v in listed.split(",") if v.strip()))
+    return name.strip(), values
+
+
+def compare(data: CodingData, codebook: Codebook, attribute: Attribute,
+            chosen: Sequence[str] = ()) -> Comparison:
+    """The comparison of the participants of each value of ``attribute`` (or of the
+    ``chosen`` values, in that order)."""
     import pandas as pd
 
+    from qualkit.errors import did_you_mean
     from qualkit.report.crosstab import NOT_RECORDED, breakdown
 
     long = breakdown(data, codebook, attribute)
     long = long.loc[long["value"] != NOT_RECORDED]
     values = tuple(dict.fromkeys(long["value"]))
+    for value in chosen:
+        if value not in values:
+            hint = did_you_mean(value, list(values)) or f"; values: {', '.join(values)}"
+            raise QualkitError(f"--compare {attribute.name}: no participant with "
+                               f"{attribute.name} {value!r}{hint}")
+    if chosen:
+        values = tuple(chosen)
+        long = long.loc[long["value"].isin(values)]
     if len(values) < 2:
-        raise QualkitError(f"--compare {attribute.name}: the participants have "
-                           f"{len(values)} recorded value(s) of {attribute.name!r}; a "
-                           "comparison needs two or more")
+        found = ", ".join(repr(v) for v in values) or "none"
+        what = (f"name two or more values, as in {attribute.name}:A,B" if chosen else
+                f"the participants have fewer than two recorded values ({found}); a "
+                "comparison needs two or more")
+        raise QualkitError(f"--compare {attribute.name}: {what}")
     sizes = tuple(int(long.loc[long["value"] == v, "group_participants"].iloc[0])
                   for v in values)
     rows = []

@@ -41,9 +41,10 @@ def _coder_report(store: Store, codebook: Codebook, coder: str,
     tables: list[tb.Table] = [tb.theme(themes), tb.codebook(themes), tb.quotes(themes)]
     for attribute in ct.resolve_attributes(data, options.by):
         tables.append(tb.breakdown(ct.breakdown(data, codebook, attribute), attribute))
-    if options.compare:
-        for attribute in ct.resolve_attributes(data, options.compare):
-            tables.append(cmp.table(cmp.compare(data, codebook, attribute)))
+    for spec in options.compare:
+        name, chosen = cmp.parse_spec(spec)
+        attribute = ct.resolve_attributes(data, [name])[0]
+        tables.append(cmp.table(cmp.compare(data, codebook, attribute, chosen)))
     by_transcript = ct.code_by_transcript(data, codebook)
     tables.append(tb.matrix(by_transcript.rename(index=names), "code_by_transcript",
                             "Codes × transcripts", "Code",  # noqa: RUF001

@@ -6,6 +6,7 @@ Markdown is not HTML, so jinja2's autoescape does not apply; every cell goes thr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,11 +20,16 @@ MAX_COLUMNS = 40
 FILE = "report.md"
 
 
+ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
 def md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: no row breaks, no raw HTML, no stray pipes."""
-    text = " ".join(str(value).split())
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\\", "\\\\"),
-                         ("|", "\\|")):
+    """Text safe inside a Markdown table cell: no row breaks, no raw HTML, no stray pipes.
+
+    An ``&`` is escaped only where it would start an entity (``&amp;`` in a title read as
+    plain text is noise; ``&lt;`` typed by a participant must stay four characters)."""
+    text = ENTITY.sub("&amp;", " ".join(str(value).split()))
+    for raw, escaped in (("<", "&lt;"), (">", "&gt;"), ("\\", "\\\\"), ("|", "\\|")):
         text = text.replace(raw, escaped)
     return text
 

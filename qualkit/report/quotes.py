@@ -68,7 +68,8 @@ def source_label(speaker: str, group: str) -> str:
     (a transcript named after its interviewee repeats it) and with underscores as spaces."""
     short = short_speaker(speaker)
     where = " ".join(group.replace("_", " ").split())
-    for label in sorted({speaker, short}, key=len, reverse=True):
+    for label in sorted({" ".join(speaker.replace("_", " ").split()), short}, key=len,
+                        reverse=True):
         head, rest = where[:len(label)], where[len(label):]
         if label and head.lower() == label.lower() and not rest[:1].isalnum():
             where = rest.lstrip(" -–—,:;/")  # noqa: RUF001
