@@ -154,17 +154,26 @@ def choose_quotes(data: CodingData, codes: Sequence[str],
                          & ~applied["code_id"].isin(list(chosen))]
     if spoken.empty:
         return chosen
-    texts = dict(zip(spoken["segment_id"], data.texts(spoken), strict=True))
+    texts = data.texts(spoken)
     candidates: dict[str, list[_Window]] = {}
     about: dict[int, tuple[str, str]] = {}
-    for (code, _), rows in spoken.groupby(["code_id", "passage"], sort=False,
-                                                observed=True):
-        ids = [int(s) for s in rows["segment_id"]]
-        scores = {s: evidence.get((s, str(code)), 0.0) for s in ids}
-        order = int(rows.index[0])
-        about[order] = (str(rows["speaker"].iloc[0]), str(rows["group"].iloc[0]))
-        candidates.setdefault(str(code), []).extend(
-            _windows([(s, texts[s]) for s in ids], scores, order))
+    # Plain lists, not a pandas groupby: a large study has 100,000 passages or more.
+    rows = sorted(zip(spoken["code_id"].astype(str), spoken["passage"].tolist(),
+                      spoken.index.tolist(), spoken["segment_id"].tolist(), texts,
+                      spoken["speaker"].astype(str), spoken["group"].astype(str),
+                      strict=True), key=lambda r: (r[1], r[2]))
+    start = 0
+    while start < len(rows):
+        end = start
+        while end < len(rows) and rows[end][1] == rows[start][1]:
+            end += 1
+        run = rows[start:end]
+        code, order = run[0][0], int(run[0][2])
+        about[order] = (run[0][5], run[0][6])
+        scores = {int(r[3]): evidence.get((int(r[3]), code), 0.0) for r in run}
+        candidates.setdefault(code, []).extend(
+            _windows([(int(r[3]), r[4]) for r in run], scores, order))
+        start = end
     for code in sorted(candidates, key=lambda c: (len(candidates[c]), codes.index(c))):
         best = _best(candidates[code], used)
         if best is None:
