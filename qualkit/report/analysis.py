@@ -225,9 +225,13 @@ def theme_table(store: Store, codebook: Codebook, coder: str,
     passages = applied.groupby("code_id", observed=True)["passage"].nunique()
     people = spoken.groupby("code_id")["speaker"].nunique()
     groups = applied.groupby("code_id")["group"].nunique()
-    suggested = store.suggestion_counts(codebook.version)
-    quotes = choose_quotes(data, [c.id for c in codebook.codes],
-                           store.suggestion_scores(codebook.version))
+    # One read of the suggestions: the counts, and the scores quotes are ranked by.
+    pairs: dict[int, set[str]] = {}
+    for seg, code in zip(spoken["segment_id"].tolist(), spoken["code_id"].astype(str),
+                         strict=True):
+        pairs.setdefault(seg, set()).add(code)
+    suggested, scores = store.suggestion_scores(codebook.version, pairs)
+    quotes = choose_quotes(data, [c.id for c in codebook.codes], scores)
     rows = []
     for theme in codebook.themes:
         for code in theme.codes:

@@ -86,7 +86,7 @@ def build_report(store: Store, codebook: Codebook, coders: Sequence[str],
         "consensus": CONSENSUS in coders,
         "adjudicated": next((s.adjudicated for s in sections if s.coder == CONSENSUS), 0),
         "origins": _origins(store, independent or list(coders), sections),
-        "suggested": bool(store.suggestion_counts(codebook.version)),
+        "suggested": any(r.machine_suggested for s in sections for r in s.theme.rows),
     }
     return Report(codebook=codebook, coders=sections, agreement=agreement,
                   agreement_table=tb.agreement(agreement) if agreement else None,

@@ -18,13 +18,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from qualkit.report.analysis import CodingData
 
 MIN_WORDS, MAX_WORDS = 12, 60
 MARKED_QUOTES = 3
+FINALISTS = 5  # passages per code cut into windows first (see _finalists)
 ELLIPSIS = "…"
 
 MARKED = "marked while coding"
@@ -97,28 +100,28 @@ def _sentences(text: str) -> list[str]:
 
 def _windows(parts: list[tuple[int, str]], code_evidence: Mapping[int, float],
              order: int) -> list[_Window]:
-    """Every run of whole sentences of at most MAX_WORDS words (a sentence longer than
-    that on its own, cut after MAX_WORDS words), ellipses where the passage goes on."""
+    """The passage whole when it has at most MAX_WORDS words; else, from each sentence,
+    the longest run of whole sentences within MAX_WORDS (a sentence longer than that on
+    its own, cut after MAX_WORDS words), with ellipses where the passage goes on."""
     sentences = [(seg, s) for seg, text in parts for s in _sentences(text)]
     words = [len(s.split()) for _, s in sentences]
     found = []
     for i in range(len(sentences)):
-        total = 0
-        for j in range(i, len(sentences)):
-            if total + words[j] > MAX_WORDS and j > i:
-                break
+        j, total = i, words[i]
+        while j + 1 < len(sentences) and total + words[j + 1] <= MAX_WORDS:
+            j += 1
             total += words[j]
-            chosen = sentences[i:j + 1]
-            text = " ".join(s for _, s in chosen)
-            if total > MAX_WORDS:  # one sentence alone is too long: cut at a word
-                text = " ".join(text.split()[:MAX_WORDS]) + " " + ELLIPSIS
-            segs = tuple(dict.fromkeys(seg for seg, _ in chosen))
-            before = ELLIPSIS + " " if i > 0 else ""
-            after = " " + ELLIPSIS if j < len(sentences) - 1 and total <= MAX_WORDS else ""
-            found.append(_Window(before + text + after, segs, min(total, MAX_WORDS),
-                                 sum(code_evidence.get(s, 0.0) for s in segs), order))
-            if total > MAX_WORDS:
-                break
+        chosen = sentences[i:j + 1]
+        text = " ".join(s for _, s in chosen)
+        if total > MAX_WORDS:  # one sentence alone is too long: cut at a word
+            text = " ".join(text.split()[:MAX_WORDS]) + " " + ELLIPSIS
+        segs = tuple(dict.fromkeys(seg for seg, _ in chosen))
+        before = ELLIPSIS + " " if i > 0 else ""
+        after = " " + ELLIPSIS if j < len(sentences) - 1 and total <= MAX_WORDS else ""
+        found.append(_Window(before + text + after, segs, min(total, MAX_WORDS),
+                             sum(code_evidence.get(s, 0.0) for s in segs), order))
+        if j == len(sentences) - 1:
+            break  # later starts only give shorter runs of the same end
     return found
 
 
@@ -130,6 +133,71 @@ def _best(windows: Sequence[_Window], used: set[int]) -> tuple[_Window, str] | N
     if free:
         return max(free, key=lambda w: (w.words, w.evidence, -w.order)), SHORT
     return None
+
+
+def _finalists(spoken: pd.DataFrame, texts: list[str],
+               evidence: Mapping[tuple[int, str], float],
+               keep: int | None) -> list[tuple[Any, ...]]:
+    """The rows (code, passage, order, segment, text, speaker, group) of each code's
+    ``keep`` passages most likely to hold its quote: those of 12 words or more with the most
+    evidence, and the longest shorter ones. Cutting windows is the costly part, and only a
+    handful per code is needed unless other codes took them (``keep=None``: every one)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"code": spoken["code_id"].astype(str).to_numpy(),
+                          "passage": spoken["passage"].to_numpy(),
+                          "order": spoken.index.to_numpy(),
+                          "segment": spoken["segment_id"].to_numpy(),
+                          "text": texts, "speaker": spoken["speaker"].astype(str).to_numpy(),
+                          "group": spoken["group"].astype(str).to_numpy()})
+    frame["words"] = [len(t.split()) for t in texts]
+    frame["evidence"] = [evidence.get((int(seg), code), 0.0)
+                         for seg, code in zip(frame["segment"], frame["code"], strict=True)]
+    per = frame.groupby("passage", sort=False).agg(
+        code=("code", "first"), order=("order", "min"), words=("words", "sum"),
+        evidence=("evidence", "sum"))
+    fits = per.loc[per["words"] >= MIN_WORDS].sort_values(
+        ["evidence", "order"], ascending=[False, True], kind="stable")
+    short = per.loc[per["words"] < MIN_WORDS].sort_values(
+        ["words", "evidence", "order"], ascending=[False, False, True], kind="stable")
+    if keep is not None:
+        chosen = set(fits.groupby("code", sort=False).head(keep).index) | set(
+            short.groupby("code", sort=False).head(keep).index)
+        frame = frame.loc[frame["passage"].isin(chosen)]
+    frame = frame.sort_values(["passage", "order"], kind="stable")
+    return list(frame[["code", "passage", "order", "segment", "text", "speaker",
+                       "group"]].itertuples(index=False, name=None))
+
+
+def _pick(rows: list[tuple[Any, ...]], codes: Sequence[str],
+          evidence: Mapping[tuple[int, str], float],
+          used: set[int]) -> tuple[dict[str, tuple[Quote, ...]], list[str]]:
+    """One quote per code from its candidate rows, codes with the fewest candidates first;
+    ``used`` (segments already quoted) grows. Also returns the codes that had candidates."""
+    candidates: dict[str, list[_Window]] = {}
+    about: dict[int, tuple[str, str]] = {}
+    start = 0
+    while start < len(rows):  # plain lists, not a pandas groupby: 100,000 passages or more
+        end = start
+        while end < len(rows) and rows[end][1] == rows[start][1]:
+            end += 1
+        run = rows[start:end]
+        code, order = run[0][0], int(run[0][2])
+        about[order] = (run[0][5], run[0][6])
+        scores = {int(r[3]): evidence.get((int(r[3]), code), 0.0) for r in run}
+        candidates.setdefault(code, []).extend(
+            _windows([(int(r[3]), r[4]) for r in run], scores, order))
+        start = end
+    picked: dict[str, tuple[Quote, ...]] = {}
+    for code in sorted(candidates, key=lambda c: (len(candidates[c]), codes.index(c))):
+        best = _best(candidates[code], used)
+        if best is None:
+            continue
+        window, rule = best
+        used.update(window.segments)
+        speaker, group = about[window.order]
+        picked[code] = (Quote(window.text, speaker, group, window.segments[0], False, rule),)
+    return picked, list(candidates)
 
 
 def choose_quotes(data: CodingData, codes: Sequence[str],
@@ -155,31 +223,15 @@ def choose_quotes(data: CodingData, codes: Sequence[str],
     if spoken.empty:
         return chosen
     texts = data.texts(spoken)
-    candidates: dict[str, list[_Window]] = {}
-    about: dict[int, tuple[str, str]] = {}
-    # Plain lists, not a pandas groupby: a large study has 100,000 passages or more.
-    rows = sorted(zip(spoken["code_id"].astype(str), spoken["passage"].tolist(),
-                      spoken.index.tolist(), spoken["segment_id"].tolist(), texts,
-                      spoken["speaker"].astype(str), spoken["group"].astype(str),
-                      strict=True), key=lambda r: (r[1], r[2]))
-    start = 0
-    while start < len(rows):
-        end = start
-        while end < len(rows) and rows[end][1] == rows[start][1]:
-            end += 1
-        run = rows[start:end]
-        code, order = run[0][0], int(run[0][2])
-        about[order] = (run[0][5], run[0][6])
-        scores = {int(r[3]): evidence.get((int(r[3]), code), 0.0) for r in run}
-        candidates.setdefault(code, []).extend(
-            _windows([(int(r[3]), r[4]) for r in run], scores, order))
-        start = end
-    for code in sorted(candidates, key=lambda c: (len(candidates[c]), codes.index(c))):
-        best = _best(candidates[code], used)
-        if best is None:
-            continue
-        window, rule = best
-        used.update(window.segments)
-        speaker, group = about[window.order]
-        chosen[code] = (Quote(window.text, speaker, group, window.segments[0], False, rule),)
+    picked, tried = _pick(_finalists(spoken, texts, evidence, FINALISTS), codes, evidence,
+                          used)
+    # A code whose finalists were all taken by other codes tries every passage it has.
+    short = [c for c in tried if c not in picked]
+    if short:
+        again = spoken["code_id"].astype(str).isin(short).to_numpy()
+        more, _ = _pick(_finalists(spoken.loc[again], [t for t, a in zip(texts, again,
+                                                                          strict=True) if a],
+                                   evidence, None), codes, evidence, used)
+        picked.update(more)
+    chosen.update(picked)
     return chosen
