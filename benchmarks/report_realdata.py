@@ -108,9 +108,10 @@ def build(root: Path) -> None:
             while code in ids.values():
                 code += "_"
             ids[(parent, child)] = code
+            words = ", ".join(repr(w) for w in child.lower().split()[:2])
             lines += [f"      - id: {code}", f"        name: {child!r}",
                       "        definition: 'From the MAXQDA code system.'",
-                      f"        keywords: [{', '.join(repr(w) for w in child.lower().split()[:2])}]"]
+                      f"        keywords: [{words}]"]
     (root / "codebooks" / "pdpilot.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with (root / "codings" / "team.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -139,8 +140,9 @@ def read(root: Path) -> None:
     with (exports / "quotes.csv").open(encoding="utf-8") as handle:
         quotes = list(csv.DictReader(handle))
     coded = [r for r in rows if int(r["segments"])]
-    print(f"codes {len(rows)}, coded {len(coded)}; passages {sum(int(r['passages']) for r in rows)}"
-          f", segments {sum(int(r['segments']) for r in rows)}")
+    passages = sum(int(r["passages"]) for r in rows)
+    print(f"codes {len(rows)}, coded {len(coded)}; passages {passages}, "
+          f"segments {sum(int(r['segments']) for r in rows)}")
     ratio = max(coded, key=lambda r: int(r["segments"]) / int(r["passages"]))
     print(f"largest segments/passage: {ratio['code']}: {ratio['segments']} segments, "
           f"{ratio['passages']} passages")

@@ -231,7 +231,8 @@ def theme_table(store: Store, codebook: Codebook, coder: str,
                          strict=True):
         pairs.setdefault(seg, set()).add(code)
     suggested, scores = store.suggestion_scores(codebook.version, pairs)
-    quotes = choose_quotes(data, [c.id for c in codebook.codes], scores)
+    quotes = choose_quotes(applied, data.marked, data.texts, [c.id for c in codebook.codes],
+                           scores)
     rows = []
     for theme in codebook.themes:
         for code in theme.codes:

@@ -16,14 +16,12 @@ Every quote says which rule chose it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from qualkit.report.analysis import CodingData
 
 MIN_WORDS, MAX_WORDS = 12, 60
 MARKED_QUOTES = 3
@@ -200,17 +198,19 @@ def _pick(rows: list[tuple[Any, ...]], codes: Sequence[str],
     return picked, list(candidates)
 
 
-def choose_quotes(data: CodingData, codes: Sequence[str],
+def choose_quotes(applied: pd.DataFrame, marked_ids: frozenset[int],
+                  text_of: Callable[[pd.DataFrame], list[str]], codes: Sequence[str],
                   evidence: Mapping[tuple[int, str], float]) -> dict[str, tuple[Quote, ...]]:
-    """Each code's illustrative quotes (see the module's rule); ``evidence`` scores a
-    (segment id, code id) pair, missing pairs score 0."""
-    applied = data.applied
+    """Each code's illustrative quotes (see the module's rule) from one coder's applied
+    codes (:class:`qualkit.report.analysis.CodingData`'s ``applied``), the segments they
+    marked as quotes, and ``text_of`` (the text of each row's segment); ``evidence`` scores
+    a (segment id, code id) pair, missing pairs score 0."""
     chosen: dict[str, tuple[Quote, ...]] = {}
     used: set[int] = set()
-    if data.marked:
-        marked = applied.loc[applied["segment_id"].isin(data.marked)
+    if marked_ids:
+        marked = applied.loc[applied["segment_id"].isin(marked_ids)
                              & applied["code_id"].isin(codes)]
-        texts = data.texts(marked)
+        texts = text_of(marked)
         for row, text in zip(marked.itertuples(index=False), texts, strict=True):
             mine = chosen.get(row.code_id, ())
             if row.segment_id in used or len(mine) >= MARKED_QUOTES:
@@ -222,7 +222,7 @@ def choose_quotes(data: CodingData, codes: Sequence[str],
                          & ~applied["code_id"].isin(list(chosen))]
     if spoken.empty:
         return chosen
-    texts = data.texts(spoken)
+    texts = text_of(spoken)
     picked, tried = _pick(_finalists(spoken, texts, evidence, FINALISTS), codes, evidence,
                           used)
     # A code whose finalists were all taken by other codes tries every passage it has.
