@@ -236,7 +236,8 @@ def test_injection_is_neutralised_in_every_format(hostile: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
     markdown = (hostile / "report.md").read_text(encoding="utf-8")
-    assert "<script" not in markdown and "&lt;script&gt;" in markdown
+    assert "<script" not in markdown and "</script" not in markdown
+    assert "&lt;script>alert(1)&lt;/script> is what I typed." in markdown
 
     tex = (hostile / "report.tex").read_text(encoding="utf-8")
     assert "\\input{" not in tex

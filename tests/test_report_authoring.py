@@ -450,3 +450,19 @@ def test_html_fits_1280_pixels_without_sideways_scrolling(exports: Path) -> None
         assert wide == []  # no data table scrolls sideways (wide matrices may)
         chromium.screenshot(ARTIFACTS / "report-1280.png")
     assert (ARTIFACTS / "report-1280.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Practitioners & their models", "Practitioners & their models"),
+    ("p < 0.001", "p < 0.001"),
+    ("<script>x</script>", "&lt;script>x&lt;/script>"),
+    ("<!-- hidden -->", "&lt;!-- hidden -->"),
+    ("&lt; typed as is", "&amp;lt; typed as is"),
+    ("> not a quote", "&gt; not a quote"),
+    ("a | b", "a \\| b"),
+])
+def test_markdown_escapes_only_what_markdown_would_read_as_markup(text: str,
+                                                                   expected: str) -> None:
+    from qualkit.report.markdown import md_cell
+
+    assert md_cell(text) == expected

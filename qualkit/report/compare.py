@@ -180,18 +180,25 @@ def table(comparison: Comparison) -> tb.Table:
                  for v, n in zip(values, sizes, strict=True))]
     if two:
         printed.append(tb.Column("difference", "Difference [95% CI]", tb.INT))
-    printed += [tb.Column("p", f"p ({FISHER if two else CHI2})", tb.STAT),
-                tb.Column("p_adjusted", "Adjusted p (BH)", tb.STAT)]
+    printed += [tb.Column("p", f"p ({FISHER if two else CHI2})", tb.INT),
+                tb.Column("p_adjusted", "Adjusted p (BH)", tb.INT)]
     shown = []
     for r in comparison.frame.to_dict("records"):
         cells = [r["theme"], r["code"],
                  *(f"{r[f'with:{v}']} ({100 * r[f'share:{v}']:.0f}%)" for v in values)]
         if two:
             cells.append(_interval(r["difference"], r["ci_low"], r["ci_high"]))
-        shown.append((*cells, r["p"], r["p_adjusted"]))
+        shown.append((*cells, _p(r["p"]), _p(r["p_adjusted"])))
     wide = tb.Table(f"compare_{name}", title, tuple(printed), shown, note=EXPLORATORY)
     return tb.Table(f"compare_{name}", title, tuple(columns), rows, note=EXPLORATORY,
                     wide=wide)
+
+
+def _p(value: float) -> str:
+    """A p-value as journals print it: three decimals, "< 0.001" below that."""
+    if math.isnan(value):
+        return "—"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _interval(d: float, low: float, high: float) -> str:

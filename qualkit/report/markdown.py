@@ -21,17 +21,21 @@ FILE = "report.md"
 
 
 ENTITY = re.compile(r"&(?=#?\w+;)")
+TAG = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def md_cell(value: object) -> str:
     """Text safe inside a Markdown table cell: no row breaks, no raw HTML, no stray pipes.
 
-    An ``&`` is escaped only where it would start an entity (``&amp;`` in a title read as
-    plain text is noise; ``&lt;`` typed by a participant must stay four characters)."""
-    text = ENTITY.sub("&amp;", " ".join(str(value).split()))
-    for raw, escaped in (("<", "&lt;"), (">", "&gt;"), ("\\", "\\\\"), ("|", "\\|")):
-        text = text.replace(raw, escaped)
-    return text
+    Only what Markdown would read as markup is escaped, so the text reads as written in
+    the file too: an ``&`` that would start an entity, a ``<`` that would start a tag
+    (``<script``, ``</p``, ``<!--``; not ``< 0.001``), a ``>`` opening a line (a quote),
+    backslashes and pipes."""
+    text = " ".join(str(value).split())
+    text = TAG.sub("&lt;", ENTITY.sub("&amp;", text))
+    if text.startswith(">"):
+        text = "&gt;" + text[1:]
+    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def too_wide(table: Table) -> str:
