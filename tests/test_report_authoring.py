@@ -466,3 +466,12 @@ def test_markdown_escapes_only_what_markdown_would_read_as_markup(text: str,
     from qualkit.report.markdown import md_cell
 
     assert md_cell(text) == expected
+
+
+def test_methods_counts_sentence_gives_each_reported_coders_passages(coded_project: Path,
+                                                                     cli) -> None:
+    assert cli("run", "-p", str(coded_project), "-q").exit_code == 0
+    markdown = (coded_project / "exports" / "report.md").read_text(encoding="utf-8")
+    # tests/conftest.py: ana coded five (segment, code) pairs, none adjacent with one code;
+    # ben coded P01's two sentences as one passage and P02's blood pressure sentence.
+    assert "Tables count coded passages (ana 5, ben 2 passages; a passage is" in markdown

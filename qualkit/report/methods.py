@@ -146,12 +146,16 @@ def consensus_sentence(main: CoderReport, sections: Sequence[CoderReport],
     return None
 
 
-def counts_sentence(main: CoderReport) -> str:
-    passages = sum(r.passages for r in main.theme.rows)
-    return (f"Tables count coded passages ({_n(passages, 'passage')} in all; a passage is a "
-            "run of adjacent segments of one turn coded with the same code), participants "
-            "and groups, from coders' decisions only; machine suggestions are not counted "
-            "as coding.")
+def counts_sentence(sections: Sequence[CoderReport]) -> str:
+    """How counting works, with each reported coder's total of passages."""
+    totals = [(s.coder, sum(r.passages for r in s.theme.rows)) for s in sections]
+    if len(totals) == 1:
+        held = f"{_n(totals[0][1], 'passage')} in all"
+    else:
+        held = ", ".join(f"{coder} {n:,}" for coder, n in totals) + " passages"
+    return (f"Tables count coded passages ({held}; a passage is a run of adjacent segments "
+            "of one turn coded with the same code), participants and groups, from coders' "
+            "decisions only; machine suggestions are not counted as coding.")
 
 
 def quotes_sentence(main: CoderReport) -> str | None:
@@ -180,7 +184,7 @@ def methods_paragraph(codebook: Codebook, sections: Sequence[CoderReport],
         suggestions_sentence(facts.get("origins", {}), bool(facts.get("suggested"))),
         agreement_sentence(agreement),
         consensus_sentence(main, sections, facts.get("adjudicated", 0)),
-        counts_sentence(main),
+        counts_sentence(sections),
         quotes_sentence(main),
         f"Analysis with qualkit {__version__}.",
     ]
