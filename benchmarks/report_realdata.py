@@ -3,8 +3,7 @@
 Builds a project in a temporary folder from ../shared/realdata/pdpilot_interviews_maxqda
 (7 interviews as text, a MAXQDA code system and its coded-segments export), records the
 coded segments as one coder's codings file (``qualkit codings import``), writes the
-report with ``--compare`` on nothing (one interviewee per transcript) and prints what an
-author checks: coded passages against segments, quotes (reused? rule? length?), sources,
+report and prints what an author checks: coded passages against segments, quotes (reused? rule? length?), sources,
 the methods paragraph. Runs only where ../shared/realdata exists; says so otherwise.
 
     .venv/bin/python benchmarks/report_realdata.py [--keep DIR]
@@ -20,8 +19,6 @@ import tempfile
 from pathlib import Path
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "pdpilot_interviews_maxqda"
-if not REAL.exists():
-    REAL = Path("/work/shared/realdata/pdpilot_interviews_maxqda")
 
 
 def _place(quote: str, text: str) -> str | None:
