@@ -2,9 +2,10 @@
 
 Builds a project in a temporary folder from ../shared/realdata/pdpilot_interviews_maxqda
 (7 interviews as text, a MAXQDA code system and its coded-segments export), records the
-coded segments as one coder's codings file (``qualkit codings import``), writes the
-report and prints what an author checks: coded passages against segments, quotes (reused? rule? length?), sources,
-the methods paragraph. Runs only where ../shared/realdata exists; says so otherwise.
+coded segments as one coder's codings file (placed in the transcript's own words, as the
+PDF's text differs; then ``qualkit run``), and prints what an author checks: coded
+passages against segments, quotes (reused? rule? length?), sources, the methods
+paragraph. Runs only where ../shared/realdata exists; says so otherwise.
 
     .venv/bin/python benchmarks/report_realdata.py [--keep DIR]
 """
