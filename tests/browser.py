@@ -63,6 +63,13 @@ class Browser:
     def open(self, url: str) -> None:
         self.call("POST", "/url", {"url": url})
 
+    def resize(self, width: int, height: int) -> None:
+        """Make the viewport (the page's innerWidth and innerHeight) this size."""
+        self.call("POST", "/window/rect", {"width": width, "height": height})
+        inner = self.run("return [window.innerWidth, window.innerHeight]")
+        self.call("POST", "/window/rect", {"width": 2 * width - inner[0],
+                                           "height": 2 * height - inner[1]})
+
     def run(self, script: str) -> Any:
         return self.call("POST", "/execute/sync", {"script": script, "args": []})
 

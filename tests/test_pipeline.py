@@ -37,14 +37,17 @@ def test_run_writes_theme_tables_from_people_not_suggestions(coded_project: Path
            for k, r in table.items() if k[0] == "ben"}
     assert ben == {"teaching_skills": (2, 1, 1), "clinical_skills": (1, 1, 1),
                    "self_confidence": (0, 0, 0)}
+    # ...and one passage: the two sentences are adjacent in one turn.
+    assert table[("ben", "teaching_skills")]["passages"] == "1"
     # The matcher found "confident" although ben never applied the code: its own column only.
     assert table[("ben", "self_confidence")]["machine_suggested"] == "1"
     assert table[("ana", "teaching_skills")]["quote"] == "She taught us how to suture on a banana."
     assert table[("ana", "teaching_skills")]["quote_source"] == "P03, FG2"
     markdown = (coded_project / "exports" / "report.md").read_text(encoding="utf-8")
     assert "## Coder: ana" in markdown and "## Coder: ben" in markdown
+    assert "| Professional growth | Teaching and explaining | 2 | 2 | 67% | 2 |" in markdown
     assert ("| Professional growth | Teaching and explaining | The mentor teaches or explains. "
-            "| 2 | 2 | 67% | 2 |") in markdown
+            "|") in markdown  # the codebook table
 
 
 def test_run_is_idempotent(coded_project: Path, cli) -> None:

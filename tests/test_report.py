@@ -61,13 +61,15 @@ def test_xlsx_numbers_match_the_codings(reported: Path) -> None:
     header = [c.value for c in sheet[1]]
     rows = {r[header.index("Code id")]: dict(zip(header, r, strict=True))
             for r in sheet.iter_rows(min_row=2, values_only=True)}
-    counts = {code: (r["Segments"], r["Participants"], r["Groups"]) for code, r in rows.items()}
-    assert counts == {"teaching_skills": (2, 2, 2), "clinical_skills": (2, 2, 2),
-                      "self_confidence": (1, 1, 1)}
+    counts = {code: (r["Passages"], r["Segments"], r["Participants"], r["Groups"])
+              for code, r in rows.items()}
+    assert counts == {"teaching_skills": (2, 2, 2, 2), "clinical_skills": (2, 2, 2, 2),
+                      "self_confidence": (1, 1, 1, 1)}
     assert rows["teaching_skills"]["Share of participants"] == pytest.approx(2 / 3)
     assert sheet.cell(row=2, column=header.index("Share of participants") + 1
                       ).number_format == "0%"
-    assert sheet.column_dimensions["E"].width > 10  # the definition column was widened
+    quote = chr(ord("A") + header.index("Illustrative quote"))
+    assert sheet.column_dimensions[quote].width > 30  # the quote column was widened
     tidy = book["coded_segments"]
     applied = [(r[0], r[4], r[9]) for r in tidy.iter_rows(min_row=2, values_only=True)]
     assert sorted(applied) == sorted([
@@ -77,11 +79,11 @@ def test_xlsx_numbers_match_the_codings(reported: Path) -> None:
     by_role = book["by_role"]
     header = [c.value for c in by_role[1]]
     got = {(r[2], r[4]): r[5:] for r in by_role.iter_rows(min_row=2, values_only=True)}
-    assert header[4:] == ["role", "Participants in group", "Segments",
+    assert header[4:] == ["role", "Participants in group", "Passages", "Segments",
                           "Participants with code", "Share of group"]
-    assert got[("teaching_skills", "mentor")] == (2, 1, 1, 0.5)
-    assert got[("teaching_skills", "mentee")] == (1, 1, 1, 1.0)
-    assert got[("self_confidence", "mentee")] == (1, 0, 0, 0.0)
+    assert got[("teaching_skills", "mentor")] == (2, 1, 1, 1, 0.5)
+    assert got[("teaching_skills", "mentee")] == (1, 1, 1, 1, 1.0)
+    assert got[("self_confidence", "mentee")] == (1, 0, 0, 0, 0.0)
 
 
 def test_docx_tables_match_the_codings(reported: Path) -> None:
@@ -90,13 +92,16 @@ def test_docx_tables_match_the_codings(reported: Path) -> None:
     doc = Document(str(reported / "report.docx"))
     theme = doc.tables[0]
     header = [c.text for c in theme.rows[0].cells]
-    assert header[:7] == ["Theme", "Code", "Definition", "Segments", "Participants",
+    assert header[:6] == ["Theme", "Code", "Passages", "Participants",
                           "Share of participants", "Groups"]
     body = {r.cells[1].text: [c.text for c in r.cells] for r in theme.rows[1:]}
-    assert body["Teaching and explaining"][3:7] == ["2", "2", "67%", "2"]
-    assert body["Self-confidence"][3:7] == ["1", "1", "33%", "1"]
-    assert body["Teaching and explaining"][7:9] == ["She taught us how to suture on a banana.",
+    assert body["Teaching and explaining"][2:6] == ["2", "2", "67%", "2"]
+    assert body["Self-confidence"][2:6] == ["1", "1", "33%", "1"]
+    # no passage of 12 words or more: the longest (9 words against P01's 8)
+    assert body["Teaching and explaining"][6:8] == ["She taught us how to suture on a banana.",
                                                     "P03, FG2"]
+    codebook = doc.tables[1]
+    assert [c.text for c in codebook.rows[0].cells] == ["Theme", "Code", "Definition"]
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Table 1. Theme table" in text
     assert "The analysis covered two transcripts with three participants" in text
@@ -147,7 +152,8 @@ def test_marked_quotes_replace_the_rule(coded_project: Path, cli) -> None:
     assert table["teaching_skills"]["quote"] == "I explained the heart exam to my mentee."
     assert table["teaching_skills"]["quote_source"] == "P01, FG1"
     assert table["teaching_skills"]["quote_chosen"] == "marked while coding"
-    assert table["clinical_skills"]["quote_chosen"] == "by rule"
+    assert table["clinical_skills"]["quote_chosen"].startswith("by rule: no participant "
+                                                               "passage of 12 to 60 words")
 
 
 # ------------------------------------------------------------------------ the CLI
@@ -230,7 +236,8 @@ def test_injection_is_neutralised_in_every_format(hostile: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
     markdown = (hostile / "report.md").read_text(encoding="utf-8")
-    assert "<script" not in markdown and "&lt;script&gt;" in markdown
+    assert "<script" not in markdown and "</script" not in markdown
+    assert "&lt;script>alert(1)&lt;/script> is what I typed." in markdown
 
     tex = (hostile / "report.tex").read_text(encoding="utf-8")
     assert "\\input{" not in tex

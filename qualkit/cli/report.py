@@ -19,6 +19,16 @@ def register(app: typer.Typer) -> None:
                    "--by", help="Break codes down by this participant or transcript "
                                 "attribute (repeatable; default: every attribute with at "
                                 "most 12 values).")] = None,
+               compare: Annotated[list[str] | None, typer.Option(
+                   "--compare", help="Compare the groups of this participant or transcript "
+                                     "attribute (ATTR, or ATTR:A,B for chosen values in "
+                                     "this order) code by code: shares, difference with 95% "
+                                     "interval, Fisher's exact or chi-square test, "
+                                     "Benjamini-Hochberg adjusted p (exploratory; "
+                                     "repeatable).")] = None,
+               matrix: Annotated[str, typer.Option(
+                   "--matrix", help="Participant-by-code matrix: 'counts' (coded passages) "
+                                    "or 'presence' (1/0).")] = "counts",
                format: Annotated[str, typer.Option(
                    "--format", help=f"Comma-separated formats: {ALL}.")] = ALL,
                as_json: JsonOpt = False) -> None:
@@ -28,6 +38,8 @@ def register(app: typer.Typer) -> None:
         from qualkit.errors import NotFoundError, QualkitError, did_you_mean
         from qualkit.report import FORMATS, build_report, write_report
         from qualkit.report.analysis import report_coders
+        from qualkit.report.content import Options
+        from qualkit.report.mixed import MEASURES
 
         formats = list(dict.fromkeys(f.strip().lower() for f in format.split(",")
                                      if f.strip()))
@@ -35,6 +47,8 @@ def register(app: typer.Typer) -> None:
         if unknown or not formats:
             raise QualkitError(f"--format takes {','.join(FORMATS)}; not "
                                f"{','.join(unknown) or 'nothing'}")
+        if matrix not in MEASURES:
+            raise QualkitError(f"--matrix takes {' or '.join(MEASURES)}; not {matrix!r}")
         project = session.project()
         with project.open_store() as store:
             book = project_codebook(store, project)
@@ -49,7 +63,8 @@ def register(app: typer.Typer) -> None:
                 raise NotFoundError("nobody has coded yet; import a coder's decisions with "
                                     "`qualkit codings import FILE --coder NAME`")
             with session.progress("Analysing") as _:
-                built = build_report(store, book, chosen, by)
+                built = build_report(store, book, chosen, options=Options(
+                    by=by, compare=tuple(compare or ()), measure=matrix))
         with session.progress("Writing the report") as bar:
             files = write_report(built, project.exports, formats, progress=bar)
         if as_json:

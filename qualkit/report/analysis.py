@@ -10,15 +10,15 @@ per segment and event costs more than the analysis itself. The coding log is fol
 bulk with the same rules as :func:`qualkit.decisions.fold` (tested to agree with it),
 and codes renamed in a later codebook version count under their current id, as everywhere else.
 
-Illustrative quotes: the segments a coder marked as quotes while coding (the note log), up
-to three per code in reading order; for a code with none marked, the rule
-:data:`QUOTE_RULE`, stated in every report.
+Counts are what authors count: coded passages (runs of adjacent segments of one turn with
+the same code, as NVivo counts references), participants and groups; segments stay in the
+tidy table. Illustrative quotes are chosen in :mod:`qualkit.report.quotes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qualkit.model import (
@@ -30,16 +30,13 @@ from qualkit.model import (
     Transcript,
     natural_key,
 )
+from qualkit.report.quotes import Quote, choose_quotes
 from qualkit.store import Store
 from qualkit.suggest.engine import is_moderator
 
 if TYPE_CHECKING:
     import pandas as pd
 
-QUOTE_RULE = ("the first coded participant segment in reading order with 12 to 60 words, "
-              "or else the longest")
-QUOTE_WORDS = (12, 60)
-MARKED_QUOTES = 3
 MODERATOR = "moderator"
 
 SEGMENT_COLUMNS = ["segment_id", "transcript_id", "turn", "position", "start", "end",
@@ -49,26 +46,12 @@ TIDY_COLUMNS = ["coder", "segment_id", "transcript", "group", "speaker", "role",
 
 
 @dataclass(frozen=True)
-class Quote:
-    """An illustrative quote, attributed by pseudonym and group only."""
-
-    text: str
-    speaker: str
-    group: str
-    segment_id: int
-    marked: bool  # marked by the coder while coding; False: chosen by QUOTE_RULE
-
-    @property
-    def source(self) -> str:
-        return f"{self.speaker}, {self.group}"
-
-
-@dataclass(frozen=True)
 class ThemeRow:
     theme: str
     code_id: str
     code: str
     definition: str
+    passages: int
     segments: int
     participants: int
     participant_share: float
@@ -99,7 +82,8 @@ class CodingData:
     position), with ``segment_id, transcript_id, turn, position, start, end, speaker,
     transcript, group, role, moderator, first_seq`` (``first_seq``: when the coder first
     decided on it, for the coding order). ``applied``: one row per (segment, code) applied,
-    in reading order, with the same columns plus ``code_id``.
+    in reading order, with the same columns plus ``code_id`` and ``passage`` (see
+    :func:`passage_ids`).
     """
 
     coder: str
@@ -109,6 +93,7 @@ class CodingData:
     roster: Mapping[str, Participant]
     marked: frozenset[int]
     adjudicated: int
+    origins: Mapping[str, int] = field(default_factory=dict)  # decisions by origin
 
     def texts(self, frame: pd.DataFrame) -> list[str]:
         """The text of each row's segment, sliced from its transcript."""
@@ -202,13 +187,29 @@ def coding_data(store: Store, coder: str, codebook: Codebook | None = None) -> C
     applied = reviewed.merge(applied, on="segment_id", how="inner", sort=False)
     applied = applied.sort_values(["transcript", "position", "code_id"], kind="stable",
                                   key=natural).reset_index(drop=True)
+    applied["passage"] = passage_ids(applied)
     for name in ("code_id", "speaker", "transcript", "group", "role"):
         # Grouping by categories groups small integers instead of hashing strings.
         applied[name] = applied[name].astype("category")
     marked = frozenset(seg for (_, seg) in store.notes(NoteKind.QUOTE, coder))
+    origins = {str(k): int(v) for k, v in log["origin"].value_counts().items()}
     return CodingData(coder=coder, reviewed=reviewed, applied=applied,
                       transcripts=transcripts, roster=roster, marked=marked,
-                      adjudicated=adjudicated)
+                      adjudicated=adjudicated, origins=origins)
+
+
+def passage_ids(applied: pd.DataFrame) -> pd.Series:
+    """A number per coded passage: a run of segments with the same code, adjacent in one
+    turn of one transcript (one coder's, as ``applied`` is). A chunk coded in one go and
+    split into sentences counts once, as NVivo counts a reference."""
+    frame = applied[["code_id", "transcript_id", "turn", "position"]].sort_values(
+        ["code_id", "transcript_id", "turn", "position"], kind="stable")
+    previous = frame.shift()
+    new = ((frame["code_id"] != previous["code_id"])
+           | (frame["transcript_id"] != previous["transcript_id"])
+           | (frame["turn"] != previous["turn"])
+           | (frame["position"] != previous["position"] + 1))
+    return new.cumsum().reindex(applied.index).astype("int64")
 
 
 def _role(speaker: str, roster: Mapping[str, Participant]) -> str:
@@ -226,42 +227,6 @@ def coded_segments(data: CodingData) -> pd.DataFrame:
     return frame[TIDY_COLUMNS]
 
 
-def _quotes(data: CodingData, codes: Sequence[str]) -> dict[str, tuple[Quote, ...]]:
-    """Each code's illustrative quotes: marked ones first, else one by the stated rule."""
-    applied = data.applied
-    chosen: dict[str, tuple[Quote, ...]] = {}
-    if data.marked:
-        marked = applied.loc[applied["segment_id"].isin(data.marked)]
-        marked = marked.groupby("code_id", sort=False).head(MARKED_QUOTES)
-        texts = data.texts(marked)
-        for row, text in zip(marked.itertuples(index=False), texts, strict=True):
-            chosen[row.code_id] = (*chosen.get(row.code_id, ()),
-                                   Quote(text, row.speaker, row.group, row.segment_id, True))
-    spoken = applied.loc[~applied["moderator"] & applied["code_id"].isin(codes)
-                         & ~applied["code_id"].isin(list(chosen))]
-    if spoken.empty:
-        return chosen
-    unique = spoken.drop_duplicates("segment_id")
-    words = dict(zip(unique["segment_id"],
-                     (len(t.split()) for t in data.texts(unique)), strict=True))
-    count = spoken["segment_id"].map(words)
-    fits = spoken.loc[(count >= QUOTE_WORDS[0]) & (count <= QUOTE_WORDS[1])]
-    picks = fits.groupby("code_id", sort=False).head(1)
-    rest = spoken.loc[~spoken["code_id"].isin(picks["code_id"])]
-    if not rest.empty:
-        longest = count.loc[rest.index].groupby(rest["code_id"]).idxmax()
-        picks = _concat([picks, spoken.loc[longest.to_numpy()]])
-    for row, text in zip(picks.itertuples(index=False), data.texts(picks), strict=True):
-        chosen[row.code_id] = (Quote(text, row.speaker, row.group, row.segment_id, False),)
-    return chosen
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.concat([f for f in frames if not f.empty] or frames[:1])
-
-
 def theme_table(store: Store, codebook: Codebook, coder: str,
                 data: CodingData | None = None) -> ThemeTable:
     """The theme table of one coder (``data`` when already read, else read now)."""
@@ -269,11 +234,18 @@ def theme_table(store: Store, codebook: Codebook, coder: str,
     applied, reviewed = data.applied, data.reviewed
     spoken = applied.loc[~applied["moderator"]]
     speakers = len(data.participants)
-    segments = applied.groupby("code_id")["segment_id"].nunique()
+    segments = applied.groupby("code_id", observed=True)["segment_id"].nunique()
+    passages = applied.groupby("code_id", observed=True)["passage"].nunique()
     people = spoken.groupby("code_id")["speaker"].nunique()
     groups = applied.groupby("code_id")["group"].nunique()
-    suggested = store.suggestion_counts(codebook.version)
-    quotes = _quotes(data, [c.id for c in codebook.codes])
+    # One read of the suggestions: the counts, and the scores quotes are ranked by.
+    pairs: dict[int, set[str]] = {}
+    for seg, code in zip(spoken["segment_id"].tolist(), spoken["code_id"].astype(str),
+                         strict=True):
+        pairs.setdefault(seg, set()).add(code)
+    suggested, scores = store.suggestion_scores(codebook.version, pairs)
+    quotes = choose_quotes(applied, data.marked, data.texts, [c.id for c in codebook.codes],
+                           scores)
     rows = []
     for theme in codebook.themes:
         for code in theme.codes:
@@ -281,6 +253,7 @@ def theme_table(store: Store, codebook: Codebook, coder: str,
             n_people = int(people.get(code.id, 0))
             rows.append(ThemeRow(
                 theme=theme.name, code_id=code.id, code=code.name, definition=code.definition,
+                passages=int(passages.get(code.id, 0)),
                 segments=int(segments.get(code.id, 0)), participants=n_people,
                 participant_share=n_people / speakers if speakers else 0.0,
                 groups=int(groups.get(code.id, 0)),

@@ -83,8 +83,8 @@ def _values(data: CodingData, attribute: Attribute) -> pd.Series:
 
 
 def breakdown(data: CodingData, codebook: Codebook, attribute: Attribute) -> pd.DataFrame:
-    """Per code and attribute value: segments, participants with the code, participants
-    with that value who spoke, and the share of them who had the code.
+    """Per code and attribute value: passages, segments, participants with the code,
+    participants with that value who spoke, and the share of them who had the code.
 
     A participant counts in the group of their own attribute value (a transcript attribute:
     the value of the transcript they spoke in)."""
@@ -93,10 +93,12 @@ def breakdown(data: CodingData, codebook: Codebook, attribute: Attribute) -> pd.
     spoken = data.reviewed.loc[~data.reviewed["moderator"], ["segment_id", "speaker"]].copy()
     spoken["value"] = _values(data, attribute)
     people = spoken.drop_duplicates(["speaker", "value"]).groupby("value")["speaker"].size()
-    coded = data.applied.loc[~data.applied["moderator"], ["segment_id", "code_id", "speaker"]]
+    coded = data.applied.loc[~data.applied["moderator"],
+                             ["segment_id", "code_id", "speaker", "passage"]]
     coded = coded.merge(spoken[["segment_id", "value"]], on="segment_id")
-    grouped = coded.groupby(["code_id", "value"])
+    grouped = coded.groupby(["code_id", "value"], observed=True)
     segments = grouped["segment_id"].nunique()
+    passages = grouped["passage"].nunique()
     speakers = grouped["speaker"].nunique()
     values = sorted(people.index, key=_natural)
     rows = []
@@ -106,11 +108,12 @@ def breakdown(data: CodingData, codebook: Codebook, attribute: Attribute) -> pd.
                 n = int(speakers.get((code.id, value), 0))
                 rows.append({"theme": theme.name, "code_id": code.id, "code": code.name,
                              "value": value, "group_participants": int(people[value]),
+                             "passages": int(passages.get((code.id, value), 0)),
                              "segments": int(segments.get((code.id, value), 0)),
                              "participants": n, "share": n / int(people[value])})
     return pd.DataFrame(rows, columns=["theme", "code_id", "code", "value",
-                                       "group_participants", "segments", "participants",
-                                       "share"])
+                                       "group_participants", "passages", "segments",
+                                       "participants", "share"])
 
 
 def _natural(value: str) -> tuple[int, float, str]:
@@ -131,23 +134,11 @@ def _codes(codebook: Codebook, data: CodingData) -> list[str]:
 
 
 def code_by_transcript(data: CodingData, codebook: Codebook) -> pd.DataFrame:
-    """Segments coded with each code (rows) in each transcript (columns, reading order)."""
+    """Coded passages of each code (rows) in each transcript (columns, reading order)."""
     order = list(dict.fromkeys(data.reviewed["transcript"]))
-    counts = _count(data.applied, "code_id", "transcript")
+    counts = (data.applied.groupby(["code_id", "transcript"], sort=False, observed=True)
+              ["passage"].nunique().unstack(fill_value=0))
     return counts.reindex(index=_codes(codebook, data), columns=order, fill_value=0)
-
-
-def participant_by_code(data: CodingData, codebook: Codebook) -> pd.DataFrame:
-    """Segments each participant (rows) spoke that were coded with each code (columns)."""
-    spoken = data.applied.loc[~data.applied["moderator"]]
-    counts = _count(spoken, "speaker", "code_id")
-    return counts.reindex(index=data.participants, columns=_codes(codebook, data),
-                          fill_value=0)
-
-
-def _count(frame: pd.DataFrame, rows: str, columns: str) -> pd.DataFrame:
-    """Counts of rows by columns (``pd.crosstab`` does the same, several times slower)."""
-    return frame.groupby([rows, columns], sort=False).size().unstack(fill_value=0)
 
 
 def cooccurrence(data: CodingData, codebook: Codebook, unit: str = "segment") -> pd.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,13 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _cell(value: object) -> object:
+    """A value as written: text neutralised, an undefined statistic (NaN) left empty."""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return safe_cell(value)
+
+
 def tidy_frame(report: Report) -> pd.DataFrame:
     import pandas as pd
 
@@ -52,7 +60,7 @@ def write(report: Report, folder: Path) -> list[Path]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([safe_cell(c.key) for c in table.columns])
-        writer.writerows([safe_cell(v) for v in row] for row in table.rows)
+        writer.writerows([_cell(v) for v in row] for row in table.rows)
         path = folder / f"{table.name}.csv"
         atomic_write_text(path, buffer.getvalue())
         written.append(path)

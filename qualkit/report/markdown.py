@@ -6,6 +6,7 @@ Markdown is not HTML, so jinja2's autoescape does not apply; every cell goes thr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,13 +20,22 @@ MAX_COLUMNS = 40
 FILE = "report.md"
 
 
+ENTITY = re.compile(r"&(?=#?\w+;)")
+TAG = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: no row breaks, no raw HTML, no stray pipes."""
+    """Text safe inside a Markdown table cell: no row breaks, no raw HTML, no stray pipes.
+
+    Only what Markdown would read as markup is escaped, so the text reads as written in
+    the file too: an ``&`` that would start an entity, a ``<`` that would start a tag
+    (``<script``, ``</p``, ``<!--``; not ``< 0.001``), a ``>`` opening a line (a quote),
+    backslashes and pipes."""
     text = " ".join(str(value).split())
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\\", "\\\\"),
-                         ("|", "\\|")):
-        text = text.replace(raw, escaped)
-    return text
+    text = TAG.sub("&lt;", ENTITY.sub("&amp;", text))
+    if text.startswith(">"):
+        text = "&gt;" + text[1:]
+    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def too_wide(table: Table) -> str:

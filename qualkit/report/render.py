@@ -39,7 +39,7 @@ def data_tables(report: Report) -> list[Table]:
     transcripts each reviewed) is kept per coder, its name suffixed with the coder's."""
     by_name: dict[str, list[tuple[str, Table]]] = {}
     for section in report.coders:
-        for table in section.tables:
+        for table in (*section.tables, *section.data):
             by_name.setdefault(table.name, []).append((section.coder, table))
     coder_column = Column("coder", "Coder")
     out: list[Table] = []

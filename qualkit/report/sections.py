@@ -6,13 +6,14 @@ report that read it (the methods paragraph among them) need not import its build
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qualkit import __version__
 from qualkit.model import Codebook
 from qualkit.report import tables as tb
-from qualkit.report.analysis import QUOTE_RULE, ThemeTable
+from qualkit.report.analysis import ThemeTable
+from qualkit.report.quotes import QUOTE_RULE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +31,8 @@ class CoderReport:
     saturation: pd.DataFrame
     tidy: pd.DataFrame  # one row per (segment, code) applied
     adjudicated: int = 0  # segments settled by adjudication (the consensus)
+    data: tuple[tb.Table, ...] = ()  # tables for CSV and XLSX only (the data dictionary)
+    origins: dict[str, int] = field(default_factory=dict)  # the coder's decisions by origin
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class Table:
     rows: Sequence[Sequence[Any]]
     note: str = ""
     matrix: bool = False  # a grid of counts, which may be too wide to print
+    wide: Table | None = None  # the form printed on a page, when it differs (a breakdown)
 
     @property
     def printed(self) -> tuple[int, ...]:
@@ -75,6 +76,8 @@ class Page:
 def page(table: Table, max_columns: int) -> Page | None:
     """The printed form of a table, or None when it has more columns than fit a page (the
     note then points to the CSV and XLSX files, which always hold it)."""
+    if table.wide is not None:
+        table = table.wide
     if not table.fits(max_columns):
         return None
     keep = table.printed
@@ -91,21 +94,33 @@ TOO_WIDE = ("Too wide to print ({columns} columns): see {name}.csv or the sheet 
 
 
 def theme(table: ThemeTable) -> Table:
+    """Table 2 of a paper. Definitions have a table of their own (:func:`codebook`), so
+    this one fits a page and a 1,280-pixel screen."""
     columns = (
         Column("theme", "Theme"), Column("code_id", "Code id", data_only=True),
-        Column("code", "Code"), Column("definition", "Definition"),
-        Column("segments", "Segments", INT), Column("participants", "Participants", INT),
+        Column("code", "Code"), Column("passages", "Passages", INT),
+        Column("segments", "Segments", INT, data_only=True),
+        Column("participants", "Participants", INT),
         Column("participant_share", "Share of participants", SHARE),
         Column("groups", "Groups", INT), Column("quote", "Illustrative quote"),
         Column("quote_source", "Source"),
         Column("quote_chosen", "Quote chosen", data_only=True),
-        Column("machine_suggested", "Machine-suggested (not coding)", INT),
+        Column("machine_suggested", "Machine-suggested segments (not coding)", INT),
     )
-    rows = [(r.theme, r.code_id, r.code, r.definition, r.segments, r.participants,
+    rows = [(r.theme, r.code_id, r.code, r.passages, r.segments, r.participants,
              r.participant_share, r.groups, r.quote, r.quote_source,
-             ("marked while coding" if r.quotes[0].marked else "by rule") if r.quotes else "",
-             r.machine_suggested) for r in table.rows]
-    return Table("theme_table", "Theme table", columns, rows)
+             r.quotes[0].rule if r.quotes else "", r.machine_suggested) for r in table.rows]
+    return Table("theme_table", "Theme table", columns, rows,
+                 note="Passages: runs of adjacent sentences of one turn coded with the code "
+                      "(segments are in coded_segments.csv). Participants: speakers other "
+                      "than moderators. Groups: transcripts, or the group attribute.")
+
+
+def codebook(table: ThemeTable) -> Table:
+    columns = (Column("theme", "Theme"), Column("code_id", "Code id", data_only=True),
+               Column("code", "Code"), Column("definition", "Definition"))
+    rows = [(r.theme, r.code_id, r.code, r.definition) for r in table.rows]
+    return Table("codebook", "Codebook", columns, rows)
 
 
 def quotes(table: ThemeTable) -> Table:
@@ -113,25 +128,44 @@ def quotes(table: ThemeTable) -> Table:
                Column("code", "Code"), Column("quote", "Quote"),
                Column("source", "Source"), Column("segment_id", "Segment", INT, True),
                Column("chosen", "Chosen"))
-    rows = [(r.theme, r.code_id, r.code, q.text, q.source, q.segment_id,
-             "marked while coding" if q.marked else "by rule")
+    rows = [(r.theme, r.code_id, r.code, q.text, q.source, q.segment_id, q.rule)
             for r in table.rows for q in r.quotes]
     return Table("quotes", "Illustrative quotes", columns, rows)
 
 
 def breakdown(frame: pd.DataFrame, attribute: Attribute) -> Table:
+    """Long form (one row per code and value) for CSV and XLSX; printed as codes by values,
+    each cell "participants with the code (share of the value's participants)"."""
     columns = (Column("theme", "Theme"), Column("code_id", "Code id", data_only=True),
                Column("code", "Code"), Column("value", attribute.name),
                Column("group_participants", "Participants in group", INT),
+               Column("passages", "Passages", INT),
                Column("segments", "Segments", INT),
                Column("participants", "Participants with code", INT),
                Column("share", "Share of group", SHARE))
-    return Table(f"by_{attribute.name}", f"Codes by {attribute.owner} attribute "
-                 f"“{attribute.name}”", columns, list(frame.itertuples(index=False,
-                                                                      name=None)),
-                 note=f"Per value of {attribute.name}: participants who spoke in reviewed "
-                      "segments, segments coded, and how many of those participants (and "
-                      "what share) the code was applied to.")
+    title = f"Codes by {attribute.owner} attribute “{attribute.name}”"
+    note = (f"Per value of {attribute.name}: participants with the code (and their share of "
+            "the value's participants who spoke in reviewed segments).")
+    return Table(f"by_{attribute.name}", title, columns,
+                 list(frame.itertuples(index=False, name=None)), note=note,
+                 wide=_breakdown_wide(frame, attribute, title, note))
+
+
+def _breakdown_wide(frame: pd.DataFrame, attribute: Attribute, title: str,
+                    note: str) -> Table:
+    values = list(dict.fromkeys(frame["value"]))
+    sizes = dict(zip(frame["value"], frame["group_participants"], strict=True))
+    columns = (Column("theme", "Theme"), Column("code", "Code"),
+               *(Column(f"value:{v}", f"{v} (n = {sizes[v]})", INT) for v in values))
+    cells: dict[str, dict[str, str]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    for row in frame.itertuples(index=False):
+        names[row.code_id] = (row.theme, row.code)
+        cells.setdefault(row.code_id, {})[row.value] = \
+            f"{row.participants} ({100 * row.share:.0f}%)"
+    rows = [(*names[code], *(by_value.get(v, "") for v in values))
+            for code, by_value in cells.items()]
+    return Table(f"by_{attribute.name}", title, columns, rows, note=note, matrix=True)
 
 
 def matrix(frame: pd.DataFrame, name: str, title: str, row_label: str, note: str,

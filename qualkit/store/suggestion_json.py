@@ -135,6 +135,12 @@ def _loads(data: str) -> list[list[Any]]:
         gc.enable()
 
 
+def segment_items(data: str) -> list[list[Any]]:
+    """A transcript's row read back as stored: ``[segment_id, items]`` pairs in reading
+    order (no dictionary built, for a pass over every suggestion)."""
+    return _loads(data)
+
+
 def entries(data: str) -> dict[int, Stored]:
     """A transcript's row read back: each segment's suggestions by segment id."""
     return {segment_id: items for segment_id, items in _loads(data)}

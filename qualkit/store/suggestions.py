@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, literal, select
@@ -121,6 +121,24 @@ class SuggestionQueries(StoreBase):
             for codes in suggestion_json.code_ids(data).values():
                 counts.update(codes)
         return dict(counts)
+
+    def suggestion_scores(self, version: str, pairs: Mapping[int, Collection[str]]
+                          ) -> tuple[dict[str, int], dict[tuple[int, str], float]]:
+        """In one read: :meth:`suggestion_counts`, and the matcher's score of the wanted
+        (segment id, code ids) ``pairs``: the evidence a report weighs when it picks an
+        illustrative quote, without building a :class:`Suggestion` each."""
+        counts: Counter[str] = Counter()
+        scores: dict[tuple[int, str], float] = {}
+        for data, _ in self._suggestion_rows(version, with_text=False):
+            found = suggestion_json.segment_items(data)
+            counts.update([item[0] for _, items in found for item in items])
+            by_segment = dict(found)
+            for seg in by_segment.keys() & pairs.keys():
+                wanted = pairs[seg]
+                for item in by_segment[seg]:
+                    if item[0] in wanted:
+                        scores[(seg, item[0])] = float(item[1])
+        return dict(counts), scores
 
     def suggestion_index(self, version: str) -> dict[int, frozenset[str]]:
         """Suggested code ids by segment, without the evidence: what filters need."""
