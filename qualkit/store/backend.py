@@ -7,6 +7,7 @@ is a SQLite file. The URL a user sees in a message never shows its password.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ def postgres_engine(url: URL, *, read_only: bool = False) -> Engine:
     except ImportError:
         raise ProjectError(f"{shown(url)}: PostgreSQL needs the psycopg driver; install it "
                            "with `pip install 'qualkit[postgres]'`") from None
+    # psycopg logs the end of a pipeline a refused write aborted; the one-line error the
+    # CLI prints says all there is to say, so its warnings must not reach stderr as well.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
     engine = create_engine(url, pool_pre_ping=True, connect_args={
         "connect_timeout": CONNECT_TIMEOUT, "application_name": "qualkit"})
     if read_only:
@@ -78,7 +82,9 @@ def connect_error(url: URL, exc: BaseException) -> ProjectError:
     message is several lines and may repeat the host; the password never appears."""
     orig = getattr(exc, "orig", exc)
     first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    first = first.replace(url.password or "\0", "***") if url.password else first
+    first = first.replace(str(url.password), "***") if url.password else first
+    if "FATAL:" in first:  # libpq repeats host and port before the server's reason
+        first = first.split("FATAL:", 1)[1].strip()
     if "password authentication failed" in first or "no password supplied" in first:
         advice = ("check the user and password in the connection line `qualkit team "
                   "add-coder` printed (or ~/.pgpass)")

@@ -23,7 +23,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from qualkit.errors import ProjectError
 from qualkit.store import backend, migrations
@@ -242,7 +242,12 @@ def _server_write_error(url: URL, exc: DatabaseError) -> ProjectError:
     if getattr(exc.orig, "sqlstate", None) == "42501":
         return ProjectError(f"{backend.shown(url)}: this role may not change the schema; the "
                             "project owner (who created the database) runs `qualkit migrate`")
-    return backend.connect_error(url, exc)
+    if isinstance(exc, OperationalError) and "connect" in str(exc.orig):
+        return backend.connect_error(url, exc)
+    reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "unknown"
+    return ProjectError(f"{backend.shown(url)}: migrating failed ({reason}); the schema is "
+                        "as its last complete step left it (each step is one transaction). "
+                        "Run `qualkit migrate --debug` and report the traceback")
 
 
 class Store(TranscriptQueries, CodingQueries, SuggestionQueries):
