@@ -28,6 +28,7 @@ from qualkit.store.base import REFUSED, StoreBase
 Kind = Literal["coder", "adjudicator"]
 LOG_OPEN = "team.log"  # setting: "open" once an adjudicator lets coders see everyone's work
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,62}$")
+MARK = "qualkit team member"  # the comment on roles this module made, and may reuse
 RESERVED = frozenset({"consensus", "public", "postgres"})
 
 # (table, coders may insert rows where ..., coders may delete rows where ...); a coder reads
@@ -123,6 +124,8 @@ def secure(conn: Connection, database: str) -> None:
 
 def add_member(store: StoreBase, name: str, kind: Kind) -> Member:
     """Create (or give a new password to) the role ``name`` in the project's ``kind`` group.
+    A role made for another project on the server is reused (one person, one role): its
+    new password then holds for both projects. Any other existing role is refused.
     No coder is recorded until their first decision: ``agree`` compares those who coded."""
     database = _check_server(store)
     if not _NAME.match(name) or name.lower() in RESERVED or name.lower().startswith("pg_"):
@@ -137,14 +140,16 @@ def add_member(store: StoreBase, name: str, kind: Kind) -> Member:
             secure(conn, database)
             found = conn.execute(text(
                 "SELECT r.rolsuper, ARRAY(SELECT g.rolname FROM pg_auth_members m "
-                "JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) "
+                "JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid), "
+                "shobj_description(r.oid, 'pg_authid') "
                 "FROM pg_roles r WHERE r.rolname = :n"), {"n": name}).first()
-            if found is not None and (found[0] or not set(found[1]) & set(roles.values())):
+            if found is not None and (found[0] or found[2] != MARK):
                 raise ProjectError(
-                    f"a role named {name} already exists on the server and is not one of "
-                    f"this project's coders or adjudicators; choose another name")
+                    f"a role named {name} already exists on the server and was not made by "
+                    f"`qualkit team`; choose another name")
             verb = "ALTER" if found is not None else "CREATE"
             conn.execute(text(f"{verb} ROLE {_q(name)} LOGIN PASSWORD '{password}'"))
+            conn.execute(text(f"COMMENT ON ROLE {_q(name)} IS '{MARK}'"))
             conn.execute(text(f"GRANT {_q(roles[kind])} TO {_q(name)}"))
             other = roles["adjudicator" if kind == "coder" else "coder"]
             if found is not None and other in found[1]:
