@@ -48,6 +48,11 @@ def _events(project: Path, url: str) -> list[tuple[str, int]]:
         return [(e.coder, e.segment_id) for e in store.events()]
 
 
+def _hidden(url: str) -> str:
+    """The URL as messages must show it: the password, if any, as ***."""
+    return re.sub(r"^(postgresql://[^:@/]+):[^@/]+@", r"\1:***@", url)
+
+
 def _plain(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
@@ -161,26 +166,27 @@ def test_migrate_is_the_owners_and_older_clients_are_told(cli, tmp_path: Path,
     engine = create_engine(server_url(postgres_url))
     migrations.apply(engine, upto=migrations.LATEST - 1)
     where = ("-p", str(tmp_path), "--db", postgres_url)
+    shown = _hidden(postgres_url)
     old = cli("status", *where)
     assert (old.exit_code, old.stderr) == (2, (
-        f"Error: {postgres_url}: the server's schema is version {migrations.LATEST - 1}, older "
+        f"Error: {shown}: the server's schema is version {migrations.LATEST - 1}, older "
         f"than this qualkit needs ({migrations.LATEST}); the project owner runs `qualkit "
         "migrate` once, then everyone carries on (clients still older than the server will "
         "be asked to upgrade)\n"))
     done = cli("migrate", *where)
     assert done.exit_code == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
-        f"Migrated {postgres_url} from schema {migrations.LATEST - 1} to {migrations.LATEST} "
+        f"Migrated {shown} from schema {migrations.LATEST - 1} to {migrations.LATEST} "
         "(1 step(s)).")
     assert cli("migrate", *where).stdout == (
-        f"{postgres_url} is up to date (schema {migrations.LATEST}); nothing to do.\n")
+        f"{shown} is up to date (schema {migrations.LATEST}); nothing to do.\n")
     with engine.begin() as conn:
         conn.execute(migrations.schema_migrations.insert().values(
             version=migrations.LATEST + 1, name="from the future", applied_at="t"))
     engine.dispose()
     newer = cli("status", *where)
     assert (newer.exit_code, newer.stderr) == (2, (
-        f"Error: {postgres_url}: the server's schema is version {migrations.LATEST + 1}, newer "
+        f"Error: {shown}: the server's schema is version {migrations.LATEST + 1}, newer "
         f"than this qualkit knows ({migrations.LATEST}); upgrade qualkit on this machine "
         "(`pip install -U qualkit`) and run the command again\n"))
 
