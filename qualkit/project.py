@@ -28,7 +28,7 @@ PARTICIPANTS = "participants.csv"
 _OVERRIDE: dict[str, str | None] = {"database": None}
 """The ``--db`` of the command running now (see :func:`use_database`)."""
 
-_GITIGNORE = f"{DATABASE}\n{DATABASE}-wal\n{DATABASE}-shm\n{DATABASE}.*.bak\n"
+_GITIGNORE = f"{DATABASE}\n{DATABASE}-wal\n{DATABASE}-shm\n{DATABASE}.*.bak\n*.dump\n"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,14 @@ def register(app: typer.Typer) -> None:
 
         project, created = make(directory or session.project_dir)
         state = "Created" if created else "Already a project:"
-        session.say(f"{state} {project.root} (codebooks/, transcripts/, exports/, qualkit.db).")
+        if project.on_server:
+            from qualkit.store.backend import shown
+
+            session.say(f"Ready: {project.root} (codebooks/, transcripts/, exports/), its "
+                        f"database on {shown(str(project.location))}.")
+        else:
+            session.say(f"{state} {project.root} (codebooks/, transcripts/, exports/, "
+                        "qualkit.db).")
         session.say("Next: put transcripts in transcripts/ and a codebook in codebooks/, "
                     "then run `qualkit run`.")
 
