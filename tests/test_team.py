@@ -232,3 +232,20 @@ def test_backup_is_a_dump_proved_by_restoring_it(cli, project: Path,
     again = cli("backup", "-o", str(target), "-p", str(project), "--db", team["owner"])
     assert (again.exit_code, again.stderr) == (
         2, f"Error: {target} exists; name another file with -o\n")
+
+
+def test_the_tagging_session_as_a_coder_role(project: Path, team: dict[str, str]) -> None:
+    from qualkit.codebook.versions import active_codebook
+    from qualkit.coding.session import TaggingSession
+
+    with use_database(team["ana"]), find(project).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        session = TaggingSession(store, book, "ana")
+        segment = session.current.id
+        session.toggle("clinical_skills")  # saved before it returns, with ana's place
+        assert "clinical_skills" in store.codings("ana")[segment].codes
+        assert {e.coder for e in store.segment_events(segment)} <= {"ana"}
+    with use_database(team["ben"]), find(project).open_store() as store:
+        assert {e.coder for e in store.segment_events(segment)} <= {"ben"}
+        assert store.setting("tag.position:ana") is not None  # places are not secret

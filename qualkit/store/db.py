@@ -207,18 +207,16 @@ def migrate_store(location: Path | str) -> tuple[int, list[migrations.Migration]
             raise ProjectError(f"{path}: no database to migrate; run `qualkit init` or "
                                "`qualkit run` first")
         engine = _sqlite_engine(path)
-        backup = None
         try:
             with engine.connect() as conn:
                 before = migrations.current_version(conn)
         except DatabaseError as exc:
-            engine.dispose()
             raise _open_error(path, exc) from None
         finally:
             engine.dispose()
-        store = open_store(path)
-        store.close()
-        if before and before < migrations.LATEST:
+        open_store(path).close()  # what opening does anyway: a backup, then the steps
+        backup = None
+        if 0 < before < migrations.LATEST:  # the newest backup of that version: this one
             backup = max(path.parent.glob(f"{path.name}.v{before}-*.bak"), default=None)
         return before, [m for m in migrations.MIGRATIONS if m.version > before], backup
     url = backend.server_url(str(location))
