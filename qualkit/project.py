@@ -8,12 +8,16 @@ first use.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from qualkit.errors import FileError, ProjectError
 from qualkit.store import Store, open_store
+from qualkit.store.backend import ENV, is_server
 
 DATABASE = "qualkit.db"
 SETTINGS = "qualkit.toml"
@@ -21,7 +25,10 @@ FOLDERS = ("codebooks", "transcripts", "exports")
 CODINGS = "codings"
 PARTICIPANTS = "participants.csv"
 
-_GITIGNORE = f"{DATABASE}\n{DATABASE}-wal\n{DATABASE}-shm\n{DATABASE}.*.bak\n"
+_OVERRIDE: dict[str, str | None] = {"database": None}
+"""The ``--db`` of the command running now (see :func:`use_database`)."""
+
+_GITIGNORE = f"{DATABASE}\n{DATABASE}-wal\n{DATABASE}-shm\n{DATABASE}.*.bak\n*.dump\n"
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,32 @@ class Project:
             raise FileError(path, f"needs a [{name}] table")
         return section
 
+    @property
+    def location(self) -> Path | str:
+        """Where the project's database is: ``--db``, else ``QUALKIT_DATABASE_URL``, else
+        ``database`` in ``qualkit.toml`` (a team's server), else ``qualkit.db`` here. One
+        rule for every command, so a coder's ``tag`` and the owner's ``report`` agree."""
+        named = _OVERRIDE["database"] or os.environ.get(ENV) or self._configured()
+        if not named:
+            return self.database
+        if is_server(named):
+            return named
+        path = Path(named).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def on_server(self) -> bool:
+        return is_server(self.location)
+
+    def _configured(self) -> str | None:
+        value = self.settings().get("database")
+        if value is not None and not isinstance(value, str):
+            raise FileError(self.settings_file, "`database` must be a string: a "
+                            "postgresql:// URL or a path to the SQLite file")
+        return value or None
+
     def open_store(self) -> Store:
-        return open_store(self.database)
+        return open_store(self.location)
 
     def relative(self, path: Path) -> str:
         """A path as stored and shown: relative to the project when it is inside it."""
@@ -91,11 +122,28 @@ class Project:
             return str(path)
 
 
+@contextmanager
+def use_database(location: str | None) -> Iterator[None]:
+    """Make ``location`` (``--db``) the database of every project opened inside, so a
+    command's helpers (a .qdpx import, worker processes' parents) cannot miss it."""
+    before = _OVERRIDE["database"]
+    _OVERRIDE["database"] = location or before
+    try:
+        yield
+    finally:
+        _OVERRIDE["database"] = before
+
+
 def find(root: Path) -> Project:
-    """The project at ``root``, or a :class:`ProjectError` saying how to make one."""
+    """The project at ``root``, or a :class:`ProjectError` saying how to make one.
+
+    With a server named (``--db``, the environment, ``qualkit.toml``), any existing folder
+    will do: a coder on another machine needs no copy of the project's files."""
     if not root.is_dir():
         raise ProjectError(f"{root}: no such folder; create a project with `qualkit init {root}`")
     if (root / DATABASE).is_file() or all((root / f).is_dir() for f in FOLDERS[:2]):
+        return Project(root)
+    if Project(root).on_server:
         return Project(root)
     raise ProjectError(
         f"{root} is not a qualkit project (no {DATABASE}, codebooks/ or transcripts/); "

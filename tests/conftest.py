@@ -133,3 +133,31 @@ def cli(capsys: pytest.CaptureFixture[str]):
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _own_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A team's QUALKIT_DATABASE_URL in the shell running the tests must not redirect them."""
+    monkeypatch.delenv("QUALKIT_DATABASE_URL", raising=False)
+
+
+@pytest.fixture
+def postgres_url():
+    """A scratch database on the test server; skips (and says why) where there is none."""
+    from tests import postgres
+
+    reason = postgres.missing()
+    if reason:
+        pytest.skip(reason)
+    with postgres.scratch_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once on each backend: on PostgreSQL every project the test opens (through
+    the CLI or :func:`qualkit.project.find`) uses a scratch database on the test server,
+    as a team's ``QUALKIT_DATABASE_URL`` would make it."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("QUALKIT_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return str(request.param)

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from qualkit.model import CONSENSUS
-from qualkit.store import open_store
+from qualkit.project import find
+
+pytestmark = pytest.mark.usefixtures("store_backend")  # SQLite, then PostgreSQL
 
 CODER_C = """\
 transcript,speaker,quote,codes,memo
@@ -283,7 +285,7 @@ def test_accept_agreed_then_settle_the_rest(cli, imported: Path) -> None:
                           "(1 event(s)).\n"
     same = cli("adjudicate", "-p", str(imported), "5", "--none", "--coder-name", "Dr Lee")
     assert same.stdout == "consensus: segment 5 (FG1) is already none apply; nothing recorded.\n"
-    with open_store(imported / "qualkit.db") as store:
+    with find(imported).open_store() as store:
         events = store.events(CONSENSUS)
         state = {s: set(c.codes) for s, c in store.codings(CONSENSUS).items()}
     assert {e.origin for e in events} == {"adjudication:agreed:ana,ben",

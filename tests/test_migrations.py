@@ -139,3 +139,26 @@ def test_database_is_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.close()
+
+
+def test_migrate_command_on_a_sqlite_project(cli, tmp_path: Path) -> None:
+    root = tmp_path / "study"
+    for folder in ("codebooks", "transcripts"):
+        (root / folder).mkdir(parents=True)
+    missing = cli("migrate", "-p", str(root))
+    assert (missing.exit_code, missing.stderr) == (
+        2, f"Error: {root / 'qualkit.db'}: no database to migrate; run `qualkit init` or "
+           "`qualkit run` first\n")
+    engine = _sqlite_engine(root / "qualkit.db")
+    migrations.apply(engine, upto=1)
+    engine.dispose()
+    done = cli("migrate", "-p", str(root))
+    assert done.exit_code == 0, done.stderr
+    (backup,) = root.glob("qualkit.db.v1-*.bak")
+    assert done.stdout == (
+        f"Migrated {root / 'qualkit.db'} from schema 1 to {migrations.LATEST} "
+        f"({migrations.LATEST - 1} step(s)).\n"
+        f"The database before migrating is kept as {backup}.\n")
+    again = cli("migrate", "-p", str(root))
+    assert again.stdout == (f"{root / 'qualkit.db'} is up to date (schema "
+                            f"{migrations.LATEST}); nothing to do.\n")

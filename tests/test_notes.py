@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from qualkit.model import NoteKind, SegmentNote
-from qualkit.store.db import open_store
+from qualkit.project import find
+
+pytestmark = pytest.mark.usefixtures("store_backend")  # SQLite, then PostgreSQL
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -19,7 +23,7 @@ def note(segment: int, kind: NoteKind, value: str, minutes: int, coder: str = "a
 
 def test_latest_note_wins_and_empty_clears(cli, project: Path) -> None:
     assert cli("import", "--project", str(project)).exit_code == 0
-    store = open_store(project / "qualkit.db")
+    store = find(project).open_store()
     first, second = (s.id for s in store.segments()[:2])
     with store.transaction() as conn:
         store.add_notes(conn, [
@@ -44,5 +48,5 @@ def test_memos_from_a_coders_file_count_as_memos(cli, coded_project: Path) -> No
         "a few weeks.,self_confidence,", "a few weeks.,self_confidence,good quote")
     codings.write_text(text, encoding="utf-8")
     assert cli("run", "--project", str(coded_project)).exit_code == 0
-    memos = open_store(coded_project / "qualkit.db").notes(NoteKind.MEMO, coder="ana")
+    memos = find(coded_project).open_store().notes(NoteKind.MEMO, coder="ana")
     assert list(memos.values()) == ["good quote"]

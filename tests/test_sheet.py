@@ -14,7 +14,9 @@ import pytest
 from openpyxl import load_workbook
 
 from qualkit.model import NoteKind
-from qualkit.store import open_store
+from qualkit.project import find
+
+pytestmark = pytest.mark.usefixtures("store_backend")  # SQLite, then PostgreSQL
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ def test_round_trip_records_events_notes_and_is_idempotent(cli, ready: Path, she
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ("cara: 4 row(s) with decisions, 5 new decision(s), "
                              "2 memo/quote change(s).\n")
-    store = open_store(ready / "qualkit.db")
+    store = find(ready).open_store()
     assert {s: sorted(c.codes) for s, c in store.codings("cara").items()} == {
         1: [], 3: ["teaching_skills"], 5: ["self_confidence"],
         9: ["clinical_skills", "teaching_skills"]}
@@ -112,7 +114,7 @@ def test_sorted_rows_are_fine(cli, ready: Path, sheet: Path) -> None:
     ws["J11"] = "x"  # now segment 1's row
     book.save(sheet)
     assert import_(cli, ready, sheet).exit_code == 0
-    assert open_store(ready / "qualkit.db").codings("cara")[1].codes == {"teaching_skills"}
+    assert find(ready).open_store().codings("cara")[1].codes == {"teaching_skills"}
 
 
 def test_unknown_code_column_gets_did_you_mean(cli, ready: Path, sheet: Path) -> None:
@@ -152,7 +154,7 @@ def test_every_row_problem_is_listed_and_nothing_is_applied(cli, ready: Path, sh
         "from the exported file",
     ]
     assert "explained" not in result.stderr  # no transcript text in messages
-    assert open_store(ready / "qualkit.db").events("cara") == []
+    assert find(ready).open_store().events("cara") == []
 
 
 def test_partial_applies_the_valid_rows_and_lists_the_rest(cli, ready: Path, sheet: Path
@@ -165,7 +167,7 @@ def test_partial_applies_the_valid_rows_and_lists_the_rest(cli, ready: Path, she
         "x or leave it empty\n")
     assert result.stdout.endswith("; 1 row(s) not applied (listed above).\n")
     assert {s: sorted(c.codes) for s, c in
-            open_store(ready / "qualkit.db").codings("cara").items()} == {
+            find(ready).open_store().codings("cara").items()} == {
         1: ["teaching_skills"], 8: []}
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from qualkit.project import init
 
+pytestmark = pytest.mark.usefixtures("store_backend")  # SQLite, then PostgreSQL
+
 
 def test_reads_and_nested_transactions_join_the_open_one(tmp_path: Path) -> None:
     project, _ = init(tmp_path / "study")

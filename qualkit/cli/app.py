@@ -23,6 +23,7 @@ from qualkit.cli import (  # one command group per module; add yours on its own 
     report,
     suggest,
     tagging,
+    team,
     transcripts,
 )
 from qualkit.cli.common import DEBUG
@@ -65,6 +66,7 @@ COMMAND_GROUPS = (  # the order of `qualkit --help`; add yours on its own line
     report,
     refi,
     agreement,
+    team,
     pipeline,
 )
 for group in COMMAND_GROUPS:

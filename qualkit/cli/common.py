@@ -1,4 +1,5 @@
-"""What every command shares: ``--project``, ``--quiet``, ``--verbose``, ``--debug``, output.
+"""What every command shares: ``--project``, ``--db``, ``--quiet``, ``--verbose``, ``--debug``,
+output.
 
 Commands are registered with :func:`command`, which adds the shared options to the
 command's own, so they mean the same everywhere and appear in every command's ``--help``.
@@ -24,6 +25,10 @@ from qualkit.errors import QualkitError
 
 ProjectOpt = Annotated[Path, typer.Option(
     "--project", "-p", file_okay=False, help="Project folder (default: the current folder).")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", envvar="QUALKIT_DATABASE_URL", show_envvar=True, metavar="URL",
+    help="The project's database: a team's postgresql://USER@HOST/DB, or a SQLite file "
+         "(default: `database` in qualkit.toml, else qualkit.db in the project).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Say what happens, step by step.")]
@@ -89,6 +94,7 @@ def _configure_logging(quiet: bool, verbose: bool) -> None:
 
 _COMMON = {
     "project": (ProjectOpt, Path(".")),
+    "db": (DbOpt, None),
     "quiet": (QuietOpt, False),
     "verbose": (VerboseOpt, False),
     "debug": (DebugOpt, False),
@@ -112,7 +118,13 @@ def command(group: typer.Typer, name: str, **kwargs: Any) -> Callable[[Callable[
             session = Session(project_dir=values.pop("project"), quiet=values.pop("quiet"),
                               verbose=values.pop("verbose"))
             _configure_logging(session.quiet, session.verbose)
-            return func(session, **values)
+            database = values.pop("db")
+            if database is None:
+                return func(session, **values)
+            from qualkit.project import use_database
+
+            with use_database(database):
+                return func(session, **values)
 
         run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared)

@@ -19,7 +19,14 @@ def register(app: typer.Typer) -> None:
 
         project, created = make(directory or session.project_dir)
         state = "Created" if created else "Already a project:"
-        session.say(f"{state} {project.root} (codebooks/, transcripts/, exports/, qualkit.db).")
+        if project.on_server:
+            from qualkit.store.backend import shown
+
+            session.say(f"Ready: {project.root} (codebooks/, transcripts/, exports/), its "
+                        f"database on {shown(str(project.location))}.")
+        else:
+            session.say(f"{state} {project.root} (codebooks/, transcripts/, exports/, "
+                        "qualkit.db).")
         session.say("Next: put transcripts in transcripts/ and a codebook in codebooks/, "
                     "then run `qualkit run`.")
 
@@ -36,8 +43,23 @@ def register(app: typer.Typer) -> None:
         from qualkit.store.db import backup_database
 
         project = session.project()
-        source = project.database
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        if project.on_server:
+            from qualkit.store.backend import server_url
+            from qualkit.store.pgdump import backup_server
+
+            name = server_url(str(project.location)).database or "qualkit"
+            target = output or project.root / f"{name}.{stamp}.dump"
+            if target.exists():
+                raise QualkitError(f"{target} exists; name another file with -o")
+            done = backup_server(str(project.location), target)
+            size = target.stat().st_size / 1_000_000
+            session.say(f"Backed up the server's database {name} to {target} ({size:.1f} MB; "
+                        f"restored into a scratch database to check it: schema "
+                        f"{done.version}, {done.events} decisions).")
+            session.say(f"To restore: createdb NEW && pg_restore --no-owner -d NEW {target}")
+            return
+        source = project.database
         target = output or source.with_name(f"{source.name}.{stamp}.bak")
         if target.exists():
             raise QualkitError(f"{target} exists; name another file with -o")
@@ -45,6 +67,30 @@ def register(app: typer.Typer) -> None:
         size = target.stat().st_size / 1_000_000
         session.say(f"Backed up {source.name} to {target} ({size:.1f} MB).")
         session.say(f"To restore: while no qualkit command runs, copy it over {source}.")
+
+    @command(app, "migrate")
+    def migrate(session: Session) -> None:
+        """Bring the project database's schema up to date (a team's server: once, by the
+        project owner, after upgrading qualkit)."""
+        from qualkit.store.backend import shown
+        from qualkit.store.db import migrate_store
+        from qualkit.store.migrations import LATEST
+
+        project = session.project()
+        where = shown(str(project.location))
+        before, applied, backup = migrate_store(project.location)
+        for step in applied:
+            session.detail(f"applied migration {step.version}: {step.name}")
+        if not applied:
+            session.say(f"{where} is up to date (schema {LATEST}); nothing to do.")
+            return
+        session.say(f"Migrated {where} from schema {before} to {LATEST} "
+                    f"({len(applied)} step(s)).")
+        if backup is not None:
+            session.say(f"The database before migrating is kept as {backup}.")
+        if project.on_server:
+            session.say("Coders still on an older qualkit are now asked to upgrade it "
+                        "(`pip install -U qualkit`).")
 
     @command(app, "status")
     def status(session: Session, as_json: JsonOpt = False) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, delete, insert, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from qualkit.errors import ProjectError
 from qualkit.model import (
@@ -32,6 +32,7 @@ def _event(row: Any) -> CodingEvent:
                        at=datetime.fromisoformat(row.at), memo=row.memo)
 
 
+REFUSED = "42501"  # PostgreSQL's insufficient_privilege: a row-level security policy said no
 CODE_RENAMES = "code_renames"  # setting: JSON map, old code id -> id in the active codebook
 
 
@@ -71,6 +72,14 @@ class StoreBase:
         except OperationalError as exc:
             raise ProjectError(f"the project database could not be written ({exc.orig})"
                                ) from None
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != REFUSED:
+                raise
+            raise ProjectError(
+                f"the server refused this write for the database role "
+                f"`{self.engine.url.username}` (a coder writes only their own decisions, "
+                "under their own name: pass --coder with the name your connection line "
+                "gives, or ask the project owner)") from None
 
     def _read(self) -> AbstractContextManager[Connection]:
         if self._active is not None:

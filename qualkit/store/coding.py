@@ -31,8 +31,15 @@ class CodingQueries(StoreBase):
                         .scalars())
 
     def ensure_coder(self, conn: Connection, name: str) -> None:
-        if not conn.execute(select(t.coders.c.name).where(t.coders.c.name == name)).first():
-            conn.execute(insert(t.coders).values(name=name, created_at=now()))
+        if conn.execute(select(t.coders.c.name).where(t.coders.c.name == name)).first():
+            return
+        if conn.dialect.name == "postgresql":  # two coders' first decisions at once
+            from sqlalchemy.dialects.postgresql import insert as upsert
+
+            conn.execute(upsert(t.coders).values(name=name, created_at=now())
+                         .on_conflict_do_nothing())
+            return
+        conn.execute(insert(t.coders).values(name=name, created_at=now()))
 
     def append_events(self, conn: Connection, events: Sequence[CodingEvent]) -> None:
         """Append to the log; events are never updated or deleted."""

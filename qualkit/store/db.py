@@ -22,10 +22,11 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from qualkit.errors import ProjectError
-from qualkit.store import migrations
+from qualkit.store import backend, migrations
 from qualkit.store.coding import CodingQueries
 from qualkit.store.spans import SpanQueries
 from qualkit.store.suggestions import SuggestionQueries
@@ -131,10 +132,19 @@ def _open_error(path: Path, exc: DatabaseError) -> ProjectError:
         f"from a backup (files named {path.name}.*.bak beside it)")
 
 
-def open_store(path: Path, *, migrate: bool = True, read_only: bool = False) -> Store:
-    """Open (creating if needed) the project database at ``path`` and bring its schema up
-    to date, taking a backup first when an existing database is migrated. A read-only
-    store (``read_only``, which implies no migration) cannot write and takes no lock."""
+def open_store(location: Path | str, *, migrate: bool = True, read_only: bool = False
+               ) -> Store:
+    """Open (creating if needed) the project database at ``location`` (a SQLite file, or a
+    ``postgresql://`` URL) and bring its schema up to date, taking a backup first when an
+    existing SQLite database is migrated. A read-only store (``read_only``, which implies
+    no migration) cannot write and takes no lock.
+
+    A server is only set up when empty: upgrading a schema many coders share is the
+    project owner's explicit ``qualkit migrate`` (:func:`migrate_store`), so a coder's
+    client never changes it under the others."""
+    if backend.is_server(location):
+        return _open_server(str(location), migrate=migrate, read_only=read_only)
+    path = Path(location)
     existed = path.exists() and path.stat().st_size > 0
     migrate = migrate and not read_only
     engine = _sqlite_engine(path, read_only=read_only)
@@ -158,6 +168,85 @@ def open_store(path: Path, *, migrate: bool = True, read_only: bool = False) -> 
         for m in applied:
             log.info("applied migration %d: %s", m.version, m.name)
     return Store(engine)
+
+
+def _open_server(location: str, *, migrate: bool, read_only: bool) -> Store:
+    url = backend.server_url(location)
+    engine = backend.postgres_engine(url, read_only=read_only)
+    try:
+        with engine.connect() as conn:
+            version = migrations.current_version(conn)
+    except DatabaseError as exc:
+        engine.dispose()
+        raise backend.connect_error(url, exc) from None
+    if version > migrations.LATEST:
+        engine.dispose()
+        raise ProjectError(
+            f"{backend.shown(url)}: the server's schema is version {version}, newer than this "
+            f"qualkit knows ({migrations.LATEST}); upgrade qualkit on this machine "
+            "(`pip install -U qualkit`) and run the command again")
+    if version == 0 and migrate and not read_only:
+        for m in migrations.apply(engine):
+            log.info("applied migration %d: %s", m.version, m.name)
+    elif version < migrations.LATEST:
+        engine.dispose()
+        raise ProjectError(
+            f"{backend.shown(url)}: the server's schema is version {version}, older than this "
+            f"qualkit needs ({migrations.LATEST}); the project owner runs `qualkit migrate` "
+            "once, then everyone carries on (clients still older than the server will be "
+            "asked to upgrade)")
+    return Store(engine)
+
+
+def migrate_store(location: Path | str) -> tuple[int, list[migrations.Migration], Path | None]:
+    """Bring a database's schema up to date on purpose: (version before, migrations applied,
+    the backup taken of a SQLite file). A server is migrated under an advisory lock, so two
+    owners running it at once apply each step once."""
+    if not backend.is_server(location):
+        path = Path(location)
+        if not (path.is_file() and path.stat().st_size > 0):
+            raise ProjectError(f"{path}: no database to migrate; run `qualkit init` or "
+                               "`qualkit run` first")
+        engine = _sqlite_engine(path)
+        try:
+            with engine.connect() as conn:
+                before = migrations.current_version(conn)
+        except DatabaseError as exc:
+            raise _open_error(path, exc) from None
+        finally:
+            engine.dispose()
+        open_store(path).close()  # what opening does anyway: a backup, then the steps
+        backup = None
+        if 0 < before < migrations.LATEST:  # the newest backup of that version: this one
+            backup = max(path.parent.glob(f"{path.name}.v{before}-*.bak"), default=None)
+        return before, [m for m in migrations.MIGRATIONS if m.version > before], backup
+    url = backend.server_url(str(location))
+    engine = backend.postgres_engine(url)
+    try:
+        with engine.connect() as conn:
+            before = migrations.current_version(conn)
+        if before > migrations.LATEST:
+            raise ProjectError(
+                f"{backend.shown(url)}: the server's schema is version {before}, newer than "
+                f"this qualkit knows ({migrations.LATEST}); upgrade qualkit first")
+        applied = migrations.apply(engine)
+    except DatabaseError as exc:
+        raise _server_write_error(url, exc) from None
+    finally:
+        engine.dispose()
+    return before, applied, None
+
+
+def _server_write_error(url: URL, exc: DatabaseError) -> ProjectError:
+    if getattr(exc.orig, "sqlstate", None) == "42501":
+        return ProjectError(f"{backend.shown(url)}: this role may not change the schema; the "
+                            "project owner (who created the database) runs `qualkit migrate`")
+    if isinstance(exc, OperationalError) and "connect" in str(exc.orig):
+        return backend.connect_error(url, exc)
+    reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "unknown"
+    return ProjectError(f"{backend.shown(url)}: migrating failed ({reason}); the schema is "
+                        "as its last complete step left it (each step is one transaction). "
+                        "Run `qualkit migrate --debug` and report the traceback")
 
 
 class Store(TranscriptQueries, CodingQueries, SuggestionQueries, SpanQueries):

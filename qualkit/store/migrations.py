@@ -259,15 +259,28 @@ def pending(conn: Connection) -> list[Migration]:
     return [m for m in MIGRATIONS if m.version > version]
 
 
+MIGRATION_LOCK = 0x716B_6D69  # "qkmi": the advisory lock key serialising migrations
+
+
 def apply(engine: Engine, upto: int = LATEST) -> list[Migration]:
-    """Apply every pending migration up to ``upto``, each in its own transaction."""
-    with engine.begin() as conn:
-        schema_migrations.create(conn, checkfirst=True)
-        todo = [m for m in pending(conn) if m.version <= upto]
-    for migration in todo:
+    """Apply every pending migration up to ``upto``, each in its own transaction.
+
+    Each step first takes the database's migration lock (SQLite's write lock, a PostgreSQL
+    advisory lock) and reads the version again, so clients that open a new database at
+    the same moment apply every step exactly once."""
+    applied: list[Migration] = []
+    while True:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                             {"key": MIGRATION_LOCK})
+            schema_migrations.create(conn, checkfirst=True)
+            todo = [m for m in pending(conn) if m.version <= upto]
+            if not todo:
+                return applied
+            migration = todo[0]
             migration.apply(conn)
             conn.execute(schema_migrations.insert().values(
                 version=migration.version, name=migration.name,
                 applied_at=datetime.now(UTC).isoformat(timespec="seconds")))
-    return todo
+            applied.append(migration)
