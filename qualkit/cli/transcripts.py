@@ -162,12 +162,12 @@ def register(app: typer.Typer) -> None:
             session.warn(f"{name} imported with --allow-pii despite {count} possible "
                          "identifier(s); the project records this.")
         print_warnings(session, result)
+        session.say(f"Privacy gate: {result.checks}." if result.added or result.replaced
+                    else "Privacy gate: no new or changed transcript to check.")
         if save_settings:
             keys = import_settings.save(project, settings)
             session.say(f"Saved to {project.relative(project.settings_file)} [import]: "
                         f"{', '.join(keys) if keys else 'nothing (no reading option given)'}.")
-        session.say(f"Privacy gate: {result.checks}." if result.added or result.replaced
-                    else "Privacy gate: no new or changed transcript to check.")
         for name in result.added + result.replaced:
             session.detail(f"  {name}")
 
