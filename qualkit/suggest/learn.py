@@ -1,0 +1,253 @@
+"""The learned suggester: one linear model per code, trained on one coder's decisions.
+
+A coder's decisions are the best evidence there is of what they mean by a code: every
+segment they applied a code to is a positive, every segment they reviewed without it
+(reviewed, none apply, or other codes only) a negative. Segments they never reviewed are
+missing data and are not used.
+
+How, and why so:
+
+- **Logistic regression** per code over :mod:`qualkit.suggest.features`: linear, so every
+  suggestion can say which of its features weighed most, and trained in seconds on tens of
+  thousands of decisions on a laptop; probabilities, not just scores.
+- **A threshold per code, by cross-validation on the training transcripts**: out-of-fold
+  probabilities from folds of whole transcripts (a transcript's sentences resemble each
+  other, so splitting inside one flatters the model), and the threshold that maximises F1
+  there. Nothing of the segments being predicted is looked at.
+- **Abstaining**: a code with fewer than :data:`MIN_POSITIVES` positives, or in fewer than
+  two transcripts, or whose cross-validated F1 stays below :data:`MIN_CV_F1`, gets no
+  learned suggestions; the reason is kept so screens can say the code needs more examples.
+
+Everything runs locally: no text leaves the machine and no model is downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qualkit.model import Codebook, Coding, Participant, Segment
+from qualkit.suggest.features import Example, Featurizer, examples, keyword_scores
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+MIN_POSITIVES = 5
+"""Positives a code needs before it is learned: below this, cross-validation has nothing
+to choose a threshold from, and the model would echo a handful of sentences."""
+MIN_CV_F1 = 0.2
+"""A code whose cross-validated F1 stays below this abstains: its suggestions would be
+mostly wrong, and a coder learns to ignore a suggester that is mostly wrong."""
+FOLDS = 3
+C = 4.0
+"""Inverse regularisation strength; set once from the literature's usual range for TF-IDF
+text classification (1-10), not tuned on any data set scored here."""
+TOP_FEATURES = 5
+SIMILAR = 3
+
+
+@dataclass(frozen=True)
+class CodeModel:
+    """What was learned for one code (``model`` None: abstains, see ``reason``)."""
+
+    code_id: str
+    positives: int
+    negatives: int
+    threshold: float
+    cv_f1: float
+    model: Any = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A learned suggestion: probability and the evidence behind it."""
+
+    segment_id: int
+    code_id: str
+    probability: float
+    features: tuple[tuple[str, float], ...]
+    similar: tuple[int, ...]
+
+
+@dataclass
+class Learner:
+    """Models for every code of a codebook, trained on one coder's decisions."""
+
+    codebook: Codebook
+    roster: Mapping[str, Participant]
+    featurizer: Featurizer | None = None
+    models: dict[str, CodeModel] = field(default_factory=dict)
+    train_ids: list[int] = field(default_factory=list)
+    train_words: Any = None
+    train_labels: dict[str, Any] = field(default_factory=dict)
+    decisions: int = 0
+    transcripts: int = 0
+
+    def fit(self, segments: Sequence[Segment], decisions: Mapping[int, Coding],
+            context: Sequence[Segment] | None = None) -> Learner:
+        """Train on the ``segments`` (in reading order) that ``decisions`` cover;
+        ``context`` is every segment of their transcripts, in reading order, for the
+        previous turns (default: ``segments``)."""
+        import numpy as np
+
+        reviewed = [s for s in segments if s.id in decisions]
+        exs = _examples_for(reviewed, context or segments, self.roster)
+        self.decisions = len(reviewed)
+        self.transcripts = len({s.transcript_id for s in reviewed})
+        self.featurizer = Featurizer(self.codebook).fit(exs)
+        x, words = self.featurizer.transform(exs, keyword_scores(self.codebook, reviewed))
+        groups = np.array([s.transcript_id for s in reviewed])
+        self.train_ids = [s.id for s in reviewed]
+        self.train_words = words
+        self.models = {}
+        for code in self.codebook.codes:
+            y = np.array([code.id in decisions[s.id].codes for s in reviewed], dtype=bool)
+            self.train_labels[code.id] = y
+            self.models[code.id] = _fit_code(code.id, x, y, groups)
+        return self
+
+    def abstaining(self) -> dict[str, str]:
+        """Codes without learned suggestions, with the reason (for screens)."""
+        return {c: m.reason for c, m in self.models.items() if m.model is None}
+
+    def probabilities(self, segments: Sequence[Segment],
+                      context: Sequence[Segment] | None = None
+                      ) -> tuple[Any, Any, list[str]]:
+        """(probability matrix segments x codes, word matrix, code ids); an abstaining
+        code's column is 0."""
+        import numpy as np
+
+        assert self.featurizer is not None, "fit first"
+        exs = _examples_for(segments, context or segments, self.roster)
+        x, words = self.featurizer.transform(exs, keyword_scores(self.codebook, segments))
+        codes = list(self.models)
+        probs = np.zeros((len(segments), len(codes)), dtype=np.float32)
+        for j, code in enumerate(codes):
+            model = self.models[code].model
+            if model is not None and len(segments):
+                probs[:, j] = model.predict_proba(x)[:, 1]
+        self._last_x = x
+        return probs, words, codes
+
+    def predict(self, segments: Sequence[Segment],
+                context: Sequence[Segment] | None = None) -> dict[int, set[str]]:
+        """Codes suggested per segment id: probability at or above the code's threshold."""
+        probs, _, codes = self.probabilities(segments, context)
+        out: dict[int, set[str]] = {}
+        for j, code in enumerate(codes):
+            m = self.models[code]
+            if m.model is None:
+                continue
+            for i in (probs[:, j] >= m.threshold).nonzero()[0]:
+                out.setdefault(segments[int(i)].id, set()).add(code)
+        return out
+
+    def suggest(self, segments: Sequence[Segment],
+                context: Sequence[Segment] | None = None) -> list[Learned]:
+        """Learned suggestions with their evidence, per segment the highest first."""
+        probs, words, codes = self.probabilities(segments, context)
+        x = self._last_x
+        assert self.featurizer is not None
+        names = self.featurizer.names
+        found: list[Learned] = []
+        for j, code in enumerate(codes):
+            m = self.models[code]
+            if m.model is None:
+                continue
+            hits = (probs[:, j] >= m.threshold).nonzero()[0]
+            if not len(hits):
+                continue
+            coef = m.model.coef_[0]
+            positives = self.train_labels[code].nonzero()[0]
+            sims = (words[hits] @ self.train_words[positives].T).toarray() \
+                if len(positives) else None
+            for k, i in enumerate(hits):
+                row = x[int(i)]
+                contrib = sorted(((float(v * coef[c]), int(c)) for c, v in
+                                  zip(row.indices, row.data, strict=True)), reverse=True)
+                top = tuple((names[c], round(w, 3)) for w, c in contrib[:TOP_FEATURES]
+                            if w > 0)
+                similar: tuple[int, ...] = ()
+                if sims is not None:
+                    order = sims[k].argsort()[::-1][:SIMILAR + 1]
+                    similar = tuple(self.train_ids[int(positives[o])] for o in order
+                                    if sims[k][o] > 0
+                                    and self.train_ids[int(positives[o])]
+                                    != segments[int(i)].id)[:SIMILAR]
+                found.append(Learned(segments[int(i)].id, code,
+                                     round(float(probs[int(i), j]), 4), top, similar))
+        found.sort(key=lambda s: (s.segment_id, -s.probability, s.code_id))
+        return found
+
+
+def _examples_for(segments: Sequence[Segment], context: Sequence[Segment],
+                  roster: Mapping[str, Participant]) -> list[Example]:
+    """Examples of ``segments`` with previous turns read from ``context``."""
+    wanted = {s.id for s in segments}
+    by_id = {ex.segment_id: ex for ex in examples(context, roster) if ex.segment_id in wanted}
+    missing = [s for s in segments if s.id not in by_id]
+    if missing:
+        by_id.update({ex.segment_id: ex for ex in examples(missing, roster)})
+    return [by_id[s.id] for s in segments]
+
+
+def _fit_code(code_id: str, x: csr_matrix, y: Any, groups: Any) -> CodeModel:
+    """One code's model and threshold, or the reason it abstains."""
+    positives = int(y.sum())
+    negatives = int(len(y) - positives)
+    in_transcripts = len(set(groups[y].tolist()))
+    if positives < MIN_POSITIVES or in_transcripts < 2 or negatives < MIN_POSITIVES:
+        what = (f"{positives} positive decision(s) in {in_transcripts} transcript(s)"
+                if negatives >= MIN_POSITIVES else f"only {negatives} negative decision(s)")
+        return CodeModel(code_id, positives, negatives, 0.5, 0.0,
+                         reason=f"needs more examples: {what}; at least {MIN_POSITIVES} in "
+                                "2 transcripts are needed")
+    threshold, cv_f1 = _threshold(x, y, groups)
+    if cv_f1 < MIN_CV_F1:
+        return CodeModel(code_id, positives, negatives, threshold, cv_f1,
+                         reason=f"needs more examples: cross-validated F1 {cv_f1:.2f} on "
+                                f"{positives} positive decision(s) is below {MIN_CV_F1}")
+    return CodeModel(code_id, positives, negatives, threshold, cv_f1, _model().fit(x, y))
+
+
+def _model() -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, solver="liblinear", max_iter=200)
+
+
+def _threshold(x: csr_matrix, y: Any, groups: Any) -> tuple[float, float]:
+    """The threshold maximising F1 on out-of-fold probabilities (folds of whole
+    transcripts), and that F1."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    folds = min(FOLDS, len(set(groups.tolist())))
+    oof = np.zeros(len(y), dtype=np.float64)
+    for train, test in GroupKFold(n_splits=folds).split(x, y, groups):
+        if y[train].all() or not y[train].any():
+            oof[test] = y[train].mean()
+            continue
+        oof[test] = _model().fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    return best_threshold(oof, y)
+
+
+def best_threshold(scores: Any, y: Any) -> tuple[float, float]:
+    """The cut on ``scores`` with the highest F1 against ``y`` (ties: the higher cut),
+    and that F1. Every distinct score is tried: F1 changes only there."""
+    import numpy as np
+
+    order = np.argsort(-scores, kind="stable")
+    s, t = scores[order], y[order].astype(np.int64)
+    tp = np.cumsum(t)
+    predicted = np.arange(1, len(s) + 1)
+    total = int(t.sum())
+    if not total:
+        return 0.5, 0.0
+    f1 = 2 * tp / (predicted + total)
+    last_of_tie = np.r_[s[1:] != s[:-1], True]  # a cut keeps every tied score
+    f1 = np.where(last_of_tie, f1, -1.0)
+    best = int(np.argmax(f1))
+    return float(s[best]), float(f1[best])
