@@ -37,6 +37,18 @@ def register(app: typer.Typer) -> None:
                     help="Whose decisions --evaluate compares with.")] = None,
                 min_score: Annotated[float, typer.Option(
                     help="With --evaluate: count suggestions scoring at least this.")] = 0.0,
+                learn: Annotated[bool, typer.Option(
+                    "--learn", help="With --evaluate: also train the learned suggester on "
+                                    "--coder's decisions in a share of their transcripts "
+                                    "and score all three on the rest.")] = False,
+                train_share: Annotated[float, typer.Option(
+                    help="With --learn: the share of the coder's transcripts to train on "
+                         "(whole transcripts).")] = 0.2,
+                seed: Annotated[int, typer.Option(
+                    help="With --learn: which transcripts are drawn for training.")] = 0,
+                curve: Annotated[bool, typer.Option(
+                    "--curve", help="With --learn: F1 after 200, 500, 1,000, 2,000, ... "
+                                    "training decisions.")] = False,
                 as_json: JsonOpt = False) -> None:
         """Suggest codes for segments not yet read under the codebook, with evidence."""
         from qualkit.codebook.versions import project_codebook
@@ -46,6 +58,13 @@ def register(app: typer.Typer) -> None:
         if evaluate and not coder:
             raise QualkitError("--evaluate needs --coder NAME (whose decisions to compare "
                                "with)")
+        if (learn or curve) and not evaluate:
+            raise QualkitError(f"{'--learn' if learn else '--curve'} goes with --evaluate "
+                               "--coder NAME (to store learned suggestions, use "
+                               "--learn-from NAME)")
+        if curve and not learn:
+            raise QualkitError("--curve goes with --learn (it retrains the learned "
+                               "suggester on more and more decisions)")
         project = session.project()
         with project.open_store() as store:
             book = project_codebook(store, project, codebook) if explain is None or codebook \
@@ -64,6 +83,15 @@ def register(app: typer.Typer) -> None:
                 result = suggest_project(store, book, include_moderator=include_moderator,
                                          context=context, progress=progress,
                                          model=spacy_model)
+            if evaluate and learn:
+                from qualkit.suggest.learn_eval import evaluate_learned
+
+                with session.progress("Training") as progress:
+                    found = evaluate_learned(store, book, coder or "", train_share=train_share,
+                                             seed=seed, curve=curve, min_score=min_score,
+                                             progress=progress)
+                _print_learned_evaluation(session, found, as_json)
+                return
             if evaluate:
                 from qualkit.suggest.evaluate import evaluate as score
 
@@ -137,3 +165,32 @@ def _print_evaluation(session: Session, result: Any, as_json: bool) -> None:
                     f"{e['support']:>9}")
     session.say("Baseline: case-insensitive substring search for the same keywords "
                 "(QDA tools' auto-code). Overall figures are micro-averaged.")
+
+
+def _print_learned_evaluation(session: Session, result: Any, as_json: bool) -> None:
+    if as_json:
+        session.json(result.as_dict())
+        return
+    data = result.as_dict()
+    learned = data["learned"]
+    session.say(f"Trained on {result.base.coder}'s decisions in {result.train_transcripts} "
+                f"transcript(s) ({result.train_decisions} decisions, a {result.train_share:g} "
+                f"share drawn with seed {result.seed}); scored on the other "
+                f"{result.test_transcripts} transcript(s), {result.base.segments} participant "
+                "segments:")
+    session.say(f"{'code':<26}{'keyword F1':>11}{'baseline F1':>12}{'learned P':>10}{'R':>7}"
+                f"{'F1':>7}{'support':>9}")
+    engine = {**data["engine"]["per_code"], "overall": data["engine"]["overall"]}
+    base = {**data["baseline"]["per_code"], "overall": data["baseline"]["overall"]}
+    for code, s in [*learned["per_code"].items(), ("overall", learned["overall"])]:
+        session.say(f"{code:<26}{engine[code]['f1']:>11.3f}{base[code]['f1']:>12.3f}"
+                    f"{s['precision']:>10.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}"
+                    f"{s['support']:>9}")
+    for code, reason in learned["abstaining"].items():
+        session.say(f"No learned suggestions for {code}: {reason}.")
+    for point in learned.get("curve", []):
+        session.say(f"After {point['decisions']:>6} training decisions "
+                    f"({point['transcripts']} transcripts): learned F1 {point['f1']:.3f}")
+    session.say("Keyword: the engine's stored suggestions; baseline: substring search for the "
+                "same keywords; learned: trained on the other transcripts only. Overall "
+                "figures are micro-averaged.")

@@ -16,7 +16,7 @@ taken transcript by transcript in the seeded order, and scores each on the same 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qualkit.errors import QualkitError
@@ -95,7 +95,9 @@ def scores_of(predicted: Mapping[int, set[str]], segments: Sequence[Segment],
 
 def evaluate_learned(store: Store, codebook: Codebook, coder: str, *,
                      train_share: float = 0.2, seed: int = 0, curve: bool = False,
-                     min_score: float = 0.0) -> LearnedEvaluation:
+                     min_score: float = 0.0,
+                     progress: Callable[[int, int], None] | None = None
+                     ) -> LearnedEvaluation:
     """Train on ``coder``'s decisions in a seeded share of the transcripts they reviewed,
     score the learner, the stored keyword suggestions (run suggest first) and the
     baseline on the other transcripts."""
@@ -112,11 +114,14 @@ def evaluate_learned(store: Store, codebook: Codebook, coder: str, *,
     test_ids = set(split.test)
     test = [s for s in reviewed if s.transcript_id in test_ids]
     codes = [code.id for code in codebook.codes]
+    sizes = [*(n for n in CURVE_STEPS if n < len(train)), len(train)] if curve else []
     learner = Learner(codebook, roster).fit(train, decisions, every)
     learned = scores_of(learner.predict(test, every), test, decisions, codes)
+    if progress:
+        progress(1, 1 + len(sizes))
     points = []
     if curve:
-        for n in [*(n for n in CURVE_STEPS if n < len(train)), len(train)]:
+        for step, n in enumerate(sizes, start=2):
             part = Learner(codebook, roster).fit(train[:n], decisions, every)
             overall = scores_of(part.predict(test, every), test, decisions, codes
                                 ).overall().scores()
@@ -124,6 +129,8 @@ def evaluate_learned(store: Store, codebook: Codebook, coder: str, *,
                            "transcripts": len({s.transcript_id for s in train[:n]}),
                            "precision": overall["precision"], "recall": overall["recall"],
                            "f1": overall["f1"]})
+            if progress:
+                progress(step, 1 + len(sizes))
     base = evaluate(store, codebook, coder, min_score, transcripts=test_ids)
     return LearnedEvaluation(base=base, learned=learned, train_transcripts=len(split.train),
                              train_decisions=len(train), test_transcripts=len(split.test),

@@ -1,0 +1,198 @@
+"""The learned suggester: features, thresholds, honest splits, the CLI (issue 25).
+
+The fixture study is made here: classroom exchanges where a teacher either takes up what
+the student said (repeats two of the student's words) or answers with two other words. The
+teacher's words alone cannot tell the two apart (every word is drawn from one list), so
+only the context features can; that is what a keyword engine cannot see.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qualkit.errors import QualkitError
+from qualkit.model import Participant, Segment
+from qualkit.suggest.features import Example, context_tokens, examples
+from qualkit.suggest.learn import best_threshold
+from qualkit.suggest.learn_eval import split_transcripts
+
+WORDS = [
+    "fraction", "denominator", "numerator", "triangle", "angle", "square", "circle", "number",
+    "pattern", "column", "remainder", "product", "quotient", "divisor", "multiple", "factor",
+    "decimal", "percent", "ratio", "length"]
+
+CODEBOOK = """\
+name: Uptake
+version: 1
+unit: turn
+themes:
+  - id: talk
+    name: Classroom talk
+    codes:
+      - id: uptake
+        name: Uptake
+        definition: The teacher takes up what the student just said.
+        keywords: [you said]
+      - id: praise
+        name: Praise
+        definition: The teacher praises.
+        keywords: [wonderful]
+      - id: rare
+        name: Rare
+        definition: Something that almost never happens.
+        keywords: [banana]
+"""
+
+
+def _study(root: Path, transcripts: int = 10, exchanges: int = 30) -> Path:
+    """Write the fixture study (see the module docstring) and its coder's file."""
+    rng = random.Random(7)
+    for folder in ("codebooks", "transcripts", "codings"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "codebooks" / "uptake.yaml").write_text(CODEBOOK, encoding="utf-8")
+    (root / "transcripts" / "participants.csv").write_text(
+        "participant,role\nTeacher,teacher\nStudent,student\n", encoding="utf-8")
+    rows = ["transcript,speaker,quote,codes,memo"]
+    for t in range(transcripts):
+        name = f"class{t:02d}"
+        lines = []
+        for e in range(exchanges):
+            said = rng.sample(WORDS, 3)
+            lines.append(f"Student: The {said[0]} and the {said[1]} make a {said[2]} "
+                         f"number {t}{e}.")
+            took_up = rng.random() < 0.4
+            answer = rng.sample(said, 2) if took_up else rng.sample(
+                [w for w in WORDS if w not in said], 2)
+            praise = " Wonderful work." if rng.random() < 0.2 else ""
+            teacher = f"So {answer[0]} then {answer[1]}, item {t}{e}.{praise}"
+            lines.append(f"Teacher: {teacher}")
+            codes = [c for c, on in (("uptake", took_up), ("praise", bool(praise))) if on]
+            if t < 2 and e == 0:
+                codes.append("rare")
+            if codes:
+                rows.append(f'{name},Teacher,"{teacher}",{";".join(codes)},')
+        rows.append(f"{name},,,,")
+        (root / "transcripts" / f"{name}.txt").write_text("\n\n".join(lines) + "\n",
+                                                           encoding="utf-8")
+    (root / "codings" / "rita.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from qualkit.cli.app import main
+
+    root = _study(tmp_path_factory.mktemp("learn") / "study")
+    try:
+        main(["run", "-p", str(root), "-q"])
+    except SystemExit as done:
+        assert not done.code
+    return root
+
+
+def test_split_takes_whole_transcripts_in_a_seeded_order() -> None:
+    split = split_transcripts([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.2, seed=3)
+    assert len(split.train) == 2 and len(split.test) == 8
+    assert set(split.train) | set(split.test) == set(range(1, 11))
+    assert split_transcripts([10, 9, 8, 7, 6, 5, 4, 3, 2, 1], 0.2, seed=3) == split
+    assert split_transcripts(list(range(1, 11)), 0.2, seed=4) != split
+
+
+def test_split_keeps_a_transcript_on_each_side() -> None:
+    for share in (0.01, 0.99):
+        split = split_transcripts([1, 2], share, 0)
+        assert (len(split.train), len(split.test)) == (1, 1)
+    with pytest.raises(QualkitError, match="at least 2"):
+        split_transcripts([1], 0.2, 0)
+
+
+def test_best_threshold_maximises_f1_counting_ties_together() -> None:
+    scores = np.array([0.9, 0.8, 0.8, 0.3, 0.1])
+    y = np.array([1, 1, 0, 1, 0], dtype=bool)
+    # Cuts: 0.9 -> P 1, R 1/3, F1 0.5; 0.8 -> P 2/3, R 2/3, F1 2/3;
+    # 0.3 -> P 3/4, R 1, F1 6/7 = 0.857; 0.1 -> P 3/5, R 1, F1 0.75.
+    threshold, f1 = best_threshold(scores, y)
+    assert threshold == 0.3
+    assert f1 == pytest.approx(6 / 7)
+
+
+def _example(text: str, previous: str, role: str = "teacher",
+             previous_role: str = "student") -> Example:
+    return Example(1, 1, text, role, previous, previous_role, False)
+
+
+def test_context_features_say_what_the_segment_does() -> None:
+    asked = context_tokens(_example("Why do you think the fraction grows?",
+                                    "The fraction grows because the denominator shrinks."))
+    assert {"ends_with_question_mark", "opens_with=why", "repeats_previous",
+            "repeats_phrase", "roles=student>teacher"} <= set(asked)
+    other = context_tokens(_example("Okay, open your books.", "The fraction grows."))
+    assert "repeats_previous" not in other
+    assert "ends_with_question_mark" not in other
+
+
+def test_the_previous_turn_is_the_whole_turn_before() -> None:
+    segs = [Segment(1, 1, 0, 0, 0, 5, "Hi a.", "S"), Segment(2, 1, 0, 1, 6, 11, "Hi b.", "S"),
+            Segment(3, 1, 1, 2, 12, 17, "So c.", "T"), Segment(4, 2, 0, 0, 0, 5, "New.", "T")]
+    roster = {"T": Participant("T", {"role": "teacher"})}
+    found = examples(segs, roster)
+    assert [(e.previous_text, e.previous_role, e.role) for e in found] == [
+        ("", "", "s"), ("", "", "s"), ("Hi a. Hi b.", "s", "teacher"), ("", "", "teacher")]
+
+
+def test_learned_suggestions_find_what_keywords_cannot(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--learn",
+                 "--train-share", "0.3", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    learned = data["learned"]
+    assert learned["train"] == {"transcripts": 3, "decisions": 180}
+    assert learned["test"] == {"transcripts": 7, "segments": 420}
+    assert data["segments"] == 420  # engine and baseline scored on the same test part
+    assert learned["per_code"]["uptake"]["f1"] >= 0.8
+    assert data["engine"]["per_code"]["uptake"]["f1"] == 0.0  # nobody says "you said"
+    assert learned["per_code"]["praise"]["f1"] >= 0.9
+    assert set(learned["abstaining"]) == {"rare"}
+    assert re.fullmatch(r"needs more examples: ([012]) positive decision\(s\) in \1 "
+                        r"transcript\(s\); at least 5 in 2 transcripts are needed",
+                        learned["abstaining"]["rare"])
+    assert {"precision", "recall", "f1"} <= set(learned["overall"])
+
+
+def test_learned_evaluation_as_text_with_a_curve(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--learn",
+                 "--train-share", "0.5", "--seed", "1", "--curve")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("Trained on rita's decisions in 5 transcript(s) (300 decisions, a 0.5 "
+                        "share drawn with seed 1); scored on the other 5 transcript(s), 300 "
+                        "participant segments:")
+    assert lines[1].split() == ["code", "keyword", "F1", "baseline", "F1", "learned", "P",
+                                "R", "F1", "support"]
+    assert [line.split()[0] for line in lines[2:6]] == ["uptake", "praise", "rare", "overall"]
+    assert any(re.fullmatch(r"No learned suggestions for rare: needs more examples: \d "
+                            r"positive decision\(s\) in \d transcript\(s\); at least 5 in 2 "
+                            r"transcripts are needed\.", line) for line in lines)
+    curve = [line for line in lines if line.startswith("After")]
+    assert [line.split()[1] for line in curve] == ["200", "300"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--learn",), "Error: --learn goes with --evaluate --coder NAME (to store learned "
+                   "suggestions, use --learn-from NAME)\n"),
+    (("--evaluate", "--coder", "rita", "--curve"),
+     "Error: --curve goes with --learn (it retrains the learned suggester on more and more "
+     "decisions)\n"),
+    (("--evaluate", "--coder", "rita", "--learn", "--train-share", "1.5"),
+     "Error: --train-share 1.5 is not between 0 and 1; give the share of transcripts to "
+     "train on, such as 0.2\n"),
+])
+def test_learn_option_mistakes(study: Path, cli, args: tuple[str, ...], message: str) -> None:
+    result = cli("suggest", "-p", str(study), *args)
+    assert (result.exit_code, result.stderr) == (2, message)
