@@ -196,3 +196,64 @@ def test_learned_evaluation_as_text_with_a_curve(study: Path, cli) -> None:
 def test_learn_option_mistakes(study: Path, cli, args: tuple[str, ...], message: str) -> None:
     result = cli("suggest", "-p", str(study), *args)
     assert (result.exit_code, result.stderr) == (2, message)
+
+
+def test_learn_from_stores_learned_suggestions_with_their_evidence(tmp_path: Path,
+                                                                    cli) -> None:
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    result = cli("suggest", "-p", str(root), "--learn-from", "rita", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["train"] == {"transcripts": 6, "decisions": 240}
+    assert data["segments_read"] == 240
+    assert set(data["abstaining"]) == {"rare"}
+
+    from qualkit.codebook.versions import active_codebook
+    from qualkit.project import Project
+
+    with Project(root).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        stored = store.learned_suggestions(book.version, "rita")
+        assert len(stored) == data["suggestions"] > 0
+        assert store.learned_run(book.version, "rita")["decisions"] == 240
+        uptake = [x for x in stored if x.code_id == "uptake"]
+        teacher = {s.id: s for s in store.segments() if s.speaker == "Teacher"}
+        decisions = store.codings("rita")
+        # Trained on these very decisions: the model must at least echo most of them.
+        hits = sum("uptake" in decisions[x.segment_id].codes for x in uptake)
+        assert hits / len(uptake) >= 0.8
+        assert all(x.segment_id in teacher for x in uptake)
+        assert all(0 < x.probability <= 1 for x in stored)
+        probs = store.learned_probabilities(book.version, "rita")
+        example = uptake[0]
+        assert probs[example.segment_id]["uptake"] == example.probability
+    assert any(x.similar for x in uptake)
+    assert all(w > 0 for x in uptake for _, w in x.features)
+
+    shown = cli("suggest", "-p", str(root), "--explain", str(example.segment_id), "--json")
+    learned = [s for s in json.loads(shown.stdout)["suggestions"] if s["kind"] == "learned"]
+    assert learned[0] == {"code_id": "uptake", "kind": "learned", "coder": "rita",
+                          "probability": example.probability,
+                          "features": [{"feature": f, "weight": w}
+                                       for f, w in example.features],
+                          "similar_segments": list(example.similar)}
+    text = cli("suggest", "-p", str(root), "--explain", str(example.segment_id)).stdout
+    assert (f"uptake (Uptake), learned from rita's decisions, probability "
+            f"{example.probability:.2f}\n") in text
+    assert "  weighed most: " in text
+
+
+def test_learn_from_needs_two_coded_transcripts(project: Path, cli) -> None:
+    (project / "codings" / "solo.csv").write_text(
+        "transcript,speaker,quote,codes,memo\nFG2,,,,\n", encoding="utf-8")
+    assert cli("run", "-p", str(project), "-q").exit_code == 0
+    result = cli("suggest", "-p", str(project), "--learn-from", "solo")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: solo has decisions on segments of 1 transcript(s); learning needs "
+           "decisions in at least 2 (its thresholds are checked on transcripts it was not "
+           "trained on): code more first\n")
+    result = cli("suggest", "-p", str(project), "--learn-from", "nobody")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: no coder named 'nobody'; coders: solo\n")

@@ -49,6 +49,11 @@ def register(app: typer.Typer) -> None:
                 curve: Annotated[bool, typer.Option(
                     "--curve", help="With --learn: F1 after 200, 500, 1,000, 2,000, ... "
                                     "training decisions.")] = False,
+                learn_from: Annotated[str | None, typer.Option(
+                    "--learn-from", metavar="CODER",
+                    help="Train a model on this coder's decisions and store its "
+                         "suggestions (learned, with probabilities and evidence) for "
+                         "every segment.")] = None,
                 as_json: JsonOpt = False) -> None:
         """Suggest codes for segments not yet read under the codebook, with evidence."""
         from qualkit.codebook.versions import project_codebook
@@ -58,6 +63,10 @@ def register(app: typer.Typer) -> None:
         if evaluate and not coder:
             raise QualkitError("--evaluate needs --coder NAME (whose decisions to compare "
                                "with)")
+        if learn_from is not None and evaluate:
+            raise QualkitError("--learn-from stores learned suggestions and --evaluate "
+                               "scores them: run one, then the other (to score learning, "
+                               "use --evaluate --coder NAME --learn)")
         if (learn or curve) and not evaluate:
             raise QualkitError(f"{'--learn' if learn else '--curve'} goes with --evaluate "
                                "--coder NAME (to store learned suggestions, use "
@@ -71,6 +80,9 @@ def register(app: typer.Typer) -> None:
                 else project_codebook(store, project)
             if explain is not None:
                 _explain(session, store, book, explain, as_json)
+                return
+            if learn_from is not None:
+                _learn_from(session, store, book, learn_from, include_moderator, as_json)
                 return
             if spacy_model is not None:  # a pipeline that will not load stops us here,
                 from qualkit.nlp import lemma_pipeline  # before --refresh forgets anything
@@ -111,6 +123,29 @@ def register(app: typer.Typer) -> None:
                         "`qualkit suggest --explain SEGMENT_ID`.")
 
 
+def _learn_from(session: Session, store: Any, book: Any, coder: str,
+                include_moderator: bool, as_json: bool) -> None:
+    from qualkit.suggest.learn_project import learn_from
+
+    with session.progress("Learning") as progress:
+        result = learn_from(store, book, coder, include_moderator=include_moderator,
+                            progress=progress)
+    if as_json:
+        session.json({"codebook_version": book.version, "coder": coder,
+                      "train": {"transcripts": result.transcripts,
+                                "decisions": result.decisions},
+                      "segments_read": result.segments_read,
+                      "suggestions": result.suggestions, "abstaining": result.abstaining})
+        return
+    session.say(f"Learned from {coder}'s {result.decisions} decision(s) in "
+                f"{result.transcripts} transcript(s); read {result.segments_read} segment(s): "
+                f"{result.suggestions} learned suggestion(s).")
+    for code, reason in result.abstaining.items():
+        session.say(f"No learned suggestions for {code}: {reason}.")
+    session.say("They are proposals, not decisions. See why a segment got its suggestions: "
+                "`qualkit suggest --explain SEGMENT_ID`.")
+
+
 def _explain(session: Session, store: Any, book: Any, segment_id: int, as_json: bool) -> None:
     from qualkit.errors import NotFoundError
 
@@ -119,22 +154,28 @@ def _explain(session: Session, store: Any, book: Any, segment_id: int, as_json: 
         raise NotFoundError(f"no segment {segment_id}; segment ids are listed in "
                             "exports/coded_segments.csv")
     found = store.suggestions(book.version, segment_id)
+    learned = store.learned_suggestions(book.version, segment_id=segment_id)
     names = {c.id: c.name for c in book.codes}
     if as_json:
         session.json({"segment_id": segment_id, "speaker": segment.speaker,
                       "start": segment.start, "end": segment.end, "text": segment.text,
                       "suggestions": [
-                          {"code_id": s.code_id, "score": s.score,
+                          {"code_id": s.code_id, "kind": "keyword", "score": s.score,
                            "evidence": [{"term": e.term, "matched": e.matched,
                                          "kind": e.kind.value, "start": e.start,
                                          "end": e.end, "negated": e.negated,
                                          "context": e.context} for e in s.evidence]}
-                          for s in found]})
+                          for s in found] + [
+                          {"code_id": x.code_id, "kind": "learned", "coder": x.coder,
+                           "probability": x.probability,
+                           "features": [{"feature": f, "weight": w} for f, w in x.features],
+                           "similar_segments": list(x.similar)}
+                          for x in learned]})
         return
     session.say(f"Segment {segment_id} ({segment.speaker}, characters "
                 f"{segment.start}-{segment.end}):")
     session.say(f"  {segment.text}")
-    if not found:
+    if not found and not learned:
         session.say("No suggestions (or this segment has not been read yet: run "
                     "`qualkit suggest`).")
     for s in found:
@@ -145,6 +186,15 @@ def _explain(session: Session, store: Any, book: Any, segment_id: int, as_json: 
             extra = f" [{', '.join(notes)}]" if notes else ""
             session.say(f"  {e.kind.value:<10} {e.term!r} matched {e.matched!r} at "
                         f"{e.start}-{e.end}{extra}")
+    for x in learned:
+        session.say(f"{x.code_id} ({names.get(x.code_id, '?')}), learned from {x.coder}'s "
+                    f"decisions, probability {x.probability:.2f}")
+        if x.features:
+            session.say("  weighed most: " + ", ".join(f"{f} (+{w:.2f})"
+                                                       for f, w in x.features))
+        if x.similar:
+            session.say(f"  reads like segments {x.coder} gave this code: "
+                        + ", ".join(map(str, x.similar)))
 
 
 def _print_evaluation(session: Session, result: Any, as_json: bool) -> None:

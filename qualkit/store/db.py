@@ -1,9 +1,10 @@
 """Opening, migrating and backing up a project database; :class:`Store` joins the queries.
 
-Every query lives in this package (``transcripts``, ``coding``, ``suggestions``), written in
-SQLAlchemy Core against :mod:`qualkit.store.schema`, so a PostgreSQL database can sit under
-a team project without rewriting them: only :func:`open_store` knows which backend it is
-talking to. Callers get model records back, never rows or SQL.
+Every query lives in this package (``transcripts``, ``coding``, ``suggestions``,
+``learned``), written in SQLAlchemy Core against :mod:`qualkit.store.schema`, so a
+PostgreSQL database can sit under a team project without rewriting them: only
+:func:`open_store` knows which backend it is talking to. Callers get model records back,
+never rows or SQL.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.exc import DatabaseError
 from qualkit.errors import ProjectError
 from qualkit.store import migrations
 from qualkit.store.coding import CodingQueries
+from qualkit.store.learned import LearnedQueries
 from qualkit.store.suggestions import SuggestionQueries
 from qualkit.store.transcripts import TranscriptQueries
 
@@ -159,5 +161,5 @@ def open_store(path: Path, *, migrate: bool = True, read_only: bool = False) -> 
     return Store(engine)
 
 
-class Store(TranscriptQueries, CodingQueries, SuggestionQueries):
+class Store(TranscriptQueries, CodingQueries, SuggestionQueries, LearnedQueries):
     """Queries over one project's database. Cheap to create; close it when done."""

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qualkit.model import Codebook, Coding, Participant, Segment
+from qualkit.model import Codebook, Coding, LearnedSuggestion, Participant, Segment
 from qualkit.suggest.features import Example, Featurizer, examples, keyword_scores
 
 if TYPE_CHECKING:
@@ -58,17 +58,6 @@ class CodeModel:
     cv_f1: float
     model: Any = None
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class Learned:
-    """A learned suggestion: probability and the evidence behind it."""
-
-    segment_id: int
-    code_id: str
-    probability: float
-    features: tuple[tuple[str, float], ...]
-    similar: tuple[int, ...]
 
 
 @dataclass
@@ -112,29 +101,33 @@ class Learner:
         """Codes without learned suggestions, with the reason (for screens)."""
         return {c: m.reason for c, m in self.models.items() if m.model is None}
 
-    def probabilities(self, segments: Sequence[Segment],
-                      context: Sequence[Segment] | None = None
-                      ) -> tuple[Any, Any, list[str]]:
-        """(probability matrix segments x codes, word matrix, code ids); an abstaining
-        code's column is 0."""
-        import numpy as np
-
+    def features(self, segments: Sequence[Segment],
+                 context: Sequence[Segment] | None = None) -> tuple[Any, Any]:
+        """(every feature, the word TF-IDF alone) of the segments, as trained."""
         assert self.featurizer is not None, "fit first"
         exs = _examples_for(segments, context or segments, self.roster)
-        x, words = self.featurizer.transform(exs, keyword_scores(self.codebook, segments))
+        return self.featurizer.transform(exs, keyword_scores(self.codebook, segments))
+
+    def probabilities(self, segments: Sequence[Segment],
+                      context: Sequence[Segment] | None = None
+                      ) -> tuple[Any, Any, Any, list[str]]:
+        """(probability matrix segments x codes, features, word matrix, code ids); an
+        abstaining code's column is 0."""
+        import numpy as np
+
+        x, words = self.features(segments, context)
         codes = list(self.models)
         probs = np.zeros((len(segments), len(codes)), dtype=np.float32)
         for j, code in enumerate(codes):
             model = self.models[code].model
             if model is not None and len(segments):
                 probs[:, j] = model.predict_proba(x)[:, 1]
-        self._last_x = x
-        return probs, words, codes
+        return probs, x, words, codes
 
     def predict(self, segments: Sequence[Segment],
                 context: Sequence[Segment] | None = None) -> dict[int, set[str]]:
         """Codes suggested per segment id: probability at or above the code's threshold."""
-        probs, _, codes = self.probabilities(segments, context)
+        probs, _, _, codes = self.probabilities(segments, context)
         out: dict[int, set[str]] = {}
         for j, code in enumerate(codes):
             m = self.models[code]
@@ -144,14 +137,14 @@ class Learner:
                 out.setdefault(segments[int(i)].id, set()).add(code)
         return out
 
-    def suggest(self, segments: Sequence[Segment],
-                context: Sequence[Segment] | None = None) -> list[Learned]:
-        """Learned suggestions with their evidence, per segment the highest first."""
-        probs, words, codes = self.probabilities(segments, context)
-        x = self._last_x
+    def suggest(self, segments: Sequence[Segment], coder: str,
+                context: Sequence[Segment] | None = None) -> list[LearnedSuggestion]:
+        """Learned suggestions with their evidence (this model learned from ``coder``),
+        per segment the most probable first."""
+        probs, x, words, codes = self.probabilities(segments, context)
         assert self.featurizer is not None
         names = self.featurizer.names
-        found: list[Learned] = []
+        found: list[LearnedSuggestion] = []
         for j, code in enumerate(codes):
             m = self.models[code]
             if m.model is None:
@@ -161,25 +154,36 @@ class Learner:
                 continue
             coef = m.model.coef_[0]
             positives = self.train_labels[code].nonzero()[0]
-            sims = (words[hits] @ self.train_words[positives].T).toarray() \
-                if len(positives) else None
-            for k, i in enumerate(hits):
-                row = x[int(i)]
-                contrib = sorted(((float(v * coef[c]), int(c)) for c, v in
-                                  zip(row.indices, row.data, strict=True)), reverse=True)
-                top = tuple((names[c], round(w, 3)) for w, c in contrib[:TOP_FEATURES]
-                            if w > 0)
-                similar: tuple[int, ...] = ()
-                if sims is not None:
-                    order = sims[k].argsort()[::-1][:SIMILAR + 1]
-                    similar = tuple(self.train_ids[int(positives[o])] for o in order
-                                    if sims[k][o] > 0
-                                    and self.train_ids[int(positives[o])]
-                                    != segments[int(i)].id)[:SIMILAR]
-                found.append(Learned(segments[int(i)].id, code,
-                                     round(float(probs[int(i), j]), 4), top, similar))
+            like = self.train_words[positives].T.tocsc() if len(positives) else None
+            for chunk in range(0, len(hits), 1000):  # similarities a chunk at a time
+                part = hits[chunk:chunk + 1000]
+                sims = (words[part] @ like).toarray() if like is not None else None
+                for k, i in enumerate(part):
+                    seg_id = segments[int(i)].id
+                    found.append(LearnedSuggestion(
+                        seg_id, code, coder, round(float(probs[int(i), j]), 4),
+                        _top_features(x[int(i)], coef, names),
+                        _most_similar(sims[k], positives, self.train_ids, seg_id)
+                        if sims is not None else ()))
         found.sort(key=lambda s: (s.segment_id, -s.probability, s.code_id))
         return found
+
+
+def _top_features(row: Any, coef: Any, names: Sequence[str]
+                  ) -> tuple[tuple[str, float], ...]:
+    """The features of one segment that pushed its probability up most (value x weight)."""
+    contrib = sorted(((float(v * coef[c]), int(c))
+                      for c, v in zip(row.indices, row.data, strict=True)), reverse=True)
+    return tuple((names[c], round(w, 3)) for w, c in contrib[:TOP_FEATURES] if w > 0)
+
+
+def _most_similar(sims: Any, positives: Any, train_ids: Sequence[int], segment_id: int
+                  ) -> tuple[int, ...]:
+    """Ids of the coder's segments with this code that read most like this one (word
+    TF-IDF cosine), the segment itself left out."""
+    order = sims.argsort()[::-1][:SIMILAR + 1]
+    return tuple(train_ids[int(positives[o])] for o in order
+                 if sims[o] > 0 and train_ids[int(positives[o])] != segment_id)[:SIMILAR]
 
 
 def _examples_for(segments: Sequence[Segment], context: Sequence[Segment],
@@ -207,7 +211,7 @@ def _fit_code(code_id: str, x: csr_matrix, y: Any, groups: Any) -> CodeModel:
     model, threshold, cv_f1 = _cross_fitted(x, y, groups)
     if cv_f1 < MIN_CV_F1:
         return CodeModel(code_id, positives, negatives, threshold, cv_f1,
-                         reason=f"needs more examples: cross-validated F1 {cv_f1:.2f} on "
+                         reason=f"needs more examples: cross-validated F1 {cv_f1:.3f} on "
                                 f"{positives} positive decision(s) is below {MIN_CV_F1}")
     return CodeModel(code_id, positives, negatives, threshold, cv_f1, model)
 
