@@ -233,12 +233,13 @@ def test_learn_from_stores_learned_suggestions_with_their_evidence(tmp_path: Pat
     assert all(w > 0 for x in uptake for _, w in x.features)
 
     shown = cli("suggest", "-p", str(root), "--explain", str(example.segment_id), "--json")
-    learned = [s for s in json.loads(shown.stdout)["suggestions"] if s["kind"] == "learned"]
-    assert learned[0] == {"code_id": "uptake", "kind": "learned", "coder": "rita",
+    learned = [s for s in json.loads(shown.stdout)["suggestions"]
+               if s["kind"] == "learned" and s["code_id"] == "uptake"]
+    assert learned == [{"code_id": "uptake", "kind": "learned", "coder": "rita",
                           "probability": example.probability,
                           "features": [{"feature": f, "weight": w}
                                        for f, w in example.features],
-                          "similar_segments": list(example.similar)}
+                          "similar_segments": list(example.similar)}]
     text = cli("suggest", "-p", str(root), "--explain", str(example.segment_id)).stdout
     assert (f"uptake (Uptake), learned from rita's decisions, probability "
             f"{example.probability:.2f}\n") in text

@@ -49,6 +49,13 @@ def register(app: typer.Typer) -> None:
                 curve: Annotated[bool, typer.Option(
                     "--curve", help="With --learn: F1 after 200, 500, 1,000, 2,000, ... "
                                     "training decisions.")] = False,
+                replay: Annotated[bool, typer.Option(
+                    "--replay", help="With --evaluate: walk --coder's decisions in the "
+                                     "order they were made, predicting each segment "
+                                     "before its decision, retraining every --every "
+                                     "decisions.")] = False,
+                every: Annotated[int, typer.Option(
+                    help="With --replay: retrain after this many decisions.")] = 200,
                 learn_from: Annotated[str | None, typer.Option(
                     "--learn-from", metavar="CODER",
                     help="Train a model on this coder's decisions and store its "
@@ -67,8 +74,9 @@ def register(app: typer.Typer) -> None:
             raise QualkitError("--learn-from stores learned suggestions and --evaluate "
                                "scores them: run one, then the other (to score learning, "
                                "use --evaluate --coder NAME --learn)")
-        if (learn or curve) and not evaluate:
-            raise QualkitError(f"{'--learn' if learn else '--curve'} goes with --evaluate "
+        if (learn or curve or replay) and not evaluate:
+            flag = "--learn" if learn else "--curve" if curve else "--replay"
+            raise QualkitError(f"{flag} goes with --evaluate "
                                "--coder NAME (to store learned suggestions, use "
                                "--learn-from NAME)")
         if curve and not learn:
@@ -95,6 +103,13 @@ def register(app: typer.Typer) -> None:
                 result = suggest_project(store, book, include_moderator=include_moderator,
                                          context=context, progress=progress,
                                          model=spacy_model)
+            if evaluate and replay:
+                from qualkit.suggest.replay import replay as walk
+
+                with session.progress("Replaying") as progress:
+                    walked = walk(store, book, coder or "", every, progress)
+                _print_replay(session, walked, as_json)
+                return
             if evaluate and learn:
                 from qualkit.suggest.learn_eval import evaluate_learned
 
@@ -244,3 +259,28 @@ def _print_learned_evaluation(session: Session, result: Any, as_json: bool) -> N
     session.say("Keyword: the engine's stored suggestions; baseline: substring search for the "
                 "same keywords; learned: trained on the other transcripts only. Overall "
                 "figures are micro-averaged.")
+
+
+def _print_replay(session: Session, result: Any, as_json: bool) -> None:
+    data = result.as_dict()
+    if as_json:
+        session.json(data)
+        return
+    session.say(f"Replayed {result.coder}'s {result.decisions} decisions in the order they "
+                f"were made, retraining every {result.every} ({result.retrained} model(s)):")
+    session.say(f"{'code':<26}{'P':>7}{'R':>7}{'F1':>7}{'kappa':>8}{'support':>9}")
+    for code, s in [*data["per_code"].items(), ("overall", {**data["overall"],
+                                                             "kappa": None})]:
+        kappa = "-" if s["kappa"] is None else f"{s['kappa']:.3f}"
+        session.say(f"{code:<26}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}"
+                    f"{kappa:>8}{s['support']:>9}")
+    top = data["top_suggestion"]
+    if top["shown"]:
+        session.say(f"The most probable suggestion was one of {result.coder}'s codes on "
+                    f"{top['right']} of {top['shown']} segments with a suggestion and a code "
+                    f"({top['share']:.0%}).")
+    reached = data["decisions_to_kappa_target"]
+    session.say(f"Kappa over {result.every} segments first reached {data['kappa_target']} "
+                f"after {reached} decisions." if reached is not None else
+                f"Kappa over {result.every} segments never reached {data['kappa_target']}: "
+                "the model needs more decisions, or the codes more definition.")
