@@ -258,3 +258,31 @@ def test_learn_from_needs_two_coded_transcripts(project: Path, cli) -> None:
     result = cli("suggest", "-p", str(project), "--learn-from", "nobody")
     assert (result.exit_code, result.stderr) == (
         2, "Error: no coder named 'nobody'; coders: solo\n")
+
+
+def test_replay_walks_the_decisions_in_order(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--replay",
+                 "--every", "60", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["decisions"], data["every"]) == (600, 60)
+    # The first model needs two transcripts revealed (60 segments each): after 120
+    # decisions, then one per block of 60 up to 540.
+    assert data["retrained"] == 8
+    assert data["per_code"]["uptake"]["support"] == sum(
+        1 for line in (study / "codings" / "rita.csv").read_text().splitlines()
+        if "uptake" in line.split(",")[-2])
+    assert data["per_code"]["uptake"]["f1"] >= 0.7
+    assert data["per_code"]["uptake"]["kappa"] >= 0.5
+    assert data["per_code"]["rare"]["kappa"] is None or data["per_code"]["rare"]["kappa"] <= 0
+    top = data["top_suggestion"]
+    assert 0 < top["right"] <= top["shown"]
+    assert data["decisions_to_kappa_target"] in range(120, 600, 60)
+
+
+def test_replay_every_must_be_sensible(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--replay",
+                 "--every", "3")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --every 3 is too small: retraining after fewer than 10 decisions learns "
+           "nothing new; give 50 or more\n")
