@@ -286,3 +286,13 @@ def test_replay_every_must_be_sensible(study: Path, cli) -> None:
     assert (result.exit_code, result.stderr) == (
         2, "Error: --every 3 is too small: retraining after fewer than 10 decisions learns "
            "nothing new; give 50 or more\n")
+
+
+def test_the_real_data_benchmark_says_when_the_data_is_absent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.learned import main
+
+    assert main(["--data", str(tmp_path / "absent")]) == 0
+    assert capsys.readouterr().err == (
+        f"{tmp_path / 'absent'} is not there: the learned-suggestion benchmark measures on "
+        "the public corpora of ../shared/realdata only, so it was skipped.\n")

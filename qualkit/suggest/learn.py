@@ -203,6 +203,8 @@ def _examples_for(segments: Sequence[Segment], context: Sequence[Segment],
                   roster: Mapping[str, Participant]) -> list[Example]:
     """Examples of ``segments`` with previous turns read from ``context``."""
     wanted = {s.id for s in segments}
+    owners = {s.transcript_id for s in segments}
+    context = [s for s in context if s.transcript_id in owners]  # only what is needed
     by_id = {ex.segment_id: ex for ex in examples(context, roster) if ex.segment_id in wanted}
     missing = [s for s in segments if s.id not in by_id]
     if missing:
