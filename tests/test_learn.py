@@ -245,6 +245,21 @@ def test_learn_from_stores_learned_suggestions_with_their_evidence(tmp_path: Pat
             f"{example.probability:.2f}\n") in text
     assert "  weighed most: " in text
 
+    from qualkit.coding.session import TaggingSession
+    from qualkit.coding.tui import render_codes
+
+    with Project(root).open_store() as store:
+        session = TaggingSession(store, book, "rita")
+        session.goto(example.segment_id)
+        view = session.view()
+    line = next(line for line in view.codes if line.code.id == "uptake")
+    assert line.learned == example.probability
+    assert next(line for line in view.codes if line.code.id == "rare").needs_examples
+    shown_codes = render_codes(view).plain.splitlines()
+    assert "learned from your decisions (L): 1 Uptake" in shown_codes[0]
+    assert shown_codes[1].endswith(f"Uptake  L {example.probability:.2f} learned")
+    assert shown_codes[3].endswith("Rare  (learning needs more examples)")
+
 
 def test_learn_from_needs_two_coded_transcripts(project: Path, cli) -> None:
     (project / "codings" / "solo.csv").write_text(
