@@ -311,3 +311,47 @@ def test_the_real_data_benchmark_says_when_the_data_is_absent(
     assert capsys.readouterr().err == (
         f"{tmp_path / 'absent'} is not there: the learned-suggestion benchmark measures on "
         "the public corpora of ../shared/realdata only, so it was skipped.\n")
+
+
+def test_tag_order_uncertain_puts_the_least_sure_segments_first(tmp_path: Path,
+                                                                   cli) -> None:
+    from qualkit.codebook.versions import active_codebook
+    from qualkit.coding.session import TaggingSession
+    from qualkit.project import Project
+    from qualkit.suggest.learn_project import train, uncertainty_order
+
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    with Project(root).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        # Forget rita's decisions on the last transcript: it is what is left to code.
+        last = [s for s in store.segments() if s.transcript_id == max(store.transcript_ids())]
+        from datetime import UTC, datetime
+
+        from qualkit.model import CodingAction, CodingEvent
+        with store.transaction() as conn:
+            store.append_events(conn, [CodingEvent(s.id, "rita", CodingAction.UNREVIEW, None,
+                                                   book.version, "test", datetime.now(UTC))
+                                       for s in last])
+        order = uncertainty_order(store, book, "rita")
+        open_ids = [s.id for s in last]
+        assert sorted(order[:len(open_ids)]) == sorted(open_ids)
+        # The margins, recomputed by hand from the model's probabilities, rise.
+        learner = train(store, book, "rita")
+        probs, _, _, codes = learner.probabilities(last, store.segments())
+        live = [j for j, c in enumerate(codes) if learner.models[c].model is not None]
+
+        def logit(p: float) -> float:
+            p = min(max(p, 1e-6), 1 - 1e-6)
+            return float(np.log(p / (1 - p)))
+
+        margin = {s.id: min(abs(logit(float(probs[i, j]))
+                                - logit(learner.models[codes[j]].threshold)) for j in live)
+                  for i, s in enumerate(last)}
+        assert [margin[i] for i in order[:len(open_ids)]] == sorted(margin.values())
+        session = TaggingSession(store, book, "rita", order=order)
+        assert session.current.id == order[0]
+    result = cli("tag", "-p", str(root), "--coder", "rita", "--order", "random")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --order random: use reading or uncertain\n")

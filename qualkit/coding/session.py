@@ -140,11 +140,13 @@ class TaggingSession:
                  segment_ids: Sequence[int] | None = None,
                  others: Mapping[str, Mapping[int, frozenset[str]]] | None = None,
                  others_memos: Mapping[str, Mapping[int, str]] | None = None,
-                 origin_prefix: str = "") -> None:
+                 origin_prefix: str = "", order: Sequence[int] | None = None) -> None:
         """``origin_prefix``, when given, is the origin of every decision made here
         (``manual`` and ``suggestion`` alike) and prefixes undos (``PREFIX:undo``), so the
         adjudication walk records ``adjudication:by:NAME`` exactly as the one-segment
-        ``qualkit adjudicate`` does."""
+        ``qualkit adjudicate`` does. ``order``: segment ids in the order to walk them
+        (others after, in reading order); the session then starts at the first one not
+        reviewed rather than where the coder left off."""
         if not coder.strip():
             raise QualkitError("--coder needs a name")
         self.store = store
@@ -161,6 +163,9 @@ class TaggingSession:
         if segment_ids is not None:
             wanted = set(segment_ids)
             self.segments = [s for s in self.segments if s.id in wanted]
+        if order is not None:
+            rank = {seg: i for i, seg in enumerate(order)}
+            self.segments.sort(key=lambda s: rank.get(s.id, len(rank)))  # stable
         if not self.segments:
             raise QualkitError("there are no segments to code; import transcripts with "
                                "`qualkit import` first")
@@ -188,7 +193,10 @@ class TaggingSession:
         self.cursor = 0
         if filters is not None:
             self.set_filters(filters, keep_place=False)
-        self._resume()
+        if order is not None:
+            self.next_unreviewed(from_start=True)
+        else:
+            self._resume()
 
     # -- reading -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from qualkit.errors import QualkitError
 from qualkit.model import Codebook, Segment
@@ -97,3 +98,43 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
     return LearnResult(coder=coder, decisions=learner.decisions,
                        transcripts=learner.transcripts, segments_read=len(read),
                        suggestions=total, abstaining=learner.abstaining())
+
+
+def uncertainty_order(store: Store, codebook: Codebook, coder: str) -> list[int]:
+    """Segment ids with the ones ``coder``'s model is least sure of first: those not yet
+    reviewed, by how close the probability of any code comes to that code's threshold
+    (in log-odds), then everything else in reading order. For ``qualkit tag --order
+    uncertain``: a decision where the model hesitates teaches it most."""
+    import numpy as np
+
+    learner = train(store, codebook, coder)
+    decisions = store.codings(coder)
+    every = store.segments()
+    open_ = [s for s in every if s.id not in decisions
+             and not is_moderator(s.speaker, learner.roster)]
+    live = [j for j, code in enumerate(learner.models)
+            if learner.models[code].model is not None]
+    if not live:
+        raise QualkitError(f"the model trained on {coder}'s decisions abstains on every "
+                           "code (too few examples): code more segments first, or drop "
+                           "--order uncertain")
+    codes = list(learner.models)
+    cut = np.array([_logit(learner.models[codes[j]].threshold) for j in live])
+    margin: dict[int, float] = {}
+    wanted = {s.id for s in open_}
+    for batch in _batches(every):
+        targets = [s for s in batch if s.id in wanted]
+        if not targets:
+            continue
+        probs, _, _, _ = learner.probabilities(targets, batch)
+        gaps = np.abs(_logit(probs[:, live]) - cut).min(axis=1)
+        margin.update({s.id: float(g) for s, g in zip(targets, gaps, strict=True)})
+    first = sorted(margin, key=lambda seg: (margin[seg], seg))
+    return first + [s.id for s in every if s.id not in margin]
+
+
+def _logit(p: Any) -> Any:
+    import numpy as np
+
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
