@@ -77,6 +77,14 @@ class MatchKind(StrEnum):
     FUZZY = "fuzzy"
 
 
+class SuggestionKind(StrEnum):
+    """Where a suggestion comes from: the codebook's keywords, or a model trained on a
+    coder's decisions (:mod:`qualkit.suggest.learn`)."""
+
+    KEYWORD = "keyword"
+    LEARNED = "learned"
+
+
 @dataclass(frozen=True)
 class Participant:
     """A pseudonymous speaker; attributes come from ``participants.csv``."""
@@ -212,6 +220,27 @@ class Suggestion:
     code_id: str
     score: float
     evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class LearnedSuggestion:
+    """A proposal by the model trained on ``coder``'s decisions. Never counted as coding.
+
+    ``probability`` is the model's, for this code on this segment; ``features`` are the
+    (name, weight) of the features that weighed most for it here; ``similar`` the ids of
+    the segments the coder gave this code that read most like this one.
+    """
+
+    segment_id: int
+    code_id: str
+    coder: str
+    probability: float
+    features: tuple[tuple[str, float], ...] = ()
+    similar: tuple[int, ...] = ()
+
+    @property
+    def kind(self) -> SuggestionKind:
+        return SuggestionKind.LEARNED
 
 
 @dataclass(frozen=True)

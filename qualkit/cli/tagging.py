@@ -29,21 +29,31 @@ def register(app: typer.Typer) -> None:
                 "--preselect", help="Start with the suggested codes ticked (default: not "
                                     "ticked, to avoid anchoring).")] = False,
             segment: Annotated[int | None, typer.Option(
-                help="Open at this segment id.")] = None) -> None:
+                help="Open at this segment id.")] = None,
+            order: Annotated[str, typer.Option(
+                help="reading (default) or uncertain: the segments the model trained on "
+                     "your decisions is least sure of first.")] = "reading") -> None:
         """Code segments in a full-screen terminal session; every decision is saved at once."""
         from qualkit.codebook.versions import project_codebook
         from qualkit.coding.session import Filters, TaggingSession
         from qualkit.errors import QualkitError
 
+        if order not in ("reading", "uncertain"):
+            raise QualkitError(f"--order {order}: use reading or uncertain")
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise QualkitError("`qualkit tag` needs an interactive terminal; to code "
                                "elsewhere use `qualkit sheet export --coder NAME -o FILE.xlsx`")
         project = session.project()
         with project.open_store() as store:
             book = project_codebook(store, project)
+            ranked = None
+            if order == "uncertain":
+                from qualkit.suggest.learn_project import uncertainty_order
+
+                ranked = uncertainty_order(store, book, coder)
             work = TaggingSession(store, book, coder,
                                   filters=Filters(transcript, code, suggested_only),
-                                  preselect=preselect)
+                                  preselect=preselect, order=ranked)
             if segment is not None:
                 work.goto(segment)
             from qualkit.coding.tui import TaggingApp

@@ -88,6 +88,8 @@ class CodeLine:
     score: float = 0.0
     evidence: tuple[Evidence, ...] = ()
     others: tuple[str, ...] = ()  # coders (shown only when not blind) who applied it
+    learned: float | None = None  # the probability, if this coder's model suggests it
+    needs_examples: bool = False  # this coder's model abstains on the code
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,13 @@ class TaggingSession:
                  segment_ids: Sequence[int] | None = None,
                  others: Mapping[str, Mapping[int, frozenset[str]]] | None = None,
                  others_memos: Mapping[str, Mapping[int, str]] | None = None,
-                 origin_prefix: str = "") -> None:
+                 origin_prefix: str = "", order: Sequence[int] | None = None) -> None:
         """``origin_prefix``, when given, is the origin of every decision made here
         (``manual`` and ``suggestion`` alike) and prefixes undos (``PREFIX:undo``), so the
         adjudication walk records ``adjudication:by:NAME`` exactly as the one-segment
-        ``qualkit adjudicate`` does."""
+        ``qualkit adjudicate`` does. ``order``: segment ids in the order to walk them
+        (others after, in reading order); the session then starts at the first one not
+        reviewed rather than where the coder left off."""
         if not coder.strip():
             raise QualkitError("--coder needs a name")
         self.store = store
@@ -160,6 +164,9 @@ class TaggingSession:
         if segment_ids is not None:
             wanted = set(segment_ids)
             self.segments = [s for s in self.segments if s.id in wanted]
+        if order is not None:
+            rank = {seg: i for i, seg in enumerate(order)}
+            self.segments.sort(key=lambda s: rank.get(s.id, len(rank)))  # stable
         if not self.segments:
             raise QualkitError("there are no segments to code; import transcripts with "
                                "`qualkit import` first")
@@ -176,6 +183,9 @@ class TaggingSession:
                         if v}
         self._suggestion_index: dict[int, frozenset[str]] | None = None
         self._suggestions: tuple[int, list[Suggestion]] | None = None
+        self._learned: tuple[int, dict[str, float]] | None = None
+        run = store.learned_run(codebook.version, coder)
+        self.needs_examples = frozenset(run["abstaining"]) if run else frozenset()
         self._undo: list[_Undo] = []
         self.filters = Filters()
         self.queue: list[int] = list(range(len(self.segments)))
@@ -184,7 +194,10 @@ class TaggingSession:
         self.cursor = 0
         if filters is not None:
             self.set_filters(filters, keep_place=False)
-        self._resume()
+        if order is not None:
+            self.next_unreviewed(from_start=True)
+        else:
+            self._resume()
 
     # -- reading -----------------------------------------------------------------------
 
@@ -206,6 +219,15 @@ class TaggingSession:
                                  self.store.suggestions(self.codebook.version, segment_id))
         return self._suggestions[1]
 
+    def learned(self, segment_id: int) -> dict[str, float]:
+        """This coder's model's probabilities for the codes it suggests here (stored by
+        ``qualkit suggest --learn-from``; shown apart from keyword suggestions)."""
+        if self._learned is None or self._learned[0] != segment_id:
+            self._learned = (segment_id, {
+                x.code_id: x.probability for x in self.store.learned_suggestions(
+                    self.codebook.version, self.coder, segment_id)})
+        return self._learned[1]
+
     def reviewed_in_queue(self) -> int:
         """Kept as a running count: counting 100k segments on every key press would cost
         more than the rest of a screen update."""
@@ -220,6 +242,7 @@ class TaggingSession:
         pending = decided is None and self.preselect and bool(found)
         ticked = decided if decided is not None else (
             frozenset(found) if pending else frozenset())
+        learned = self.learned(seg.id)
         lines = []
         for number, code in enumerate(self.codes, start=1):
             hit = found.get(code.id)
@@ -228,7 +251,9 @@ class TaggingSession:
             lines.append(CodeLine(number=number, code=code, ticked=code.id in ticked,
                                   suggested=hit is not None,
                                   score=hit.score if hit else 0.0,
-                                  evidence=hit.evidence if hit else (), others=who))
+                                  evidence=hit.evidence if hit else (), others=who,
+                                  learned=learned.get(code.id),
+                                  needs_examples=code.id in self.needs_examples))
         previous_turn, turn, next_turn = self._context(seg)
         return View(segment=seg, transcript=self._names[seg.transcript_id],
                     group=self._groups.get(seg.transcript_id, ""),

@@ -88,6 +88,10 @@ def _code_line(line: CodeLine, pending: bool) -> Text:
         out.append(f"  S {line.score:.2f}", style="bold")
         if words:
             out.append(f": {words}", style="italic")
+    if line.learned is not None:
+        out.append(f"  L {line.learned:.2f} learned", style="bold")
+    elif line.needs_examples:
+        out.append("  (learning needs more examples)", style="dim")
     if line.others:
         out.append(f"  ← {', '.join(line.others)}", style="underline")
     return out
@@ -130,8 +134,12 @@ def render_codes(view: View) -> Text:
     """The numbered codes, after one line naming the suggested ones, so a suggestion is
     seen even when its code is below the fold of a long codebook."""
     hits = [f"{line.number} {line.code.name}" for line in view.codes if line.suggested]
+    learned = [f"{line.number} {line.code.name}" for line in view.codes
+               if line.learned is not None]
     top = Text("Suggested (S, press a to accept): " + "; ".join(hits) if hits
                else "No suggestions", style="bold" if hits else "dim")
+    if learned:
+        top.append(" · learned from your decisions (L): " + "; ".join(learned), style="bold")
     return Text("\n").join([top, *(_code_line(line, view.pending) for line in view.codes)])
 
 

@@ -1,9 +1,10 @@
 """Opening, migrating and backing up a project database; :class:`Store` joins the queries.
 
 Every query lives in this package (``transcripts``, ``coding``, ``suggestions``,
-``spans``), written in SQLAlchemy Core against :mod:`qualkit.store.schema`, so a PostgreSQL
-database can sit under a team project without rewriting them: only :func:`open_store`
-knows which backend it is talking to. Callers get model records back, never rows or SQL.
+``spans``, ``learned``), written in SQLAlchemy Core against :mod:`qualkit.store.schema`, so a
+PostgreSQL database can sit under a team project without rewriting them: only
+:func:`open_store` knows which backend it is talking to. Callers get model records back,
+never rows or SQL.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from qualkit.errors import ProjectError
 from qualkit.store import backend, migrations
 from qualkit.store.coding import CodingQueries
+from qualkit.store.learned import LearnedQueries
 from qualkit.store.spans import SpanQueries
 from qualkit.store.suggestions import SuggestionQueries
 from qualkit.store.transcripts import TranscriptQueries
@@ -249,5 +251,6 @@ def _server_write_error(url: URL, exc: DatabaseError) -> ProjectError:
                         "Run `qualkit migrate --debug` and report the traceback")
 
 
-class Store(TranscriptQueries, CodingQueries, SuggestionQueries, SpanQueries):
+class Store(TranscriptQueries, CodingQueries, SuggestionQueries, SpanQueries,
+            LearnedQueries):
     """Queries over one project's database. Cheap to create; close it when done."""

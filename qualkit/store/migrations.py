@@ -234,6 +234,30 @@ def _coded_spans(conn: Connection) -> None:
     ).create(conn)
 
 
+def _learned_suggestions(conn: Connection) -> None:
+    """Learned suggestions (per transcript, codebook version and coder) and what each
+    learned run was trained on. Frozen copies: later migrations must not change these."""
+    frozen = MetaData()
+    Table("transcripts", frozen, Column("id", Integer, primary_key=True))
+    Table("codebooks", frozen, Column("version", String(64), primary_key=True))
+    Table("coders", frozen, Column("name", String(100), primary_key=True))
+    Table("learned_suggestions", frozen,
+          Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
+                 primary_key=True),
+          Column("codebook_version", String(64), ForeignKey("codebooks.version"),
+                 primary_key=True),
+          Column("coder", String(100), ForeignKey("coders.name"), primary_key=True),
+          Column("suggestions", Text, nullable=False))
+    Table("learned_runs", frozen,
+          Column("codebook_version", String(64), ForeignKey("codebooks.version"),
+                 primary_key=True),
+          Column("coder", String(100), ForeignKey("coders.name"), primary_key=True),
+          Column("trained_at", String(32), nullable=False),
+          Column("summary", JSON, nullable=False))
+    for name in ("learned_suggestions", "learned_runs"):
+        frozen.tables[name].create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "transcripts, segments, codebooks and the coding event log", _initial),
     Migration(2, "suggestions, memos on coding events, imported files", _suggestions_memos_files),
@@ -241,6 +265,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "suggestions stored as one row per segment", _suggestions_per_segment),
     Migration(5, "suggestions stored as one row per transcript", _suggestions_per_transcript),
     Migration(6, "exact spans of imported REFI-QDA codings", _coded_spans),
+    Migration(7, "learned suggestions and learned runs", _learned_suggestions),
 )
 
 LATEST = MIGRATIONS[-1].version

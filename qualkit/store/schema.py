@@ -160,3 +160,27 @@ coded_spans = Table(
     Column("at", String(32), nullable=False),
     UniqueConstraint("transcript_id", "start", "end", "coder", "code_id"),
 )
+
+learned_suggestions = Table(
+    "learned_suggestions",
+    metadata,
+    # One row per transcript, codebook version and coder whose decisions the model learned
+    # from: the JSON text of qualkit.store.learned_json (as transcript_suggestions, for the
+    # same reason). Replaced whole by each `suggest --learn-from` run.
+    Column("transcript_id", Integer, ForeignKey("transcripts.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
+    Column("coder", String(100), ForeignKey("coders.name"), primary_key=True),
+    Column("suggestions", Text, nullable=False),
+)
+
+learned_runs = Table(
+    "learned_runs",
+    metadata,
+    # What the stored learned suggestions were trained on, and the codes that abstained
+    # (JSON: {"decisions", "transcripts", "segments", "abstaining": {code: reason}}).
+    Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
+    Column("coder", String(100), ForeignKey("coders.name"), primary_key=True),
+    Column("trained_at", String(32), nullable=False),
+    Column("summary", JSON, nullable=False),
+)

@@ -15,6 +15,7 @@ was found right), which is scikit-learn's ``zero_division=0`` convention.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from qualkit.errors import NotFoundError
@@ -79,12 +80,17 @@ def substring_baseline(text: str, keywords: Mapping[str, tuple[str, ...]]) -> se
     return {code for code, words in keywords.items() if any(w.lower() in lower for w in words)}
 
 
-def evaluate(store: Store, codebook: Codebook, coder: str, min_score: float = 0.0
-             ) -> Evaluation:
-    """Score stored suggestions (run suggest first) and the baseline against ``coder``."""
+def check_coder(store: Store, coder: str) -> None:
     if coder not in store.coders():
         raise NotFoundError(f"no coder named {coder!r}; coders: "
                             f"{', '.join(store.coders()) or 'none yet'}")
+
+
+def evaluate(store: Store, codebook: Codebook, coder: str, min_score: float = 0.0,
+             transcripts: AbstractSet[int] | None = None) -> Evaluation:
+    """Score stored suggestions (run suggest first) and the baseline against ``coder``,
+    on the segments of ``transcripts`` only, if given (the test part of a split)."""
+    check_coder(store, coder)
     roster = store.participants()
     decisions = store.codings(coder)
     predicted: dict[int, set[str]] = {}
@@ -94,7 +100,7 @@ def evaluate(store: Store, codebook: Codebook, coder: str, min_score: float = 0.
     keywords = {code.id: code.keywords for code in codebook.codes}
     engine = Scores({code.id: Counts() for code in codebook.codes})
     baseline = Scores({code.id: Counts() for code in codebook.codes})
-    segments = [s for s in store.segments()
+    segments = [s for s in store.segments(transcripts)
                 if s.id in decisions and not is_moderator(s.speaker, roster)]
     for seg in segments:
         actual = decisions[seg.id].codes

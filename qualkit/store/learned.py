@@ -1,0 +1,105 @@
+"""Queries over learned suggestions: one row per transcript, codebook version and coder.
+
+Stored apart from the keyword engine's suggestions because they are replaced at another
+rhythm (each ``suggest --learn-from`` run, or a retraining while tagging) and belong to
+one coder's model. A transcript's text is
+
+``[[segment_id, [[code_id, probability, [[feature, weight], ...], [similar ids]], ...]],
+...]``
+
+with only the segments that have a learned suggestion, in reading order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from qualkit.model import LearnedSuggestion
+from qualkit.store import schema as t
+from qualkit.store.base import StoreBase, _bulk_insert, now
+
+
+def encode(found: Sequence[LearnedSuggestion]) -> str:
+    """One transcript's learned suggestions as stored (segments in the order given)."""
+    by_segment: dict[int, list[list[object]]] = {}
+    for s in found:
+        by_segment.setdefault(s.segment_id, []).append(
+            [s.code_id, s.probability, [[name, weight] for name, weight in s.features],
+             list(s.similar)])
+    return json.dumps([[seg, items] for seg, items in by_segment.items()],
+                      ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(data: str, coder: str) -> list[LearnedSuggestion]:
+    return [LearnedSuggestion(segment_id=seg, code_id=code, coder=coder,
+                              probability=probability,
+                              features=tuple((name, weight) for name, weight in features),
+                              similar=tuple(similar))
+            for seg, items in json.loads(data)
+            for code, probability, features, similar in items]
+
+
+class LearnedQueries(StoreBase):
+    """Learned suggestions saved, read and summarised per codebook version and coder."""
+
+    def replace_learned(self, conn: Connection, version: str, coder: str,
+                        summary: Mapping[str, Any]) -> None:
+        """Forget a coder's learned suggestions under a version and record a new run
+        (its rows follow through :meth:`save_learned_rows`, in the same transaction)."""
+        self.ensure_coder(conn, coder)  # type: ignore[attr-defined]
+        for table in (t.learned_suggestions, t.learned_runs):
+            conn.execute(delete(table).where(table.c.codebook_version == version,
+                                             table.c.coder == coder))
+        conn.execute(insert(t.learned_runs).values(codebook_version=version, coder=coder,
+                                                   trained_at=now(), summary=dict(summary)))
+
+    def save_learned_rows(self, conn: Connection, version: str, coder: str,
+                          rows: Sequence[tuple[int, str]]) -> None:
+        """Store (transcript id, :func:`encode` text) rows of one run."""
+        _bulk_insert(conn, t.learned_suggestions,
+                     ("transcript_id", "codebook_version", "coder", "suggestions"),
+                     [(tid, version, coder, data) for tid, data in rows])
+
+    def learned_run(self, version: str, coder: str) -> dict[str, Any] | None:
+        """What a coder's stored learned suggestions were trained on (None: no run)."""
+        r = t.learned_runs.c
+        with self._read() as conn:
+            row = conn.execute(select(r.trained_at, r.summary).where(
+                r.codebook_version == version, r.coder == coder)).first()
+        return {"trained_at": row[0], **row[1]} if row else None
+
+    def learned_coders(self, version: str) -> list[str]:
+        r = t.learned_runs.c
+        with self._read() as conn:
+            return list(conn.execute(select(r.coder).where(r.codebook_version == version)
+                                     .order_by(r.coder)).scalars())
+
+    def learned_suggestions(self, version: str, coder: str | None = None,
+                            segment_id: int | None = None) -> list[LearnedSuggestion]:
+        """Learned suggestions by segment, the most probable first within a segment (of
+        every coder's model unless ``coder`` is given)."""
+        s = t.learned_suggestions.c
+        query = select(s.coder, s.suggestions).where(s.codebook_version == version)
+        if coder is not None:
+            query = query.where(s.coder == coder)
+        if segment_id is not None:
+            query = query.where(s.transcript_id == select(t.segments.c.transcript_id).where(
+                t.segments.c.id == segment_id).scalar_subquery())
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(s.transcript_id, s.coder)).all()
+        found = [x for who, data in rows for x in decode(data, who)
+                 if segment_id is None or x.segment_id == segment_id]
+        found.sort(key=lambda x: (x.segment_id, -x.probability, x.code_id, x.coder))
+        return found
+
+    def learned_probabilities(self, version: str, coder: str) -> dict[int, dict[str, float]]:
+        """The model's probability per code, by segment, for the suggestions it made: what
+        a report can rank quotes by (how typical of the code a segment reads)."""
+        out: dict[int, dict[str, float]] = {}
+        for x in self.learned_suggestions(version, coder):
+            out.setdefault(x.segment_id, {})[x.code_id] = x.probability
+        return out

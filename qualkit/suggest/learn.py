@@ -1,0 +1,313 @@
+"""The learned suggester: one linear model per code, trained on one coder's decisions.
+
+A coder's decisions are the best evidence there is of what they mean by a code: every
+segment they applied a code to is a positive, every segment they reviewed without it
+(reviewed, none apply, or other codes only) a negative. Segments they never reviewed are
+missing data and are not used.
+
+How, and why so:
+
+- **Logistic regression** per code over :mod:`qualkit.suggest.features` (fitted by
+  stochastic gradient descent, see :data:`EPOCHS`): linear, so every
+  suggestion can say which of its features weighed most, and trained in seconds on tens of
+  thousands of decisions on a laptop; probabilities, not just scores.
+- **A threshold per code, by cross-validation on the training transcripts**: out-of-fold
+  probabilities from folds of whole transcripts (a transcript's sentences resemble each
+  other, so splitting inside one flatters the model), and the threshold that maximises F1
+  there. Nothing of the segments being predicted is looked at.
+- **Abstaining**: a code with fewer than :data:`MIN_POSITIVES` positives, or in fewer than
+  two transcripts, or whose cross-validated F1 stays below :data:`MIN_CV_F1`, gets no
+  learned suggestions; the reason is kept so screens can say the code needs more examples.
+
+Everything runs locally: no text leaves the machine and no model is downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from qualkit.model import Codebook, Coding, LearnedSuggestion, Participant, Segment
+from qualkit.suggest.features import Example, Featurizer, examples, keyword_scores
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+MIN_POSITIVES = 5
+"""Positives a code needs before it is learned: below this, cross-validation has nothing
+to choose a threshold from, and the model would echo a handful of sentences."""
+MIN_CV_F1 = 0.2
+"""A code whose cross-validated F1 stays below this abstains: its suggestions would be
+mostly wrong, and a coder learns to ignore a suggester that is mostly wrong."""
+FOLDS = 3
+THREADS = 2
+"""Codes fitted at once: scikit-learn's SGD releases the GIL, and the target machine is a
+laptop with two cores or more."""
+ALPHA = 1e-4
+EPOCHS = 5
+"""Logistic regression fitted by averaged stochastic gradient descent, with
+scikit-learn's default regularisation (alpha) and a fixed number of passes: a fit costs
+the same whatever the labels (the coordinate-descent solver took seconds per code on
+codes it could not separate, and a codebook has a hundred). Set once, not tuned on any
+data set scored here."""
+TOP_FEATURES = 5
+SIMILAR = 3
+
+
+@dataclass(frozen=True)
+class CodeModel:
+    """What was learned for one code (``model`` None: abstains, see ``reason``)."""
+
+    code_id: str
+    positives: int
+    negatives: int
+    threshold: float
+    cv_f1: float
+    model: Any = None
+    reason: str = ""
+
+
+@dataclass
+class Learner:
+    """Models for every code of a codebook, trained on one coder's decisions."""
+
+    codebook: Codebook
+    roster: Mapping[str, Participant]
+    featurizer: Featurizer | None = None
+    models: dict[str, CodeModel] = field(default_factory=dict)
+    train_ids: list[int] = field(default_factory=list)
+    train_words: Any = None
+    train_labels: dict[str, Any] = field(default_factory=dict)
+    decisions: int = 0
+    transcripts: int = 0
+    matcher: Any = None
+
+    def _keyword_scores(self, segments: Sequence[Segment]) -> list[dict[str, float]]:
+        if self.matcher is None and any(code.keywords for code in self.codebook.codes):
+            from qualkit.suggest.engine import KeywordMatcher
+
+            self.matcher = KeywordMatcher(self.codebook)
+        return keyword_scores(self.codebook, segments, self.matcher)
+
+    def fit(self, segments: Sequence[Segment], decisions: Mapping[int, Coding],
+            context: Sequence[Segment] | None = None) -> Learner:
+        """Train on the ``segments`` (in reading order) that ``decisions`` cover;
+        ``context`` is every segment of their transcripts, in reading order, for the
+        previous turns (default: ``segments``)."""
+        import numpy as np
+
+        reviewed = [s for s in segments if s.id in decisions]
+        exs = _examples_for(reviewed, context or segments, self.roster)
+        self.decisions = len(reviewed)
+        self.transcripts = len({s.transcript_id for s in reviewed})
+        self.featurizer = Featurizer(self.codebook).fit(exs)
+        x, words = self.featurizer.transform(exs, self._keyword_scores(reviewed))
+        groups = np.array([s.transcript_id for s in reviewed])
+        self.train_ids = [s.id for s in reviewed]
+        self.train_words = words
+        folds = _folds(x, groups)  # the same for every code: sliced once
+        labels = {code.id: np.array([code.id in decisions[s.id].codes for s in reviewed],
+                                    dtype=bool) for code in self.codebook.codes}
+        self.train_labels = labels
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:  # SGD runs without the GIL
+            fitted = pool.map(lambda code: _fit_code(code, labels[code], groups, folds),
+                              labels)
+            self.models = {m.code_id: m for m in fitted}
+        return self
+
+    def abstaining(self) -> dict[str, str]:
+        """Codes without learned suggestions, with the reason (for screens)."""
+        return {c: m.reason for c, m in self.models.items() if m.model is None}
+
+    def features(self, segments: Sequence[Segment],
+                 context: Sequence[Segment] | None = None) -> tuple[Any, Any]:
+        """(every feature, the word TF-IDF alone) of the segments, as trained."""
+        assert self.featurizer is not None, "fit first"
+        exs = _examples_for(segments, context or segments, self.roster)
+        return self.featurizer.transform(exs, self._keyword_scores(segments))
+
+    def probabilities(self, segments: Sequence[Segment],
+                      context: Sequence[Segment] | None = None
+                      ) -> tuple[Any, Any, Any, list[str]]:
+        """(probability matrix segments x codes, features, word matrix, code ids); an
+        abstaining code's column is 0."""
+        import numpy as np
+
+        x, words = self.features(segments, context)
+        codes = list(self.models)
+        probs = np.zeros((len(segments), len(codes)), dtype=np.float32)
+        for j, code in enumerate(codes):
+            model = self.models[code].model
+            if model is not None and len(segments):
+                probs[:, j] = model.predict_proba(x)[:, 1]
+        return probs, x, words, codes
+
+    def predict(self, segments: Sequence[Segment],
+                context: Sequence[Segment] | None = None) -> dict[int, set[str]]:
+        """Codes suggested per segment id: probability at or above the code's threshold."""
+        probs, _, _, codes = self.probabilities(segments, context)
+        out: dict[int, set[str]] = {}
+        for j, code in enumerate(codes):
+            m = self.models[code]
+            if m.model is None:
+                continue
+            for i in (probs[:, j] >= m.threshold).nonzero()[0]:
+                out.setdefault(segments[int(i)].id, set()).add(code)
+        return out
+
+    def suggest(self, segments: Sequence[Segment], coder: str,
+                context: Sequence[Segment] | None = None) -> list[LearnedSuggestion]:
+        """Learned suggestions with their evidence (this model learned from ``coder``),
+        per segment the most probable first."""
+        probs, x, words, codes = self.probabilities(segments, context)
+        assert self.featurizer is not None
+        names = self.featurizer.names
+        found: list[LearnedSuggestion] = []
+        for j, code in enumerate(codes):
+            m = self.models[code]
+            if m.model is None:
+                continue
+            hits = (probs[:, j] >= m.threshold).nonzero()[0]
+            if not len(hits):
+                continue
+            coef = m.model.coef_[0]
+            positives = self.train_labels[code].nonzero()[0]
+            like = self.train_words[positives].T.tocsc() if len(positives) else None
+            for chunk in range(0, len(hits), 1000):  # similarities a chunk at a time
+                part = hits[chunk:chunk + 1000]
+                sims = (words[part] @ like).toarray() if like is not None else None
+                for k, i in enumerate(part):
+                    seg_id = segments[int(i)].id
+                    found.append(LearnedSuggestion(
+                        seg_id, code, coder, round(float(probs[int(i), j]), 4),
+                        _top_features(x, int(i), coef, names),
+                        _most_similar(sims[k], positives, self.train_ids, seg_id)
+                        if sims is not None else ()))
+        found.sort(key=lambda s: (s.segment_id, -s.probability, s.code_id))
+        return found
+
+
+def _top_features(x: csr_matrix, i: int, coef: Any, names: Sequence[str]
+                  ) -> tuple[tuple[str, float], ...]:
+    """The features of row ``i`` that pushed its probability up most (value x weight),
+    read from the CSR arrays directly: slicing a row costs more than the rest."""
+    import numpy as np
+
+    a, b = x.indptr[i], x.indptr[i + 1]
+    columns = x.indices[a:b]
+    contrib = x.data[a:b] * coef[columns]
+    top = np.argsort(-contrib, kind="stable")[:TOP_FEATURES]
+    return tuple((names[int(columns[t])], round(float(contrib[t]), 3)) for t in top
+                 if contrib[t] > 0)
+
+
+def _most_similar(sims: Any, positives: Any, train_ids: Sequence[int], segment_id: int
+                  ) -> tuple[int, ...]:
+    """Ids of the coder's segments with this code that read most like this one (word
+    TF-IDF cosine), the segment itself left out."""
+    order = sims.argsort()[::-1][:SIMILAR + 1]
+    return tuple(train_ids[int(positives[o])] for o in order
+                 if sims[o] > 0 and train_ids[int(positives[o])] != segment_id)[:SIMILAR]
+
+
+def _examples_for(segments: Sequence[Segment], context: Sequence[Segment],
+                  roster: Mapping[str, Participant]) -> list[Example]:
+    """Examples of ``segments`` with previous turns read from ``context``."""
+    wanted = {s.id for s in segments}
+    owners = {s.transcript_id for s in segments}
+    context = [s for s in context if s.transcript_id in owners]  # only what is needed
+    by_id = {ex.segment_id: ex for ex in examples(context, roster) if ex.segment_id in wanted}
+    missing = [s for s in segments if s.id not in by_id]
+    if missing:
+        by_id.update({ex.segment_id: ex for ex in examples(missing, roster)})
+    return [by_id[s.id] for s in segments]
+
+
+Fold = tuple[Any, Any, Any, Any]
+"""(training rows, test rows, their features, the test rows' features)."""
+
+
+def _folds(x: csr_matrix, groups: Any) -> list[Fold]:
+    """Folds of whole transcripts (as many as :data:`FOLDS`, at most one per transcript)."""
+    from sklearn.model_selection import GroupKFold
+
+    n = min(FOLDS, len(set(groups.tolist())))
+    if n < 2:
+        return []
+    return [(train, test, x[train], x[test])
+            for train, test in GroupKFold(n_splits=n).split(x, groups=groups)]
+
+
+def _fit_code(code_id: str, y: Any, groups: Any, folds: Sequence[Fold]) -> CodeModel:
+    """One code's model and threshold, or the reason it abstains."""
+    positives = int(y.sum())
+    negatives = int(len(y) - positives)
+    in_transcripts = len(set(groups[y].tolist()))
+    if positives < MIN_POSITIVES or in_transcripts < 2 or negatives < MIN_POSITIVES:
+        what = (f"{positives} positive decision(s) in {in_transcripts} transcript(s)"
+                if negatives >= MIN_POSITIVES else f"only {negatives} negative decision(s)")
+        return CodeModel(code_id, positives, negatives, 0.5, 0.0,
+                         reason=f"needs more examples: {what}; at least {MIN_POSITIVES} in "
+                                "2 transcripts are needed")
+    model, threshold, cv_f1 = _cross_fitted(y, folds)
+    if cv_f1 < MIN_CV_F1:
+        return CodeModel(code_id, positives, negatives, threshold, cv_f1,
+                         reason=f"needs more examples: cross-validated F1 {cv_f1:.3f} on "
+                                f"{positives} positive decision(s) is below {MIN_CV_F1}")
+    return CodeModel(code_id, positives, negatives, threshold, cv_f1, model)
+
+
+def _model() -> Any:
+    from sklearn.linear_model import SGDClassifier
+
+    return SGDClassifier(loss="log_loss", alpha=ALPHA, max_iter=EPOCHS, tol=None,
+                         average=True, random_state=0)
+
+
+def _cross_fitted(y: Any, folds: Sequence[Fold]) -> tuple[Any, float, float]:
+    """A model, its threshold and its cross-validated F1, from folds of whole transcripts.
+
+    The threshold maximises F1 on the out-of-fold probabilities; the model is the fold
+    models averaged (their coefficients and intercepts), so the threshold is applied to
+    probabilities on the scale it was chosen on. (A model refitted on every decision is
+    more confident than its folds were: a threshold chosen on the folds then lets almost
+    everything through.)"""
+    import numpy as np
+
+    oof = np.zeros(len(y), dtype=np.float64)
+    fitted = []
+    for train, test, x_train, x_test in folds:
+        if y[train].all() or not y[train].any():
+            oof[test] = y[train].mean()
+            continue
+        model = _model().fit(x_train, y[train])
+        oof[test] = model.predict_proba(x_test)[:, 1]
+        fitted.append(model)
+    if not fitted:
+        return None, 0.5, 0.0
+    threshold, f1 = best_threshold(oof, y)
+    model = fitted[0]
+    model.coef_ = np.mean([m.coef_ for m in fitted], axis=0)
+    model.intercept_ = np.mean([m.intercept_ for m in fitted], axis=0)
+    return model, threshold, f1
+
+
+def best_threshold(scores: Any, y: Any) -> tuple[float, float]:
+    """The cut on ``scores`` with the highest F1 against ``y`` (ties: the higher cut),
+    and that F1. Every distinct score is tried: F1 changes only there."""
+    import numpy as np
+
+    order = np.argsort(-scores, kind="stable")
+    s, t = scores[order], y[order].astype(np.int64)
+    tp = np.cumsum(t)
+    predicted = np.arange(1, len(s) + 1)
+    total = int(t.sum())
+    if not total:
+        return 0.5, 0.0
+    f1 = 2 * tp / (predicted + total)
+    last_of_tie = np.r_[s[1:] != s[:-1], True]  # a cut keeps every tied score
+    f1 = np.where(last_of_tie, f1, -1.0)
+    best = int(np.argmax(f1))
+    return float(s[best]), float(f1[best])

@@ -1,0 +1,140 @@
+"""``suggest --learn-from CODER``: train on a coder's decisions, store what the model
+suggests for every segment of the project.
+
+Learned suggestions are proposals like the keyword engine's: stored apart from coding
+(:mod:`qualkit.store.learned`), never counted as decisions. They are made for every
+segment (reviewed ones too: a report can rank a code's quotes by how typical of it the
+model finds them), a batch of whole transcripts at a time so a large project's feature
+matrices never sit in memory at once, and the run replaces the coder's previous one in
+one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qualkit.errors import QualkitError
+from qualkit.model import Codebook, Segment
+from qualkit.store import Store
+from qualkit.store.learned import encode
+from qualkit.suggest.engine import is_moderator
+from qualkit.suggest.evaluate import check_coder
+from qualkit.suggest.learn import Learner
+
+BATCH_SEGMENTS = 5_000
+"""Segments predicted at once (whole transcripts): bounds the feature matrices in memory."""
+
+
+@dataclass(frozen=True)
+class LearnResult:
+    coder: str
+    decisions: int
+    transcripts: int
+    segments_read: int
+    suggestions: int
+    abstaining: dict[str, str] = field(default_factory=dict)
+
+
+def train(store: Store, codebook: Codebook, coder: str) -> Learner:
+    """A learner trained on every decision ``coder`` made on participants' segments."""
+    check_coder(store, coder)
+    roster = store.participants()
+    decisions = store.codings(coder)
+    every = store.segments()
+    reviewed = [s for s in every
+                if s.id in decisions and not is_moderator(s.speaker, roster)]
+    if len({s.transcript_id for s in reviewed}) < 2:
+        raise QualkitError(f"{coder} has decisions on segments of "
+                           f"{len({s.transcript_id for s in reviewed})} transcript(s); "
+                           "learning needs decisions in at least 2 (its thresholds are "
+                           "checked on transcripts it was not trained on): code more first")
+    return Learner(codebook, roster).fit(reviewed, decisions, every)
+
+
+def _batches(segments: Sequence[Segment]) -> list[list[Segment]]:
+    """Segments in batches of whole transcripts, each about :data:`BATCH_SEGMENTS`."""
+    out: list[list[Segment]] = [[]]
+    for i, seg in enumerate(segments):
+        if (len(out[-1]) >= BATCH_SEGMENTS and i
+                and segments[i - 1].transcript_id != seg.transcript_id):
+            out.append([])
+        out[-1].append(seg)
+    return [batch for batch in out if batch]
+
+
+def learn_from(store: Store, codebook: Codebook, coder: str, *,
+               include_moderator: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> LearnResult:
+    """Train on ``coder``'s decisions and store the learned suggestions for every
+    participant's segment (and moderators', if ``include_moderator``)."""
+    learner = train(store, codebook, coder)
+    roster = learner.roster
+    every = store.segments()
+    read = [s for s in every if include_moderator or not is_moderator(s.speaker, roster)]
+    batches = _batches(every)
+    wanted = {s.id for s in read}
+    total = 0
+    summary = {"decisions": learner.decisions, "transcripts": learner.transcripts,
+               "segments": len(read), "abstaining": learner.abstaining(),
+               "thresholds": {c: round(m.threshold, 4) for c, m in learner.models.items()
+                              if m.model is not None}}
+    with store.transaction() as conn:
+        store.replace_learned(conn, codebook.version, coder, summary)
+        for n, batch in enumerate(batches, start=1):
+            targets = [s for s in batch if s.id in wanted]
+            found = learner.suggest(targets, coder, batch) if targets else []
+            by_transcript: dict[int, list] = {}
+            owner = {s.id: s.transcript_id for s in targets}
+            for x in found:
+                by_transcript.setdefault(owner[x.segment_id], []).append(x)
+            store.save_learned_rows(conn, codebook.version, coder,
+                                    [(tid, encode(items)) for tid, items in
+                                     sorted(by_transcript.items())])
+            total += len(found)
+            if progress:
+                progress(n, len(batches))
+    return LearnResult(coder=coder, decisions=learner.decisions,
+                       transcripts=learner.transcripts, segments_read=len(read),
+                       suggestions=total, abstaining=learner.abstaining())
+
+
+def uncertainty_order(store: Store, codebook: Codebook, coder: str) -> list[int]:
+    """Segment ids with the ones ``coder``'s model is least sure of first: those not yet
+    reviewed, by how close the probability of any code comes to that code's threshold
+    (in log-odds), then everything else in reading order. For ``qualkit tag --order
+    uncertain``: a decision where the model hesitates teaches it most."""
+    import numpy as np
+
+    learner = train(store, codebook, coder)
+    decisions = store.codings(coder)
+    every = store.segments()
+    open_ = [s for s in every if s.id not in decisions
+             and not is_moderator(s.speaker, learner.roster)]
+    live = [j for j, code in enumerate(learner.models)
+            if learner.models[code].model is not None]
+    if not live:
+        raise QualkitError(f"the model trained on {coder}'s decisions abstains on every "
+                           "code (too few examples): code more segments first, or drop "
+                           "--order uncertain")
+    codes = list(learner.models)
+    cut = np.array([_logit(learner.models[codes[j]].threshold) for j in live])
+    margin: dict[int, float] = {}
+    wanted = {s.id for s in open_}
+    for batch in _batches(every):
+        targets = [s for s in batch if s.id in wanted]
+        if not targets:
+            continue
+        probs, _, _, _ = learner.probabilities(targets, batch)
+        gaps = np.abs(_logit(probs[:, live]) - cut).min(axis=1)
+        margin.update({s.id: float(g) for s, g in zip(targets, gaps, strict=True)})
+    first = sorted(margin, key=lambda seg: (margin[seg], seg))
+    return first + [s.id for s in every if s.id not in margin]
+
+
+def _logit(p: Any) -> Any:
+    import numpy as np
+
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))

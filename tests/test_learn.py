@@ -1,0 +1,357 @@
+"""The learned suggester: features, thresholds, honest splits, the CLI (issue 25).
+
+The fixture study is made here: classroom exchanges where a teacher either takes up what
+the student said (repeats two of the student's words) or answers with two other words. The
+teacher's words alone cannot tell the two apart (every word is drawn from one list), so
+only the context features can; that is what a keyword engine cannot see.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qualkit.errors import QualkitError
+from qualkit.model import Participant, Segment
+from qualkit.suggest.features import Example, context_tokens, examples
+from qualkit.suggest.learn import best_threshold
+from qualkit.suggest.learn_eval import split_transcripts
+
+WORDS = [
+    "fraction", "denominator", "numerator", "triangle", "angle", "square", "circle", "number",
+    "pattern", "column", "remainder", "product", "quotient", "divisor", "multiple", "factor",
+    "decimal", "percent", "ratio", "length"]
+
+CODEBOOK = """\
+name: Uptake
+version: 1
+unit: turn
+themes:
+  - id: talk
+    name: Classroom talk
+    codes:
+      - id: uptake
+        name: Uptake
+        definition: The teacher takes up what the student just said.
+        keywords: [you said]
+      - id: praise
+        name: Praise
+        definition: The teacher praises.
+        keywords: [wonderful]
+      - id: rare
+        name: Rare
+        definition: Something that almost never happens.
+        keywords: [banana]
+"""
+
+
+def _study(root: Path, transcripts: int = 10, exchanges: int = 30) -> Path:
+    """Write the fixture study (see the module docstring) and its coder's file."""
+    rng = random.Random(7)
+    for folder in ("codebooks", "transcripts", "codings"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "codebooks" / "uptake.yaml").write_text(CODEBOOK, encoding="utf-8")
+    (root / "transcripts" / "participants.csv").write_text(
+        "participant,role\nTeacher,teacher\nStudent,student\n", encoding="utf-8")
+    rows = ["transcript,speaker,quote,codes,memo"]
+    for t in range(transcripts):
+        name = f"class{t:02d}"
+        lines = []
+        for e in range(exchanges):
+            said = rng.sample(WORDS, 3)
+            lines.append(f"Student: The {said[0]} and the {said[1]} make a {said[2]} "
+                         f"number {t}{e}.")
+            took_up = rng.random() < 0.4
+            answer = rng.sample(said, 2) if took_up else rng.sample(
+                [w for w in WORDS if w not in said], 2)
+            praise = " Wonderful work." if rng.random() < 0.2 else ""
+            teacher = f"So {answer[0]} then {answer[1]}, item {t}{e}.{praise}"
+            lines.append(f"Teacher: {teacher}")
+            codes = [c for c, on in (("uptake", took_up), ("praise", bool(praise))) if on]
+            if t < 2 and e == 0:
+                codes.append("rare")
+            if codes:
+                rows.append(f'{name},Teacher,"{teacher}",{";".join(codes)},')
+        rows.append(f"{name},,,,")
+        (root / "transcripts" / f"{name}.txt").write_text("\n\n".join(lines) + "\n",
+                                                           encoding="utf-8")
+    (root / "codings" / "rita.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from qualkit.cli.app import main
+
+    root = _study(tmp_path_factory.mktemp("learn") / "study")
+    try:
+        main(["run", "-p", str(root), "-q"])
+    except SystemExit as done:
+        assert not done.code
+    return root
+
+
+def test_split_takes_whole_transcripts_in_a_seeded_order() -> None:
+    split = split_transcripts([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.2, seed=3)
+    assert len(split.train) == 2 and len(split.test) == 8
+    assert set(split.train) | set(split.test) == set(range(1, 11))
+    assert split_transcripts([10, 9, 8, 7, 6, 5, 4, 3, 2, 1], 0.2, seed=3) == split
+    assert split_transcripts(list(range(1, 11)), 0.2, seed=4) != split
+
+
+def test_split_keeps_a_transcript_on_each_side() -> None:
+    for share in (0.01, 0.99):
+        split = split_transcripts([1, 2], share, 0)
+        assert (len(split.train), len(split.test)) == (1, 1)
+    with pytest.raises(QualkitError, match="at least 2"):
+        split_transcripts([1], 0.2, 0)
+
+
+def test_best_threshold_maximises_f1_counting_ties_together() -> None:
+    scores = np.array([0.9, 0.8, 0.8, 0.3, 0.1])
+    y = np.array([1, 1, 0, 1, 0], dtype=bool)
+    # Cuts: 0.9 -> P 1, R 1/3, F1 0.5; 0.8 -> P 2/3, R 2/3, F1 2/3;
+    # 0.3 -> P 3/4, R 1, F1 6/7 = 0.857; 0.1 -> P 3/5, R 1, F1 0.75.
+    threshold, f1 = best_threshold(scores, y)
+    assert threshold == 0.3
+    assert f1 == pytest.approx(6 / 7)
+
+
+def _example(text: str, previous: str, role: str = "teacher",
+             previous_role: str = "student") -> Example:
+    return Example(1, 1, text, role, previous, previous_role, False)
+
+
+def test_context_features_say_what_the_segment_does() -> None:
+    asked = context_tokens(_example("Why do you think the fraction grows?",
+                                    "The fraction grows because the denominator shrinks."))
+    assert {"ends_with_question_mark", "opens_with=why", "repeats_previous",
+            "repeats_phrase", "roles=student>teacher"} <= set(asked)
+    other = context_tokens(_example("Okay, open your books.", "The fraction grows."))
+    assert "repeats_previous" not in other
+    assert "ends_with_question_mark" not in other
+
+
+def test_the_previous_turn_is_the_whole_turn_before() -> None:
+    segs = [Segment(1, 1, 0, 0, 0, 5, "Hi a.", "S"), Segment(2, 1, 0, 1, 6, 11, "Hi b.", "S"),
+            Segment(3, 1, 1, 2, 12, 17, "So c.", "T"), Segment(4, 2, 0, 0, 0, 5, "New.", "T")]
+    roster = {"T": Participant("T", {"role": "teacher"})}
+    found = examples(segs, roster)
+    assert [(e.previous_text, e.previous_role, e.role) for e in found] == [
+        ("", "", "s"), ("", "", "s"), ("Hi a. Hi b.", "s", "teacher"), ("", "", "teacher")]
+
+
+def test_learned_suggestions_find_what_keywords_cannot(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--learn",
+                 "--train-share", "0.3", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    learned = data["learned"]
+    assert learned["train"] == {"transcripts": 3, "decisions": 180}
+    assert learned["test"] == {"transcripts": 7, "segments": 420}
+    assert data["segments"] == 420  # engine and baseline scored on the same test part
+    assert learned["per_code"]["uptake"]["f1"] >= 0.8
+    assert data["engine"]["per_code"]["uptake"]["f1"] == 0.0  # nobody says "you said"
+    assert learned["per_code"]["praise"]["f1"] >= 0.9
+    assert set(learned["abstaining"]) == {"rare"}
+    assert re.fullmatch(r"needs more examples: ([012]) positive decision\(s\) in \1 "
+                        r"transcript\(s\); at least 5 in 2 transcripts are needed",
+                        learned["abstaining"]["rare"])
+    assert {"precision", "recall", "f1"} <= set(learned["overall"])
+
+
+def test_learned_evaluation_as_text_with_a_curve(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--learn",
+                 "--train-share", "0.5", "--seed", "1", "--curve")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("Trained on rita's decisions in 5 transcript(s) (300 decisions, a 0.5 "
+                        "share drawn with seed 1); scored on the other 5 transcript(s), 300 "
+                        "participant segments:")
+    assert lines[1].split() == ["code", "keyword", "F1", "baseline", "F1", "learned", "P",
+                                "R", "F1", "support"]
+    assert [line.split()[0] for line in lines[2:6]] == ["uptake", "praise", "rare", "overall"]
+    assert any(re.fullmatch(r"No learned suggestions for rare: needs more examples: \d "
+                            r"positive decision\(s\) in \d transcript\(s\); at least 5 in 2 "
+                            r"transcripts are needed\.", line) for line in lines)
+    curve = [line for line in lines if line.startswith("After")]
+    assert [line.split()[1] for line in curve] == ["200", "300"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--learn",), "Error: --learn goes with --evaluate --coder NAME (to store learned "
+                   "suggestions, use --learn-from NAME)\n"),
+    (("--evaluate", "--coder", "rita", "--curve"),
+     "Error: --curve goes with --learn (it retrains the learned suggester on more and more "
+     "decisions)\n"),
+    (("--evaluate", "--coder", "rita", "--learn", "--train-share", "1.5"),
+     "Error: --train-share 1.5 is not between 0 and 1; give the share of transcripts to "
+     "train on, such as 0.2\n"),
+])
+def test_learn_option_mistakes(study: Path, cli, args: tuple[str, ...], message: str) -> None:
+    result = cli("suggest", "-p", str(study), *args)
+    assert (result.exit_code, result.stderr) == (2, message)
+
+
+def test_learn_from_stores_learned_suggestions_with_their_evidence(tmp_path: Path,
+                                                                    cli) -> None:
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    result = cli("suggest", "-p", str(root), "--learn-from", "rita", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["train"] == {"transcripts": 6, "decisions": 240}
+    assert data["segments_read"] == 240
+    assert set(data["abstaining"]) == {"rare"}
+
+    from qualkit.codebook.versions import active_codebook
+    from qualkit.project import Project
+
+    with Project(root).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        stored = store.learned_suggestions(book.version, "rita")
+        assert len(stored) == data["suggestions"] > 0
+        assert store.learned_run(book.version, "rita")["decisions"] == 240
+        uptake = [x for x in stored if x.code_id == "uptake"]
+        teacher = {s.id: s for s in store.segments() if s.speaker == "Teacher"}
+        decisions = store.codings("rita")
+        # Trained on these very decisions: the model must at least echo most of them.
+        hits = sum("uptake" in decisions[x.segment_id].codes for x in uptake)
+        assert hits / len(uptake) >= 0.8
+        assert all(x.segment_id in teacher for x in uptake)
+        assert all(0 < x.probability <= 1 for x in stored)
+        probs = store.learned_probabilities(book.version, "rita")
+        example = uptake[0]
+        assert probs[example.segment_id]["uptake"] == example.probability
+    assert any(x.similar for x in uptake)
+    assert all(w > 0 for x in uptake for _, w in x.features)
+
+    shown = cli("suggest", "-p", str(root), "--explain", str(example.segment_id), "--json")
+    learned = [s for s in json.loads(shown.stdout)["suggestions"]
+               if s["kind"] == "learned" and s["code_id"] == "uptake"]
+    assert learned == [{"code_id": "uptake", "kind": "learned", "coder": "rita",
+                          "probability": example.probability,
+                          "features": [{"feature": f, "weight": w}
+                                       for f, w in example.features],
+                          "similar_segments": list(example.similar)}]
+    text = cli("suggest", "-p", str(root), "--explain", str(example.segment_id)).stdout
+    assert (f"uptake (Uptake), learned from rita's decisions, probability "
+            f"{example.probability:.2f}\n") in text
+    assert "  weighed most: " in text
+
+    from qualkit.coding.session import TaggingSession
+    from qualkit.coding.tui import render_codes
+
+    with Project(root).open_store() as store:
+        session = TaggingSession(store, book, "rita")
+        session.goto(example.segment_id)
+        view = session.view()
+    line = next(line for line in view.codes if line.code.id == "uptake")
+    assert line.learned == example.probability
+    assert next(line for line in view.codes if line.code.id == "rare").needs_examples
+    shown_codes = render_codes(view).plain.splitlines()
+    assert "learned from your decisions (L): 1 Uptake" in shown_codes[0]
+    assert shown_codes[1].endswith(f"Uptake  L {example.probability:.2f} learned")
+    assert shown_codes[3].endswith("Rare  (learning needs more examples)")
+
+
+def test_learn_from_needs_two_coded_transcripts(project: Path, cli) -> None:
+    (project / "codings" / "solo.csv").write_text(
+        "transcript,speaker,quote,codes,memo\nFG2,,,,\n", encoding="utf-8")
+    assert cli("run", "-p", str(project), "-q").exit_code == 0
+    result = cli("suggest", "-p", str(project), "--learn-from", "solo")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: solo has decisions on segments of 1 transcript(s); learning needs "
+           "decisions in at least 2 (its thresholds are checked on transcripts it was not "
+           "trained on): code more first\n")
+    result = cli("suggest", "-p", str(project), "--learn-from", "nobody")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: no coder named 'nobody'; coders: solo\n")
+
+
+def test_replay_walks_the_decisions_in_order(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--replay",
+                 "--every", "60", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["decisions"], data["every"]) == (600, 60)
+    # The first model needs two transcripts revealed (60 segments each): after 120
+    # decisions, then one per block of 60 up to 540.
+    assert data["retrained"] == 8
+    assert data["per_code"]["uptake"]["support"] == sum(
+        1 for line in (study / "codings" / "rita.csv").read_text().splitlines()
+        if "uptake" in line.split(",")[-2])
+    assert data["per_code"]["uptake"]["f1"] >= 0.7
+    assert data["per_code"]["uptake"]["kappa"] >= 0.5
+    assert data["per_code"]["rare"]["kappa"] is None or data["per_code"]["rare"]["kappa"] <= 0
+    top = data["top_suggestion"]
+    assert 0 < top["right"] <= top["shown"]
+    assert data["decisions_to_kappa_target"] in range(120, 600, 60)
+
+
+def test_replay_every_must_be_sensible(study: Path, cli) -> None:
+    result = cli("suggest", "-p", str(study), "--evaluate", "--coder", "rita", "--replay",
+                 "--every", "3")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --every 3 is too small: retraining after fewer than 10 decisions learns "
+           "nothing new; give 50 or more\n")
+
+
+def test_the_real_data_benchmark_says_when_the_data_is_absent(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.learned import main
+
+    assert main(["--data", str(tmp_path / "absent")]) == 0
+    assert capsys.readouterr().err == (
+        f"{tmp_path / 'absent'} is not there: the learned-suggestion benchmark measures on "
+        "the public corpora of ../shared/realdata only, so it was skipped.\n")
+
+
+def test_tag_order_uncertain_puts_the_least_sure_segments_first(tmp_path: Path,
+                                                                   cli) -> None:
+    from qualkit.codebook.versions import active_codebook
+    from qualkit.coding.session import TaggingSession
+    from qualkit.project import Project
+    from qualkit.suggest.learn_project import train, uncertainty_order
+
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    with Project(root).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        # Forget rita's decisions on the last transcript: it is what is left to code.
+        last = [s for s in store.segments() if s.transcript_id == max(store.transcript_ids())]
+        from datetime import UTC, datetime
+
+        from qualkit.model import CodingAction, CodingEvent
+        with store.transaction() as conn:
+            store.append_events(conn, [CodingEvent(s.id, "rita", CodingAction.UNREVIEW, None,
+                                                   book.version, "test", datetime.now(UTC))
+                                       for s in last])
+        order = uncertainty_order(store, book, "rita")
+        open_ids = [s.id for s in last]
+        assert sorted(order[:len(open_ids)]) == sorted(open_ids)
+        # The margins, recomputed by hand from the model's probabilities, rise.
+        learner = train(store, book, "rita")
+        probs, _, _, codes = learner.probabilities(last, store.segments())
+        live = [j for j, c in enumerate(codes) if learner.models[c].model is not None]
+
+        def logit(p: float) -> float:
+            p = min(max(p, 1e-6), 1 - 1e-6)
+            return float(np.log(p / (1 - p)))
+
+        margin = {s.id: min(abs(logit(float(probs[i, j]))
+                                - logit(learner.models[codes[j]].threshold)) for j in live)
+                  for i, s in enumerate(last)}
+        assert [margin[i] for i in order[:len(open_ids)]] == sorted(margin.values())
+        session = TaggingSession(store, book, "rita", order=order)
+        assert session.current.id == order[0]
+    result = cli("tag", "-p", str(root), "--coder", "rita", "--order", "random")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --order random: use reading or uncertain\n")
