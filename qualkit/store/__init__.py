@@ -1,7 +1,8 @@
 """Persistence: one database per project, reached only through :class:`Store`.
 
-Schema and migrations, and the queries by family (transcripts, coding, suggestions) that
-:class:`Store` joins; nothing here imports from the packages above it.
+Schema and migrations, the queries by family (transcripts, coding, suggestions, spans,
+learned) that :class:`Store` joins, and where the database is (a SQLite file, or a
+PostgreSQL server with a team's roles); nothing here imports from the packages above it.
 """
 
 from qualkit.store.db import Store, open_store
