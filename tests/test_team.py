@@ -112,6 +112,25 @@ def test_a_coder_writes_and_reads_only_their_own_decisions(cli, project: Path,
             conn.execute(statement)
 
 
+def test_spans_and_learned_suggestions_are_as_blind_as_the_log(
+        cli, project: Path, team: dict[str, str]) -> None:
+    # Imported spans and a model's suggestions are derived from one coder's decisions: a
+    # coder who could read another's would see that coder's coding.
+    with psycopg.connect(_plain(team["owner"])) as conn:
+        conn.execute("INSERT INTO coded_spans (transcript_id, start, \"end\", coder, code_id, "
+                     "codebook_version, origin, at) SELECT t.id, 0, 5, 'ben', 'x', c.version, "
+                     "'test', 't' FROM transcripts t, codebooks c LIMIT 1")
+        conn.execute("INSERT INTO learned_runs (codebook_version, coder, trained_at, summary) "
+                     "SELECT version, 'ben', 't', '{}' FROM codebooks LIMIT 1")
+    for table in ("coded_spans", "learned_runs"):
+        with psycopg.connect(_plain(team["ana"])) as conn:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+        with psycopg.connect(_plain(team["ben"])) as conn:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (1,)
+        with psycopg.connect(_plain(team["judy"])) as conn:
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (1,)
+
+
 def test_the_adjudicator_opens_the_log(cli, project: Path, team: dict[str, str]) -> None:
     where = ("-p", str(project))
     refused = cli("team", "open", *where, "--db", team["ana"])

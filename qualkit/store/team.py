@@ -43,10 +43,16 @@ _WRITES: dict[str, tuple[str, str | None]] = {
     "segment_notes": (_OWN_EVENT, None),
     "settings": (_OWN_PLACE, _OWN_PLACE),
     "imported_files": (_OWN_IMPORT, _OWN_IMPORT),
+    # A coder's imported spans and what their own model learned from their decisions
+    # reveal those decisions as surely as the log does, so they are kept as blind.
+    "coded_spans": (_OWN_EVENT, None),
+    "learned_suggestions": (_OWN_EVENT, _OWN_EVENT),
+    "learned_runs": (_OWN_EVENT, _OWN_EVENT),
 }
 _OPEN = f"EXISTS (SELECT 1 FROM settings WHERE key = '{LOG_OPEN}' AND value = 'open')"
-_READS = {"coding_events": f"({_OWN_EVENT} OR {_OPEN})",
-          "segment_notes": f"({_OWN_EVENT} OR {_OPEN})"}
+_BLIND = f"({_OWN_EVENT} OR {_OPEN})"
+_READS = dict.fromkeys(("coding_events", "segment_notes", "coded_spans", "learned_suggestions",
+                        "learned_runs"), _BLIND)
 
 
 @dataclass(frozen=True)
