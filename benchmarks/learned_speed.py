@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         project, _ = init(root)
         with project.open_store() as store:
             print("importing...", file=sys.stderr)
-            import_transcripts(store, project, unit=Unit.SENTENCE, ner=None)
+            import_transcripts(store, project, unit=Unit.SENTENCE, ner=None,
+                               allow_pii=True)  # generated text: no one to protect
             book = project_codebook(store, project)
             suggest_project(store, book)
             roster = store.participants()

@@ -355,3 +355,31 @@ def test_tag_order_uncertain_puts_the_least_sure_segments_first(tmp_path: Path,
     result = cli("tag", "-p", str(root), "--coder", "rita", "--order", "random")
     assert (result.exit_code, result.stderr) == (
         2, "Error: --order random: use reading or uncertain\n")
+
+
+def test_evidence_is_the_largest_positive_value_times_weight_per_row() -> None:
+    from scipy.sparse import csr_matrix
+
+    from qualkit.suggest.learn import top_features
+
+    x = csr_matrix(np.array([[1.0, 2.0, 0.0, 1.0],
+                             [0.0, 0.0, 0.0, 0.0],
+                             [3.0, 1.0, 1.0, 0.5]], dtype=np.float32))
+    coef = np.array([0.5, -1.0, 2.0, 1.0])
+    # Row 0: 0.5, -2.0, -, 1.0 -> columns 3 then 0; row 2: 1.5, -1.0, 2.0, 0.5 (top 2).
+    assert top_features(x, coef, 2) == [[(3, 1.0), (0, 0.5)], [], [(2, 2.0), (0, 1.5)]]
+    # Ties keep column order; nothing that pushed the probability down is evidence.
+    tied = csr_matrix(np.array([[1.0, 1.0, 1.0]], dtype=np.float32))
+    assert top_features(tied, np.array([1.0, 1.0, -1.0]), 5) == [[(0, 1.0), (1, 1.0)]]
+
+
+def test_similar_segments_are_the_most_alike_positive_ones_without_the_segment_itself(
+        ) -> None:
+    from qualkit.suggest.learn import most_similar
+
+    sims = np.array([[0.1, 0.9, 0.0, 0.5, 0.7],
+                     [0.0, 0.0, 0.0, 0.0, 0.0],
+                     [0.2, 0.25, 0.3, 0.1, 0.9]])
+    ids = np.array([10, 11, 12, 13, 14])
+    assert most_similar(sims, ids, [99, 98, 14], 3) == [(11, 14, 13), (), (12, 11, 10)]
+    assert most_similar(sims[:, :2], ids[:2], [99, 98, 14], 3) == [(11, 10), (), (11, 10)]

@@ -83,6 +83,8 @@ class Learner:
     decisions: int = 0
     transcripts: int = 0
     matcher: Any = None
+    _weights: Any = field(default=None, repr=False)
+    _like: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
 
     def _keyword_scores(self, segments: Sequence[Segment]) -> list[dict[str, float]]:
         if self.matcher is None and any(code.keywords for code in self.codebook.codes):
@@ -111,6 +113,7 @@ class Learner:
         labels = {code.id: np.array([code.id in decisions[s.id].codes for s in reviewed],
                                     dtype=bool) for code in self.codebook.codes}
         self.train_labels = labels
+        self._weights, self._like = None, {}  # of the previous training
         with ThreadPoolExecutor(max_workers=THREADS) as pool:  # SGD runs without the GIL
             fitted = pool.map(lambda code: _fit_code(code, labels[code], groups, folds),
                               labels)
@@ -132,17 +135,33 @@ class Learner:
                       context: Sequence[Segment] | None = None
                       ) -> tuple[Any, Any, Any, list[str]]:
         """(probability matrix segments x codes, features, word matrix, code ids); an
-        abstaining code's column is 0."""
+        abstaining code's column is 0. Every code at once: one product of the features
+        with the stacked weights (a hundred ``predict_proba`` calls each re-read the
+        features)."""
         import numpy as np
 
         x, words = self.features(segments, context)
         codes = list(self.models)
         probs = np.zeros((len(segments), len(codes)), dtype=np.float32)
-        for j, code in enumerate(codes):
-            model = self.models[code].model
-            if model is not None and len(segments):
-                probs[:, j] = model.predict_proba(x)[:, 1]
+        live, weights, intercepts = self._stacked()
+        if live and len(segments):
+            probs[:, live] = _expit(np.asarray(x @ weights) + intercepts)
         return probs, x, words, codes
+
+    def _stacked(self) -> tuple[list[int], Any, Any]:
+        """(columns of the codes with a model, their weights as features x codes, their
+        intercepts), built once per training."""
+        import numpy as np
+
+        if self._weights is None:
+            codes = list(self.models)
+            live = [j for j, c in enumerate(codes) if self.models[c].model is not None]
+            width = len(self.featurizer.names) if self.featurizer else 0
+            weights = (np.column_stack([self.models[codes[j]].model.coef_[0] for j in live])
+                       if live else np.zeros((width, 0)))
+            intercepts = np.array([self.models[codes[j]].model.intercept_[0] for j in live])
+            self._weights = (live, weights, intercepts)
+        return self._weights
 
     def predict(self, segments: Sequence[Segment],
                 context: Sequence[Segment] | None = None) -> dict[int, set[str]]:
@@ -160,7 +179,13 @@ class Learner:
     def suggest(self, segments: Sequence[Segment], coder: str,
                 context: Sequence[Segment] | None = None) -> list[LearnedSuggestion]:
         """Learned suggestions with their evidence (this model learned from ``coder``),
-        per segment the most probable first."""
+        per segment the most probable first.
+
+        Evidence is computed for the suggestions kept (at or above the threshold) only,
+        a code at a time over all of its hits with array operations: built one
+        suggestion at a time it cost ten times more than every probability."""
+        import numpy as np
+
         probs, x, words, codes = self.probabilities(segments, context)
         assert self.featurizer is not None
         names = self.featurizer.names
@@ -172,44 +197,88 @@ class Learner:
             hits = (probs[:, j] >= m.threshold).nonzero()[0]
             if not len(hits):
                 continue
-            coef = m.model.coef_[0]
-            positives = self.train_labels[code].nonzero()[0]
-            like = self.train_words[positives].T.tocsc() if len(positives) else None
-            for chunk in range(0, len(hits), 1000):  # similarities a chunk at a time
-                part = hits[chunk:chunk + 1000]
-                sims = (words[part] @ like).toarray() if like is not None else None
-                for k, i in enumerate(part):
-                    seg_id = segments[int(i)].id
-                    found.append(LearnedSuggestion(
-                        seg_id, code, coder, round(float(probs[int(i), j]), 4),
-                        _top_features(x, int(i), coef, names),
-                        _most_similar(sims[k], positives, self.train_ids, seg_id)
-                        if sims is not None else ()))
+            top = top_features(x[hits], m.model.coef_[0], TOP_FEATURES)
+            positives, like = self._positives(code)
+            similar: list[tuple[int, ...]] = [()] * len(hits)
+            if like is not None:
+                ids = np.asarray(self.train_ids)[positives]
+                for chunk in range(0, len(hits), 1000):  # similarities a chunk at a time
+                    part = hits[chunk:chunk + 1000]
+                    similar[chunk:chunk + len(part)] = most_similar(
+                        (words[part] @ like).toarray(), ids,
+                        [segments[int(i)].id for i in part], SIMILAR)
+            column = probs[hits, j].astype(np.float64).round(4).tolist()
+            found.extend(
+                LearnedSuggestion(segments[int(i)].id, code, coder, p,
+                                  tuple((names[c], w) for c, w in feats), sim)
+                for i, p, feats, sim in zip(hits.tolist(), column, top, similar,
+                                            strict=True))
         found.sort(key=lambda s: (s.segment_id, -s.probability, s.code_id))
         return found
 
+    def _positives(self, code: str) -> tuple[Any, Any]:
+        """(training rows the coder gave ``code``, their word TF-IDF transposed for
+        products), sliced once per training rather than once per batch."""
+        if code not in self._like:
+            positives = self.train_labels[code].nonzero()[0]
+            self._like[code] = (positives, self.train_words[positives].T.tocsc()
+                                if len(positives) else None)
+        return self._like[code]
 
-def _top_features(x: csr_matrix, i: int, coef: Any, names: Sequence[str]
-                  ) -> tuple[tuple[str, float], ...]:
-    """The features of row ``i`` that pushed its probability up most (value x weight),
-    read from the CSR arrays directly: slicing a row costs more than the rest."""
+
+def _expit(z: Any) -> Any:
+    """The logistic function, as scikit-learn's ``predict_proba`` applies it."""
+    from scipy.special import expit
+
+    return expit(z)
+
+
+def top_features(x: csr_matrix, coef: Any, k: int
+                 ) -> list[list[tuple[int, float]]]:
+    """Per row of ``x``: up to ``k`` (column, value x weight) that pushed its probability
+    up most, largest first (ties in column order), positive ones only. One sort of every
+    stored value by (row, contribution) instead of a sort per row."""
     import numpy as np
 
-    a, b = x.indptr[i], x.indptr[i + 1]
-    columns = x.indices[a:b]
-    contrib = x.data[a:b] * coef[columns]
-    top = np.argsort(-contrib, kind="stable")[:TOP_FEATURES]
-    return tuple((names[int(columns[t])], round(float(contrib[t]), 3)) for t in top
-                 if contrib[t] > 0)
+    x = x.tocsr()
+    counts = np.diff(x.indptr)
+    rows = np.repeat(np.arange(x.shape[0]), counts)
+    contrib = x.data.astype(np.float64) * coef[x.indices]
+    order = np.lexsort((-contrib, rows))  # stable: ties keep column order
+    rank = np.arange(len(order)) - x.indptr[rows[order]]
+    keep = order[(rank < k) & (contrib[order] > 0)]
+    out: list[list[tuple[int, float]]] = [[] for _ in range(x.shape[0])]
+    for r, c, v in zip(rows[keep].tolist(), x.indices[keep].tolist(),
+                       np.round(contrib[keep], 3).tolist(), strict=True):
+        out[r].append((c, v))
+    return out
 
 
-def _most_similar(sims: Any, positives: Any, train_ids: Sequence[int], segment_id: int
-                  ) -> tuple[int, ...]:
-    """Ids of the coder's segments with this code that read most like this one (word
-    TF-IDF cosine), the segment itself left out."""
-    order = sims.argsort()[::-1][:SIMILAR + 1]
-    return tuple(train_ids[int(positives[o])] for o in order
-                 if sims[o] > 0 and train_ids[int(positives[o])] != segment_id)[:SIMILAR]
+def most_similar(sims: Any, ids: Any, segment_ids: Sequence[int], k: int
+                 ) -> list[tuple[int, ...]]:
+    """Per row of ``sims`` (segments x the coder's segments with the code, as word
+    TF-IDF cosines): the ids (``ids``, one per column) of up to ``k`` that read most like
+    it, most alike first, similarity above 0, the segment itself (``segment_ids``) left
+    out. Which of several equally alike segments is named is not specified: a partial
+    sort finds the few most alike without sorting every one."""
+    import numpy as np
+
+    n = sims.shape[1]
+    take = min(k + 1, n)
+    if not take:
+        return [() for _ in segment_ids]
+    cand = np.argpartition(-sims, take - 1, axis=1)[:, :take] if take < n else \
+        np.tile(np.arange(n), (sims.shape[0], 1))
+    values = np.take_along_axis(sims, cand, axis=1)
+    order = np.argsort(-values, axis=1, kind="stable")
+    cand = np.take_along_axis(cand, order, axis=1)
+    values = np.take_along_axis(values, order, axis=1)
+    out = []
+    for own, row, vals in zip(segment_ids, ids[cand].tolist(), values.tolist(),
+                              strict=True):
+        out.append(tuple(i for i, v in zip(row, vals, strict=True)
+                         if v > 0 and i != own)[:k])
+    return out
 
 
 def _examples_for(segments: Sequence[Segment], context: Sequence[Segment],
