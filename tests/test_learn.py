@@ -375,9 +375,11 @@ def test_evidence_is_the_largest_positive_value_times_weight_per_row() -> None:
 
 def test_similar_segments_are_the_most_alike_positive_ones_without_the_segment_itself(
         ) -> None:
+    from scipy.sparse import csr_matrix
+
     from qualkit.suggest.learn import most_similar
 
-    sims = np.array([[0.1, 0.9, 0.0, 0.5, 0.7],
+    sims = csr_matrix([[0.1, 0.9, 0.0, 0.5, 0.7],
                      [0.0, 0.0, 0.0, 0.0, 0.0],
                      [0.2, 0.25, 0.3, 0.1, 0.9]])
     ids = np.array([10, 11, 12, 13, 14])
