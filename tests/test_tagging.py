@@ -22,9 +22,10 @@ from pathlib import Path
 import pytest
 
 from qualkit.codebook.versions import active_codebook
+from qualkit.coding.retrain import Retrainer
 from qualkit.coding.session import Filters, TaggingSession
 from qualkit.coding.tui import TaggingApp
-from qualkit.model import CodingAction, NoteKind
+from qualkit.model import CodingAction, NoteKind, Segment
 from qualkit.store import Store, open_store
 
 A, R, N, U = (CodingAction.APPLY, CodingAction.REMOVE, CodingAction.REVIEWED_NONE,
@@ -319,3 +320,118 @@ def test_plus_adds_an_inductive_code_and_applies_it(ready: Path) -> None:
     assert (work.store.events("cara")[0].codebook_version == after.version)
     work, screen = drive(ready, ["plus", *"peer learning", "enter"])
     assert "Peer learning is code 4; tick it with its number" in screen
+
+
+# ---------------------------------------------------------- retraining in the background
+
+
+class _Learned:
+    """A stand-in for a trained learner: suggests clinical_skills at 0.9 everywhere and
+    abstains on self_confidence."""
+
+    def __init__(self) -> None:
+        self.models = dict.fromkeys(("teaching_skills", "clinical_skills", "self_confidence"))
+
+    def suggest(self, segments: Sequence[Segment], coder: str,
+                context: Sequence[Segment]) -> list[object]:
+        from qualkit.model import LearnedSuggestion
+
+        return [LearnedSuggestion(s.id, "clinical_skills", coder, 0.9, (), ())
+                for s in segments]
+
+    def abstaining(self) -> dict[str, str]:
+        return {"self_confidence": "needs more examples"}
+
+
+def _retrainer(ready: Path, train) -> Retrainer:  # type: ignore[no-untyped-def]
+    """Every 2 decisions, participants' segments only (as ``qualkit tag`` builds it)."""
+    store = open_store(ready / "qualkit.db")
+    return Retrainer("cara", store.segments(), 2, train,
+                     lambda s: not s.speaker.startswith("Moderator"))
+
+
+def _gated_trainer(calls: list[dict[int, frozenset[str]]]):
+    import threading
+
+    gate = threading.Event()
+
+    def train(reviewed, decisions, every):  # type: ignore[no-untyped-def]
+        calls.append({seg: c.codes for seg, c in decisions.items()})
+        assert gate.wait(10)
+        return _Learned()
+
+    return gate, train
+
+
+def test_retraining_runs_in_the_background_and_its_model_is_shown_when_ready(
+        ready: Path) -> None:
+    calls: list[dict[int, frozenset[str]]] = []
+    gate, train = _gated_trainer(calls)
+    work = session(ready, retrainer=_retrainer(ready, train))
+    work.goto(3)  # FG1, P01
+    assert work.toggle("1") == "Applied 1 Teaching and explaining (saved)"
+    assert calls == [] and not work.retraining  # one decision, one transcript
+    work.goto(9)  # FG2, P03
+    work.none_apply()  # the second decision, in a second transcript: training starts...
+    assert work.retraining
+    assert work.poll_model() == ""  # ...and the key press returned while it runs
+    assert work.view().codes[1].learned is None
+    gate.set()
+    work.wait_for_model(10)
+    assert calls == [{3: frozenset({"teaching_skills"}), 9: frozenset()}]
+    assert work.poll_model() == ("Retrained on your 2 decisions: L marks learned "
+                                 "suggestions (2 code(s) learned, 1 need more examples)")
+    assert work.poll_model() == ""
+    lines = work.view().codes
+    assert [line.learned for line in lines] == [None, 0.9, None]
+    assert [line.needs_examples for line in lines] == [False, False, True]
+
+
+def test_moderators_and_single_transcripts_do_not_start_a_training(ready: Path) -> None:
+    calls: list[dict[int, frozenset[str]]] = []
+    gate, train = _gated_trainer(calls)
+    gate.set()
+    work = session(ready, retrainer=_retrainer(ready, train))
+    work.goto(1)  # a moderator's segment: not a training decision
+    work.toggle("1")
+    work.goto(3)
+    work.toggle("1")
+    work.goto(4)
+    work.toggle("1")
+    assert calls == [] and not work.retraining
+
+
+def test_the_screen_shows_a_retrained_model_without_a_key_press(ready: Path) -> None:
+    calls: list[dict[int, frozenset[str]]] = []
+    gate, train = _gated_trainer(calls)
+    work = session(ready, retrainer=_retrainer(ready, train))
+
+    async def run() -> str:
+        app = TaggingApp(work)
+        async with app.run_test(size=(80, 24)) as pilot:
+            work.goto(3)
+            await pilot.press("1")
+            work.goto(9)
+            await pilot.press("n")  # starts a training, held until the gate opens
+            gate.set()
+            work.wait_for_model(10)
+            await pilot.pause(1.5)  # the screen looks once a second
+            screen = screen_text(app)
+            await pilot.press("q")
+            await pilot.pause()
+        return screen
+
+    screen = asyncio.run(run())
+    assert len(calls) == 1
+    assert "L 0.90 learned" in screen
+    assert "learned from your decisions (L): 2 Clinical skills" in screen
+    assert "3 Self-confidence  (learning needs more examples)" in screen
+    assert screen.endswith("Retrained on your 2 decisions: L marks learned suggestions "
+                           "(2 code(s) learned, 1 need more examples)")
+
+
+def test_tag_refuses_a_retraining_interval_too_small(cli, ready: Path) -> None:
+    result = cli("tag", "--coder", "cara", "-p", str(ready), "--retrain-every", "3")
+    assert (result.exit_code, result.stderr) == (
+        2, "Error: --retrain-every 3: give 0 (never) or 10 or more (a model retrained "
+           "after fewer decisions has learned nothing new)\n")

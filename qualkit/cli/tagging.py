@@ -32,14 +32,23 @@ def register(app: typer.Typer) -> None:
                 help="Open at this segment id.")] = None,
             order: Annotated[str, typer.Option(
                 help="reading (default) or uncertain: the segments the model trained on "
-                     "your decisions is least sure of first.")] = "reading") -> None:
+                     "your decisions is least sure of first.")] = "reading",
+            retrain_every: Annotated[int, typer.Option(
+                help="Retrain the learned suggester in the background every N of your "
+                     "decisions, once you have decisions in two transcripts (0: never)."
+            )] = 200) -> None:
         """Code segments in a full-screen terminal session; every decision is saved at once."""
         from qualkit.codebook.versions import project_codebook
+        from qualkit.coding.retrain import MIN_RETRAIN_EVERY
         from qualkit.coding.session import Filters, TaggingSession
         from qualkit.errors import QualkitError
 
         if order not in ("reading", "uncertain"):
             raise QualkitError(f"--order {order}: use reading or uncertain")
+        if 0 < retrain_every < MIN_RETRAIN_EVERY or retrain_every < 0:
+            raise QualkitError(f"--retrain-every {retrain_every}: give 0 (never) or "
+                               f"{MIN_RETRAIN_EVERY} or more (a model retrained after fewer "
+                               "decisions has learned nothing new)")
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             raise QualkitError("`qualkit tag` needs an interactive terminal; to code "
                                "elsewhere use `qualkit sheet export --coder NAME -o FILE.xlsx`")
@@ -51,9 +60,19 @@ def register(app: typer.Typer) -> None:
                 from qualkit.suggest.learn_project import uncertainty_order
 
                 ranked = uncertainty_order(store, book, coder)
+            retrainer = None
+            if retrain_every:
+                from qualkit.coding.retrain import Retrainer
+                from qualkit.suggest.engine import is_moderator
+                from qualkit.suggest.learn_project import trainer
+
+                roster = store.participants()
+                retrainer = Retrainer(coder, store.segments(), retrain_every,
+                                      trainer(book, roster),
+                                      lambda s: not is_moderator(s.speaker, roster))
             work = TaggingSession(store, book, coder,
                                   filters=Filters(transcript, code, suggested_only),
-                                  preselect=preselect, order=ranked)
+                                  preselect=preselect, order=ranked, retrainer=retrainer)
             if segment is not None:
                 work.goto(segment)
             from qualkit.coding.tui import TaggingApp

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from qualkit.codebook.versions import project_code_mapping
+from qualkit.coding.retrain import Model, Retrainer
 from qualkit.coding.views import CodeLine, Filters, TurnView, View
 from qualkit.decisions import diff
 from qualkit.errors import NotFoundError, QualkitError, did_you_mean
@@ -77,13 +78,16 @@ class TaggingSession:
                  segment_ids: Sequence[int] | None = None,
                  others: Mapping[str, Mapping[int, frozenset[str]]] | None = None,
                  others_memos: Mapping[str, Mapping[int, str]] | None = None,
-                 origin_prefix: str = "", order: Sequence[int] | None = None) -> None:
+                 origin_prefix: str = "", order: Sequence[int] | None = None,
+                 retrainer: Retrainer | None = None) -> None:
         """``origin_prefix``, when given, is the origin of every decision made here
         (``manual`` and ``suggestion`` alike) and prefixes undos (``PREFIX:undo``), so the
         adjudication walk records ``adjudication:by:NAME`` exactly as the one-segment
         ``qualkit adjudicate`` does. ``order``: segment ids in the order to walk them
         (others after, in reading order); the session then starts at the first one not
-        reviewed rather than where the coder left off."""
+        reviewed rather than where the coder left off. ``retrainer``: retrains the learned
+        suggester in the background as decisions arrive (:mod:`qualkit.coding.retrain`),
+        its model shown as soon as it is ready."""
         if not coder.strip():
             raise QualkitError("--coder needs a name")
         self.store = store
@@ -97,6 +101,8 @@ class TaggingSession:
         self.codes: tuple[Code, ...] = codebook.codes
         self._mapping = project_code_mapping(store, codebook)
         self.segments = store.segments()
+        self._retrainer = retrainer
+        self._live: Model | None = None
         if segment_ids is not None:
             wanted = set(segment_ids)
             self.segments = [s for s in self.segments if s.id in wanted]
@@ -159,10 +165,35 @@ class TaggingSession:
         """This coder's model's probabilities for the codes it suggests here (stored by
         ``qualkit suggest --learn-from``; shown apart from keyword suggestions)."""
         if self._learned is None or self._learned[0] != segment_id:
-            self._learned = (segment_id, {
-                x.code_id: x.probability for x in self.store.learned_suggestions(
-                    self.codebook.version, self.coder, segment_id)})
+            if self._live is not None and self._retrainer is not None:
+                seg = self.segments[self._by_id[segment_id]]
+                found = self._retrainer.suggest(self._live, seg)
+            else:
+                found = self.store.learned_suggestions(self.codebook.version, self.coder,
+                                                       segment_id)
+            self._learned = (segment_id, {x.code_id: x.probability for x in found})
         return self._learned[1]
+
+    def poll_model(self) -> str:
+        """Take a model retrained in the background, if one is ready; the message says so
+        (empty when nothing changed). Called by the screen between key presses."""
+        if self._retrainer is None:
+            return ""
+        model, message = self._retrainer.take()
+        if model is not None:
+            self._live, self._learned = model, None
+            self.needs_examples = frozenset(model.learner.abstaining())
+        return message
+
+    def wait_for_model(self, timeout: float | None = None) -> None:
+        """Block until a background training ends (tests; the screen never waits)."""
+        if self._retrainer is not None:
+            self._retrainer.wait(timeout)
+
+    @property
+    def retraining(self) -> bool:
+        """A training runs in the background now."""
+        return self._retrainer is not None and self._retrainer.training
 
     def reviewed_in_queue(self) -> int:
         """Kept as a running count: counting 100k segments on every key press would cost
@@ -383,7 +414,14 @@ class TaggingSession:
                 self._raw.pop(segment_id, None)
             else:
                 self._raw[segment_id] = target
+            if self._retrainer is not None:
+                self._retrainer.decided(len(self._raw), self._decisions_now)
         return len(events)
+
+    def _decisions_now(self) -> dict[int, frozenset[str]]:
+        """The coder's decisions under the codebook's current code ids (a snapshot for
+        a background training)."""
+        return {seg: self.codes_of(seg) or frozenset() for seg in self._raw}
 
     def _next_id(self) -> int | None:
         if self.cursor + 1 < len(self.queue):
@@ -550,5 +588,7 @@ class TaggingSession:
 
     def close(self) -> None:
         """Remember where the coder stands, for the next session."""
+        if self._retrainer is not None:
+            self._retrainer.close()
         with self.store.transaction() as conn:
             self.store.set_setting(self._place, str(self.current.id), conn)

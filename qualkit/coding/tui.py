@@ -288,6 +288,15 @@ class TaggingApp(App[None]):
 
     def on_mount(self) -> None:
         self.refresh_view()
+        self.set_interval(1.0, self._take_model)
+
+    def _take_model(self) -> None:
+        """Show a model retrained in the background as soon as it is ready (the session
+        trains in a thread; this only looks whether it has finished)."""
+        message = self.session.poll_model()
+        if message:
+            self.message = message
+            self.refresh_view()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Session keys act only on the session screen: not under the help, a memo or a
@@ -316,6 +325,9 @@ class TaggingApp(App[None]):
                 self.message = "No more segments that way"
             else:
                 self.message = ""
+            retrained = self.session.poll_model()
+            if retrained:
+                self.message = f"{self.message} · {retrained}" if self.message else retrained
         self.refresh_view()
 
     def action_toggle(self, number: str) -> None:

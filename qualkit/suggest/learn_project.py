@@ -11,12 +11,12 @@ one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from qualkit.errors import QualkitError
-from qualkit.model import Codebook, Segment
+from qualkit.model import Codebook, Coding, Participant, Segment
 from qualkit.store import Store
 from qualkit.store.learned import encode
 from qualkit.suggest.engine import is_moderator
@@ -51,6 +51,20 @@ def train(store: Store, codebook: Codebook, coder: str) -> Learner:
                            "learning needs decisions in at least 2 (its thresholds are "
                            "checked on transcripts it was not trained on): code more first")
     return Learner(codebook, roster).fit(reviewed, decisions, every)
+
+
+def trainer(codebook: Codebook, roster: Mapping[str, Participant]
+            ) -> Callable[[Sequence[Segment], Mapping[int, Coding], Sequence[Segment]],
+                          Learner]:
+    """How ``qualkit tag`` retrains in the background
+    (:class:`~qualkit.coding.retrain.Retrainer`): on the decisions of a snapshot, with
+    every segment for the previous turns."""
+
+    def train_on(reviewed: Sequence[Segment], decisions: Mapping[int, Coding],
+                 every: Sequence[Segment]) -> Learner:
+        return Learner(codebook, roster).fit(reviewed, decisions, every)
+
+    return train_on
 
 
 def _batches(segments: Sequence[Segment]) -> list[list[Segment]]:

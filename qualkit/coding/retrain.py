@@ -1,0 +1,139 @@
+"""Retraining the learned suggester while a coder tags (``qualkit tag --retrain-every N``).
+
+A coder's decisions are the best evidence of what they mean by a code, and they arrive
+one key press at a time. Once there are enough of them (decisions in two transcripts: a
+model's thresholds are chosen on transcripts it was not fitted on), the model is retrained
+every N decisions, in a background thread, on a snapshot of the decisions taken when the
+training starts: the key press that triggers it returns at once, and the screen keeps
+showing the previous model (or the stored learned suggestions) until the new one is
+ready. One training at a time; decisions made meanwhile count towards the next.
+
+A thread, not a process: scikit-learn's fitting and numpy release the interpreter lock
+for most of a training, and a process would pay scikit-learn's import and a copy of the
+segments on every retraining. Nothing here touches the database from the thread: the
+snapshot is taken, and the model is read, in the session's thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from qualkit.model import Coding, LearnedSuggestion, Segment
+
+MIN_RETRAIN_EVERY = 10
+"""Fewer decisions between trainings teach a model nothing new (as for ``--replay``)."""
+
+Trainer = Callable[[Sequence[Segment], Mapping[int, Coding], Sequence[Segment]], Any]
+"""Trains on (reviewed segments, decisions, every segment): returns a fitted learner."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model trained while tagging, with what it was trained on."""
+
+    learner: Any
+    decisions: int
+    generation: int
+
+
+class Retrainer:
+    """Starts a training every ``every`` decisions once there are enough, and hands the
+    latest finished model to the session."""
+
+    def __init__(self, coder: str, segments: Sequence[Segment], every: int,
+                 trainer: Trainer, learns_from: Callable[[Segment], bool] = bool) -> None:
+        """``trainer``: see :data:`Trainer` (the suggest package's
+        :func:`~qualkit.suggest.learn_project.trainer`; coding does not import the
+        learner); ``learns_from``: which segments' decisions count (not moderators')."""
+        self.coder = coder
+        self.learns_from = learns_from
+        self.segments = list(segments)
+        self.by_transcript: dict[int, list[Segment]] = {}
+        for seg in self.segments:  # reading order: a segment's previous turn is here
+            self.by_transcript.setdefault(seg.transcript_id, []).append(seg)
+        self.every = every
+        self._trainer = trainer
+        self._running: Future[Any] | None = None
+        self._running_decisions = 0
+        self._trained_at = 0  # decisions the latest started training had
+        self.model: Model | None = None
+        self.failed = ""
+
+    def decided(self, count: int,
+                snapshot: Callable[[], Mapping[int, frozenset[str]]]) -> bool:
+        """Called after each decision with how many segments the coder has reviewed and
+        how to read their decisions (segment id -> codes; read only when a training
+        starts); True if one was started."""
+        if self._running is not None or count - self._trained_at < self.every:
+            return False
+        raw = snapshot()
+        reviewed = [s for s in self.segments if s.id in raw and self.learns_from(s)]
+        if len({s.transcript_id for s in reviewed}) < 2:
+            return False
+        decisions = {s.id: Coding(s.id, self.coder, raw[s.id]) for s in reviewed}
+        self._trained_at = self._running_decisions = len(raw)
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._trainer(reviewed, decisions, self.segments))
+            except Exception as err:  # handed to poll(), in the session's thread
+                future.set_exception(err)
+
+        # A daemon thread: quitting the screen never waits for a training to finish.
+        threading.Thread(target=run, name="qualkit-retrain", daemon=True).start()
+        self._running = future
+        return True
+
+    def poll(self) -> Model | None:
+        """The model of a training that finished since the last poll, if any (None
+        otherwise); a failed training is recorded in :attr:`failed`."""
+        if self._running is None or not self._running.done():
+            return None
+        future, self._running = self._running, None
+        try:
+            learner = future.result()
+        except Exception as err:  # shown on the status line, never raised into the screen
+            self.failed = type(err).__name__
+            return None
+        generation = self.model.generation + 1 if self.model else 1
+        self.model = Model(learner, self._running_decisions, generation)
+        return self.model
+
+    def take(self) -> tuple[Model | None, str]:
+        """(a model finished since the last call or None, what the status line says)."""
+        model = self.poll()
+        if model is None:
+            if not self.failed:
+                return None, ""
+            failed, self.failed = self.failed, ""
+            return None, (f"Retraining failed ({failed}); the previous suggestions stay. "
+                          "Run `qualkit suggest --learn-from` to see why")
+        abstaining = model.learner.abstaining()
+        live = len(model.learner.models) - len(abstaining)
+        return model, (f"Retrained on your {model.decisions:,} decisions: L marks learned "
+                       f"suggestions ({live} code(s) learned, {len(abstaining)} need more "
+                       "examples)")
+
+    def suggest(self, model: Model, segment: Segment) -> list[LearnedSuggestion]:
+        """What ``model`` suggests for one segment (its transcript's segments give the
+        previous turn)."""
+        context = self.by_transcript.get(segment.transcript_id, [segment])
+        return model.learner.suggest([segment], self.coder, context)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the running training ends (for tests); :meth:`poll` takes it."""
+        if self._running is not None:
+            self._running.exception(timeout)
+
+    @property
+    def training(self) -> bool:
+        return self._running is not None
+
+    def close(self) -> None:
+        """Forget a running training (its thread ends on its own; its model is unused)."""
+        self._running = None
