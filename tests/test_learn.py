@@ -385,3 +385,37 @@ def test_similar_segments_are_the_most_alike_positive_ones_without_the_segment_i
     ids = np.array([10, 11, 12, 13, 14])
     assert most_similar(sims, ids, [99, 98, 14], 3) == [(11, 14, 13), (), (12, 11, 10)]
     assert most_similar(sims[:, :2], ids[:2], [99, 98, 14], 3) == [(11, 10), (), (11, 10)]
+
+
+def test_tagging_retrains_the_real_learner_in_the_background(tmp_path: Path, cli) -> None:
+    from qualkit.codebook.versions import active_codebook
+    from qualkit.coding.retrain import Retrainer
+    from qualkit.coding.session import TaggingSession
+    from qualkit.project import Project
+    from qualkit.suggest.engine import is_moderator
+    from qualkit.suggest.learn_project import trainer
+
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    with Project(root).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        roster = store.participants()
+        retrainer = Retrainer("rita", store.segments(), 50, trainer(book, roster),
+                              lambda s: not is_moderator(s.speaker, roster))
+        work = TaggingSession(store, book, "rita", retrainer=retrainer)
+        teacher = next(s for s in store.segments() if s.speaker == "Teacher")
+        work.goto(teacher.id)
+        work.toggle("2")  # one decision more than the last training (none): retrain
+        assert work.retraining
+        work.wait_for_model(60)
+        message = work.poll_model()
+        # rita reviewed both speakers of 6 transcripts x 20 exchanges; "rare" never occurs.
+        assert message == ("Retrained on your 240 decisions: L marks learned suggestions "
+                           "(2 code(s) learned, 1 need more examples)")
+        assert retrainer.model is not None
+        models = retrainer.model.learner.models
+        lines = work.view().codes
+        assert [line.needs_examples for line in lines] == [False, False, True]
+        shown = [line for line in lines if line.learned is not None]
+        assert all(models[line.code.id].threshold <= line.learned <= 1 for line in shown)
