@@ -329,7 +329,8 @@ class _Learned:
     """A stand-in for a trained learner: suggests clinical_skills at 0.9 everywhere and
     abstains on self_confidence."""
 
-    def __init__(self) -> None:
+    def __init__(self, decisions: int) -> None:
+        self.decisions = decisions
         self.models = dict.fromkeys(("teaching_skills", "clinical_skills", "self_confidence"))
 
     def suggest(self, segments: Sequence[Segment], coder: str,
@@ -358,7 +359,7 @@ def _gated_trainer(calls: list[dict[int, frozenset[str]]]):
     def train(reviewed, decisions, every):  # type: ignore[no-untyped-def]
         calls.append({seg: c.codes for seg, c in decisions.items()})
         assert gate.wait(10)
-        return _Learned()
+        return _Learned(len(decisions))
 
     return gate, train
 

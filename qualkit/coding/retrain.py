@@ -28,7 +28,9 @@ MIN_RETRAIN_EVERY = 10
 """Fewer decisions between trainings teach a model nothing new (as for ``--replay``)."""
 
 Trainer = Callable[[Sequence[Segment], Mapping[int, Coding], Sequence[Segment]], Any]
-"""Trains on (reviewed segments, decisions, every segment): returns a fitted learner."""
+"""Trains on (reviewed segments, decisions, every segment): returns a fitted learner
+(``suggest``, ``abstaining()``, ``models``, ``decisions``, as
+:class:`~qualkit.suggest.learn.Learner`)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Model:
     """A model trained while tagging, with what it was trained on."""
 
     learner: Any
-    decisions: int
+    decisions: int  # the decisions it learned from (moderators' left out)
     generation: int
 
 
@@ -58,7 +60,6 @@ class Retrainer:
         self.every = every
         self._trainer = trainer
         self._running: Future[Any] | None = None
-        self._running_decisions = 0
         self._trained_at = 0  # decisions the latest started training had
         self.model: Model | None = None
         self.failed = ""
@@ -75,7 +76,7 @@ class Retrainer:
         if len({s.transcript_id for s in reviewed}) < 2:
             return False
         decisions = {s.id: Coding(s.id, self.coder, raw[s.id]) for s in reviewed}
-        self._trained_at = self._running_decisions = len(raw)
+        self._trained_at = len(raw)
         future: Future[Any] = Future()
 
         def run() -> None:
@@ -101,7 +102,7 @@ class Retrainer:
             self.failed = type(err).__name__
             return None
         generation = self.model.generation + 1 if self.model else 1
-        self.model = Model(learner, self._running_decisions, generation)
+        self.model = Model(learner, learner.decisions, generation)
         return self.model
 
     def take(self) -> tuple[Model | None, str]:
