@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from qualkit.errors import QualkitError
 from qualkit.model import Codebook, Coding, Segment
 from qualkit.store import Store
-from qualkit.suggest.engine import is_moderator
-from qualkit.suggest.evaluate import Counts, Evaluation, Scores, check_coder, evaluate
+from qualkit.suggest.evaluate import Counts, Evaluation, Scores, evaluate
 from qualkit.suggest.learn import Learner
+from qualkit.suggest.learn_project import material
 
 CURVE_STEPS = (200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
 
@@ -101,12 +101,8 @@ def evaluate_learned(store: Store, codebook: Codebook, coder: str, *,
     """Train on ``coder``'s decisions in a seeded share of the transcripts they reviewed,
     score the learner, the stored keyword suggestions (run suggest first) and the
     baseline on the other transcripts."""
-    check_coder(store, coder)
-    roster = store.participants()
-    decisions = store.codings(coder)
-    every = store.segments()
-    reviewed = [s for s in every
-                if s.id in decisions and not is_moderator(s.speaker, roster)]
+    m = material(store, coder)
+    roster, decisions, every, reviewed = m.roster, m.decisions, m.every, m.reviewed
     split = split_transcripts(sorted({s.transcript_id for s in reviewed}), train_share, seed)
     rank = {tid: i for i, tid in enumerate(split.train)}
     train = sorted((s for s in reviewed if s.transcript_id in rank),

@@ -37,14 +37,33 @@ class LearnResult:
     abstaining: dict[str, str] = field(default_factory=dict)
 
 
-def train(store: Store, codebook: Codebook, coder: str) -> Learner:
-    """A learner trained on every decision ``coder`` made on participants' segments."""
+@dataclass(frozen=True)
+class Material:
+    """What a learner is trained on: the coder's decisions and the participants' segments
+    they reviewed (moderators' talk is never a training example), with every segment for
+    the context features."""
+
+    roster: Mapping[str, Participant]
+    decisions: Mapping[int, Coding]
+    every: Sequence[Segment]
+    reviewed: Sequence[Segment]
+
+
+def material(store: Store, coder: str) -> Material:
+    """The training material of ``coder``, read once for training and for evaluation."""
     check_coder(store, coder)
     roster = store.participants()
     decisions = store.codings(coder)
     every = store.segments()
     reviewed = [s for s in every
                 if s.id in decisions and not is_moderator(s.speaker, roster)]
+    return Material(roster, decisions, every, reviewed)
+
+
+def train(store: Store, codebook: Codebook, coder: str) -> Learner:
+    """A learner trained on every decision ``coder`` made on participants' segments."""
+    m = material(store, coder)
+    roster, decisions, every, reviewed = m.roster, m.decisions, m.every, m.reviewed
     if len({s.transcript_id for s in reviewed}) < 2:
         raise QualkitError(f"{coder} has decisions on segments of "
                            f"{len({s.transcript_id for s in reviewed})} transcript(s); "
