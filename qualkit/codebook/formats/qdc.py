@@ -28,6 +28,7 @@ from qualkit.codebook.formats.tree import (
     decode_pattern,
     encode_item,
     encode_pattern,
+    header_fields,
     is_ungrouped,
     slug,
     to_data,
@@ -100,11 +101,7 @@ def _guid(codebook: str, item_id: str) -> str:
 
 
 def write_qdc(content: dict[str, Any], notes: list[str]) -> str:
-    lost = [label for key, label in (("name", "name"), ("description", "description"),
-                                     ("label", "version label"), ("authors", "authors"))
-            if content.get(key)]
-    if content.get("unit") != "sentence":
-        lost.append(f"unit ({content['unit']})")
+    lost = header_fields(content)
     if lost:
         notes.append(f".qdc cannot carry the codebook's {', '.join(lost)}")
     ET.register_namespace("", NS)

@@ -27,6 +27,7 @@ from qualkit.codebook.formats.tree import (
     decode_pattern,
     encode_item,
     encode_pattern,
+    header_fields,
     to_data,
 )
 from qualkit.codebook.load import CodebookError, Problem
@@ -74,11 +75,7 @@ def _csv_cell(value: str) -> str:
 
 
 def write_csv(content: dict[str, Any], notes: list[str]) -> str:
-    lost = [label for key, label in (("name", "name"), ("description", "description"),
-                                     ("label", "version label"), ("authors", "authors"))
-            if content.get(key)]
-    if content.get("unit") != "sentence":
-        lost.append(f"unit ({content['unit']})")
+    lost = header_fields(content)
     if lost:
         notes.append(f".csv cannot carry the codebook's {', '.join(lost)}; use .xlsx or "
                      ".yaml to keep them")

@@ -158,3 +158,15 @@ def _code(node: Node, notes: list[str]) -> Located:
     if node.children:
         values["codes"] = [_code(child, notes) for child in node.children]
     return _located(node, values)
+
+
+def header_fields(content: dict[str, Any]) -> list[str]:
+    """The codebook-level fields set in ``content`` that a flat code list (.qdc, .csv)
+    has no place for, as a warning names them: name, description, version label,
+    authors, and a unit other than the default sentence."""
+    lost = [label for key, label in (("name", "name"), ("description", "description"),
+                                     ("label", "version label"), ("authors", "authors"))
+            if content.get(key)]
+    if content.get("unit") != "sentence":
+        lost.append(f"unit ({content['unit']})")
+    return lost
