@@ -87,6 +87,12 @@ def bootstrap_ci(
     for b in range(int(n)):
         sample = rng.integers(0, coded.n_units, size=coded.n_units)
         replicates[b] = float(statistic(coded.take(sample)))
+    return percentile_interval(replicates, level)
+
+
+def percentile_interval(replicates: _FloatArray, level: float) -> tuple[float, float]:
+    """The central ``level`` share of the finite bootstrap replicates (NaN, NaN when none
+    is finite): one definition for :func:`bootstrap_ci` and project agreement's intervals."""
     finite = replicates[~np.isnan(replicates)]
     if finite.size == 0:
         return math.nan, math.nan

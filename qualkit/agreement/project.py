@@ -257,13 +257,9 @@ def _pairs(coded: CodedRatings, coders: Sequence[str]) -> tuple[PairKappa, ...]:
 
 def _interval(replicates: npt.NDArray[np.float64]) -> tuple[float, float]:
     """Percentile interval as :func:`qualkit.agreement.combine.bootstrap_ci` takes it."""
-    import numpy as np
+    from qualkit.agreement.combine import percentile_interval
 
-    finite = replicates[~np.isnan(replicates)]
-    if finite.size == 0:
-        return math.nan, math.nan
-    low, high = np.quantile(finite, [(1.0 - CONFIDENCE) / 2.0, (1.0 + CONFIDENCE) / 2.0])
-    return float(low), float(high)
+    return percentile_interval(replicates, CONFIDENCE)
 
 
 def agreement_from_presence(
