@@ -170,6 +170,12 @@ def _explain(session: Session, store: Any, book: Any, segment_id: int, as_json: 
                             "exports/coded_segments.csv")
     found = store.suggestions(book.version, segment_id)
     learned = store.learned_suggestions(book.version, segment_id=segment_id)
+    models = None
+    if learned:  # evidence is computed from the stored model, for this segment only
+        from qualkit.suggest.model_file import StoredModels
+
+        models = StoredModels(store, book)
+        learned = models.with_evidence(segment, learned)
     names = {c.id: c.name for c in book.codes}
     if as_json:
         session.json({"segment_id": segment_id, "speaker": segment.speaker,
@@ -210,6 +216,9 @@ def _explain(session: Session, store: Any, book: Any, segment_id: int, as_json: 
         if x.similar:
             session.say(f"  reads like segments {x.coder} gave this code: "
                         + ", ".join(map(str, x.similar)))
+        if not x.features and not x.similar and models and not models.stored(x.coder):
+            session.say(f"  its evidence was not kept: rerun `qualkit suggest --learn-from "
+                        f"{x.coder}` to see why")
 
 
 def _print_evaluation(session: Session, result: Any, as_json: bool) -> None:

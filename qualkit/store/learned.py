@@ -46,14 +46,19 @@ def decode(data: str, coder: str) -> list[LearnedSuggestion]:
 class LearnedQueries(StoreBase):
     """Learned suggestions saved, read and summarised per codebook version and coder."""
 
-    def replace_learned(self, conn: Connection, version: str, coder: str,
-                        summary: Mapping[str, Any]) -> None:
-        """Forget a coder's learned suggestions under a version and record a new run
-        (its rows follow through :meth:`save_learned_rows`, in the same transaction)."""
+    def forget_learned(self, conn: Connection, version: str, coder: str) -> None:
+        """Forget a coder's learned suggestions, run and model under a version: a new run
+        follows (:meth:`save_learned_rows`, :meth:`save_learned_model`,
+        :meth:`save_learned_run`) in the same transaction."""
         self.ensure_coder(conn, coder)  # type: ignore[attr-defined]
-        for table in (t.learned_suggestions, t.learned_runs):
+        for table in (t.learned_suggestions, t.learned_runs, t.learned_models):
             conn.execute(delete(table).where(table.c.codebook_version == version,
                                              table.c.coder == coder))
+
+    def save_learned_run(self, conn: Connection, version: str, coder: str,
+                         summary: Mapping[str, Any]) -> None:
+        """Record what a run was trained on and read (once its rows are written: a
+        coder on a team's server may insert a run, not update one)."""
         conn.execute(insert(t.learned_runs).values(codebook_version=version, coder=coder,
                                                    trained_at=now(), summary=dict(summary)))
 
@@ -63,6 +68,25 @@ class LearnedQueries(StoreBase):
         _bulk_insert(conn, t.learned_suggestions,
                      ("transcript_id", "codebook_version", "coder", "suggestions"),
                      [(tid, version, coder, data) for tid, data in rows])
+
+    def save_learned_model(self, conn: Connection, version: str, coder: str,
+                           meta: Mapping[str, Any], arrays: bytes) -> None:
+        """Keep the model of a run (:mod:`qualkit.suggest.model_file`), after
+        :meth:`replace_learned` in the same transaction: evidence is computed from it when
+        a suggestion is shown."""
+        conn.execute(insert(t.learned_models).values(
+            codebook_version=version, coder=coder, trained_at=now(), meta=dict(meta),
+            arrays=arrays))
+
+    def learned_model(self, version: str, coder: str
+                      ) -> tuple[dict[str, Any], bytes] | None:
+        """(meta, .npz bytes) of the model behind a coder's learned suggestions; None for a
+        project whose suggestions were stored before models were kept."""
+        m = t.learned_models.c
+        with self._read() as conn:
+            row = conn.execute(select(m.meta, m.arrays).where(
+                m.codebook_version == version, m.coder == coder)).first()
+        return (dict(row[0]), bytes(row[1])) if row else None
 
     def learned_run(self, version: str, coder: str) -> dict[str, Any] | None:
         """What a coder's stored learned suggestions were trained on (None: no run)."""

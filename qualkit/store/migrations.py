@@ -25,6 +25,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -258,6 +259,20 @@ def _learned_suggestions(conn: Connection) -> None:
         frozen.tables[name].create(conn)
 
 
+def _learned_models(conn: Connection) -> None:
+    """The trained model behind each coder's learned suggestions (frozen copy)."""
+    frozen = MetaData()
+    Table("codebooks", frozen, Column("version", String(64), primary_key=True))
+    Table("coders", frozen, Column("name", String(100), primary_key=True))
+    Table("learned_models", frozen,
+          Column("codebook_version", String(64), ForeignKey("codebooks.version"),
+                 primary_key=True),
+          Column("coder", String(100), ForeignKey("coders.name"), primary_key=True),
+          Column("trained_at", String(32), nullable=False),
+          Column("meta", JSON, nullable=False),
+          Column("arrays", LargeBinary, nullable=False)).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "transcripts, segments, codebooks and the coding event log", _initial),
     Migration(2, "suggestions, memos on coding events, imported files", _suggestions_memos_files),
@@ -266,6 +281,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "suggestions stored as one row per transcript", _suggestions_per_transcript),
     Migration(6, "exact spans of imported REFI-QDA codings", _coded_spans),
     Migration(7, "learned suggestions and learned runs", _learned_suggestions),
+    Migration(8, "the trained model behind learned suggestions", _learned_models),
 )
 
 LATEST = MIGRATIONS[-1].version

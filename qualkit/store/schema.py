@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -183,4 +184,18 @@ learned_runs = Table(
     Column("coder", String(100), ForeignKey("coders.name"), primary_key=True),
     Column("trained_at", String(32), nullable=False),
     Column("summary", JSON, nullable=False),
+)
+
+learned_models = Table(
+    "learned_models",
+    metadata,
+    # The model behind a coder's stored learned suggestions (qualkit.suggest.model_file):
+    # evidence is computed from it when a suggestion is shown. ``arrays`` is .npz bytes read
+    # without pickle (a shared project file must not run code when opened); ``meta`` is
+    # JSON. Replaced with the suggestions, in the same transaction.
+    Column("codebook_version", String(64), ForeignKey("codebooks.version"), primary_key=True),
+    Column("coder", String(100), ForeignKey("coders.name"), primary_key=True),
+    Column("trained_at", String(32), nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("arrays", LargeBinary, nullable=False),
 )

@@ -48,11 +48,12 @@ _WRITES: dict[str, tuple[str, str | None]] = {
     "coded_spans": (_OWN_EVENT, None),
     "learned_suggestions": (_OWN_EVENT, _OWN_EVENT),
     "learned_runs": (_OWN_EVENT, _OWN_EVENT),
+    "learned_models": (_OWN_EVENT, _OWN_EVENT),
 }
 _OPEN = f"EXISTS (SELECT 1 FROM settings WHERE key = '{LOG_OPEN}' AND value = 'open')"
 _BLIND = f"({_OWN_EVENT} OR {_OPEN})"
 _READS = dict.fromkeys(("coding_events", "segment_notes", "coded_spans", "learned_suggestions",
-                        "learned_runs"), _BLIND)
+                        "learned_runs", "learned_models"), _BLIND)
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,14 @@ class TranscriptQueries(StoreBase):
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(t.segments)).scalar_one())
 
+    def segment_counts(self) -> dict[int, int]:
+        """Segments per transcript id (to batch whole transcripts without reading them)."""
+        s = t.segments.c
+        with self._read() as conn:
+            rows = conn.execute(select(s.transcript_id, func.count())
+                                .group_by(s.transcript_id)).all()
+        return {int(tid): int(n) for tid, n in rows}
+
     def transcript_ids(self) -> list[int]:
         """Transcript ids in reading order (natural order of their names)."""
         with self._read() as conn:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +144,103 @@ def code_description(code: Any) -> str:
                      *code.keywords])
 
 
+@dataclass(frozen=True)
+class Block:
+    """A kind of feature read from each example: its named columns are learned at fit
+    time (a vocabulary), which is all a stored model keeps of it.
+
+    ``tfidf``: sublinear TF-IDF of the tokens, rows of unit length, scaled by ``weight``
+    (``min_df``, ``max_features`` as scikit-learn's); otherwise each token present is a
+    column of value 1 (named features)."""
+
+    name: str
+    label: str
+    tokens: Callable[[Example], Sequence[str]]
+    tfidf: bool = True
+    weight: float = 1.0
+    min_df: int = 1
+    max_features: int | None = None
+
+
+BLOCKS: tuple[Block, ...] = (
+    Block("word", "word '{}'", lambda ex: _grams(_own(ex)), max_features=200_000),
+    Block("previous", "previous turn '{}'", lambda ex: ex.previous, weight=0.5, min_df=2,
+          max_features=20_000),
+    Block("context", "context {}", lambda ex: context_tokens(ex), tfidf=False),
+)
+"""The fitted blocks, in column order (the first is the segment's own words, which the
+likeness features and similar segments read). Adding a block is one line here: fitting,
+transforming, naming and storing follow this list."""
+
+
+class Vocabulary:
+    """One fitted block: its terms in column order and, for TF-IDF, their idf.
+
+    Fitted with scikit-learn (its choice of terms and idf), applied by :meth:`transform`
+    with array operations over a whole batch: scikit-learn's transform counts every token
+    in a Python loop, the larger part of the time to predict."""
+
+    def __init__(self, block: Block, terms: Sequence[str], idf: Any = None) -> None:
+        self.block = block
+        self.terms = list(terms)
+        self.index = {term: i for i, term in enumerate(self.terms)}
+        self.idf = idf
+
+    @classmethod
+    def fit(cls, block: Block, docs: Sequence[Sequence[str]]) -> Vocabulary:
+        if not block.tfidf:
+            return cls(block, sorted({t for doc in docs for t in doc}))
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        fitted = TfidfVectorizer(analyzer=_unigrams, sublinear_tf=True, min_df=block.min_df,
+                                 max_features=block.max_features, dtype=_float32())
+        try:
+            fitted.fit(docs or [()])
+        except ValueError:  # nothing left after min_df: an empty vocabulary
+            import numpy as np
+
+            return cls(block, [], np.zeros(0, dtype=np.float32))
+        return cls(block, fitted.get_feature_names_out().tolist(),
+                   fitted.idf_.astype(_float32()))
+
+    def transform(self, docs: Sequence[Sequence[str]]) -> csr_matrix:
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        get = self.index.get
+        cols: list[int] = []
+        lengths: list[int] = []
+        for doc in docs:
+            before = len(cols)
+            cols.extend(map(get, doc, itertools.repeat(-1)))
+            lengths.append(len(cols) - before)
+        col = np.fromiter(cols, dtype=np.int64, count=len(cols))
+        row = np.repeat(np.arange(len(docs)), lengths)
+        known = col >= 0
+        col, row = col[known], row[known]
+        ones = np.ones(len(col), dtype=np.float32)
+        x = csr_matrix((ones, (row, col)), shape=(len(docs), len(self.terms)),
+                       dtype=np.float32)
+        x.sum_duplicates()
+        if not self.block.tfidf:
+            x.data[:] = 1.0
+            return x
+        np.log(x.data, out=x.data)
+        x.data += 1.0
+        x.data *= self.idf[x.indices]
+        nnz_rows = np.repeat(np.arange(len(docs)), np.diff(x.indptr))
+        norms = np.sqrt(np.bincount(nnz_rows, weights=x.data.astype(np.float64) ** 2,
+                                    minlength=len(docs)))
+        norms[norms == 0] = 1.0
+        x.data /= norms[nnz_rows].astype(np.float32)
+        if self.block.weight != 1.0:
+            x.data *= np.float32(self.block.weight)
+        return x
+
+    def names(self) -> list[str]:
+        return [self.block.label.format(term) for term in self.terms]
+
+
 class Featurizer:
     """Fitted on the training segments once; turns examples into one sparse matrix."""
 
@@ -151,24 +248,53 @@ class Featurizer:
         self.codes = [code.id for code in codebook.codes]
         self.descriptions = [code_description(code) for code in codebook.codes]
         self.codebook = codebook
+        self.blocks: list[Vocabulary] = []
 
     def fit(self, train: Sequence[Example]) -> Featurizer:
-        from sklearn.feature_extraction import DictVectorizer
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        descriptions = [_grams(tuple(words(d))) for d in self.descriptions]
+        self.blocks = []
+        for block in BLOCKS:  # the codes' descriptions count among the own words' texts
+            docs = [block.tokens(ex) for ex in train]
+            self.blocks.append(Vocabulary.fit(
+                block, [*docs, *descriptions] if block is BLOCKS[0] else docs))
+        return self._ready()
 
-        self.word = TfidfVectorizer(analyzer=_grams, sublinear_tf=True, min_df=1,
-                                    max_features=200_000, dtype=_float32())
-        self.word.fit([*(_own(ex) for ex in train),
-                       *(tuple(words(d)) for d in self.descriptions)])
-        self.previous = TfidfVectorizer(analyzer=_unigrams, sublinear_tf=True, min_df=2,
-                                        max_features=20_000, dtype=_float32())
-        self.previous.fit([ex.previous for ex in train] or [()])
-        self.context = DictVectorizer(dtype=_float32())
-        self.context.fit([dict.fromkeys(context_tokens(ex), 1.0) for ex in train])
-        self.code_vectors = self.word.transform([tuple(words(d))
-                                                 for d in self.descriptions])
+    def _ready(self) -> Featurizer:
+        self.code_vectors = self.blocks[0].transform(
+            [_grams(tuple(words(d))) for d in self.descriptions])
         self.names = self._names()
         return self
+
+    def state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(JSON, arrays) that :meth:`from_state` rebuilds this from (with the codebook
+        the model was trained under): each block's terms and idf."""
+        import numpy as np
+
+        meta: dict[str, Any] = {"blocks": [v.block.name for v in self.blocks]}
+        arrays: dict[str, Any] = {}
+        for v in self.blocks:
+            arrays[f"terms.{v.block.name}"] = np.frombuffer(
+                "\n".join(v.terms).encode("utf-8"), dtype=np.uint8)
+            if v.idf is not None:
+                arrays[f"idf.{v.block.name}"] = np.asarray(v.idf, dtype=np.float32)
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, codebook: Codebook, meta: Mapping[str, Any],
+                   arrays: Mapping[str, Any]) -> Featurizer:
+        by_name = {block.name: block for block in BLOCKS}
+        if list(meta["blocks"]) != [block.name for block in BLOCKS]:
+            raise ValueError("the stored model has other feature blocks than this qualkit")
+        out = cls(codebook)
+        for name in meta["blocks"]:
+            raw = bytes(arrays[f"terms.{name}"]).decode("utf-8")
+            terms = raw.split("\n") if raw else []
+            out.blocks.append(Vocabulary(by_name[name], terms, arrays.get(f"idf.{name}")))
+        return out._ready()
+
+    def word_matrix(self, items: Sequence[Example]) -> csr_matrix:
+        """The own words' TF-IDF alone: what similarity between segments reads."""
+        return self.blocks[0].transform([BLOCKS[0].tokens(ex) for ex in items])
 
     def transform(self, items: Sequence[Example],
                   keyword_scores: Sequence[Mapping[str, float]] | None = None
@@ -176,11 +302,9 @@ class Featurizer:
         """(all features, the word TF-IDF alone: what similarity between segments uses)."""
         from scipy.sparse import csr_matrix, hstack
 
-        word = self.word.transform([_own(ex) for ex in items])
-        blocks = [word, self.previous.transform([ex.previous for ex in items]) * 0.5,
-                  self.context.transform([dict.fromkeys(context_tokens(ex), 1.0)
-                                          for ex in items]),
-                  csr_matrix(word @ self.code_vectors.T)]
+        fitted = [v.transform([v.block.tokens(ex) for ex in items]) for v in self.blocks]
+        word = fitted[0]
+        blocks = [*fitted, csr_matrix(word @ self.code_vectors.T)]
         if keyword_scores is not None:
             index = {code: i for i, code in enumerate(self.codes)}
             rows, cols, vals = [], [], []
@@ -199,9 +323,7 @@ class Featurizer:
 
     def _names(self) -> list[str]:
         """Readable names for every column, in :meth:`transform`'s order (evidence)."""
-        return [*(f"word '{w}'" for w in self.word.get_feature_names_out()),
-                *(f"previous turn '{w}'" for w in self.previous.get_feature_names_out()),
-                *(_context_name(c) for c in self.context.get_feature_names_out()),
+        return [*(name for v in self.blocks for name in v.names()),
                 *(f"like the description of {c}" for c in self.codes),
                 *(f"keywords of {c}" for c in self.codes)]
 

@@ -24,7 +24,7 @@ Everything runs locally: no text leaves the machine and no model is downloaded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,15 @@ SIMILAR = 3
 
 
 @dataclass(frozen=True)
+class Linear:
+    """A fitted linear model as prediction and evidence need it (what a stored model
+    is rebuilt into: the same attributes as scikit-learn's)."""
+
+    coef_: Any
+    intercept_: Any
+
+
+@dataclass(frozen=True)
 class CodeModel:
     """What was learned for one code (``model`` None: abstains, see ``reason``)."""
 
@@ -83,8 +92,15 @@ class Learner:
     decisions: int = 0
     transcripts: int = 0
     matcher: Any = None
+    train_transcripts: list[int] = field(default_factory=list)
+    train_source: Callable[[Sequence[int]], Sequence[Segment]] | None = field(
+        default=None, repr=False)
+    """For a stored model (no word matrix of the training segments): reads the segments
+    of the training transcripts, for the similar segments of the evidence."""
     _weights: Any = field(default=None, repr=False)
     _like: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False)
+    _column: dict[str, int] = field(default_factory=dict, repr=False)
+    _train_text: dict[int, str] | None = field(default=None, repr=False)
 
     def _keyword_scores(self, segments: Sequence[Segment]) -> list[dict[str, float]]:
         if self.matcher is None and any(code.keywords for code in self.codebook.codes):
@@ -108,6 +124,7 @@ class Learner:
         x, words = self.featurizer.transform(exs, self._keyword_scores(reviewed))
         groups = np.array([s.transcript_id for s in reviewed])
         self.train_ids = [s.id for s in reviewed]
+        self.train_transcripts = sorted(set(groups.tolist()))
         self.train_words = words
         folds = _folds(x, groups)  # the same for every code: sliced once
         labels = {code.id: np.array([code.id in decisions[s.id].codes for s in reviewed],
@@ -119,6 +136,67 @@ class Learner:
                               labels)
             self.models = {m.code_id: m for m in fitted}
         return self
+
+    def state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(JSON, arrays) that :meth:`from_state` rebuilds this learner from: the
+        featurizer's blocks, each code's weights (as the product applies them),
+        intercept, threshold, cross-validated F1 and reason, and the training segments
+        with their labels (for the similar segments of the evidence). No pickle: see
+        :mod:`qualkit.suggest.model_file`."""
+        import numpy as np
+
+        assert self.featurizer is not None, "fit first"
+        meta, arrays = self.featurizer.state()
+        live, weights, intercepts = self._stacked()
+        codes = list(self.models)
+        meta["codes"] = [{"code_id": m.code_id, "positives": m.positives,
+                          "negatives": m.negatives, "threshold": m.threshold,
+                          "cv_f1": m.cv_f1, "reason": m.reason,
+                          "learned": m.model is not None} for m in self.models.values()]
+        meta["decisions"], meta["transcripts"] = self.decisions, self.transcripts
+        arrays["weights"] = np.ascontiguousarray(weights, dtype=np.float32)
+        arrays["intercepts"] = np.asarray(intercepts, dtype=np.float64)
+        arrays["train_ids"] = np.asarray(self.train_ids, dtype=np.int64)
+        arrays["train_transcripts"] = np.asarray(self.train_transcripts, dtype=np.int64)
+        arrays["train_labels"] = (np.column_stack([self.train_labels[c] for c in codes])
+                                  if codes and self.train_ids
+                                  else np.zeros((len(self.train_ids), len(codes)), bool))
+        assert [codes[j] for j in live] == [c["code_id"] for c in meta["codes"]
+                                            if c["learned"]]
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, codebook: Codebook, roster: Mapping[str, Participant],
+                   meta: Mapping[str, Any], arrays: Mapping[str, Any],
+                   train_source: Callable[[Sequence[int]], Sequence[Segment]] | None = None
+                   ) -> Learner:
+        """A learner as :meth:`state` kept it, predicting the same probabilities."""
+        import numpy as np
+
+        featurizer = Featurizer.from_state(codebook, meta, arrays)
+        weights, intercepts = arrays["weights"], arrays["intercepts"]
+        models: dict[str, CodeModel] = {}
+        k = 0
+        for c in meta["codes"]:
+            model = None
+            if c["learned"]:
+                model = Linear(weights[:, k][None, :], intercepts[k:k + 1])
+                k += 1
+            models[c["code_id"]] = CodeModel(c["code_id"], c["positives"], c["negatives"],
+                                             c["threshold"], c["cv_f1"], model, c["reason"])
+        labels = arrays["train_labels"]
+        learner = cls(codebook, roster, featurizer, models,
+                      train_ids=arrays["train_ids"].tolist(),
+                      train_transcripts=arrays["train_transcripts"].tolist(),
+                      train_labels={code: np.asarray(labels[:, j], dtype=bool)
+                                    for j, code in enumerate(models)},
+                      decisions=int(meta["decisions"]), transcripts=int(meta["transcripts"]),
+                      train_source=train_source)
+        live = [j for j, code in enumerate(models) if models[code].model is not None]
+        learner._weights = (live, weights, intercepts)
+        learner._column = {code: k for k, code in enumerate(
+            code for code in models if models[code].model is not None)}
+        return learner
 
     def abstaining(self) -> dict[str, str]:
         """Codes without learned suggestions, with the reason (for screens)."""
@@ -150,7 +228,8 @@ class Learner:
 
     def _stacked(self) -> tuple[list[int], Any, Any]:
         """(columns of the codes with a model, their weights as features x codes, their
-        intercepts), built once per training."""
+        intercepts), built once per training. Weights as float32, as the features are:
+        the product reads half the memory, and a stored model keeps exactly these."""
         import numpy as np
 
         if self._weights is None:
@@ -158,8 +237,10 @@ class Learner:
             live = [j for j, c in enumerate(codes) if self.models[c].model is not None]
             width = len(self.featurizer.names) if self.featurizer else 0
             weights = (np.column_stack([self.models[codes[j]].model.coef_[0] for j in live])
-                       if live else np.zeros((width, 0)))
-            intercepts = np.array([self.models[codes[j]].model.intercept_[0] for j in live])
+                       .astype(np.float32) if live else np.zeros((width, 0), np.float32))
+            intercepts = np.array([self.models[codes[j]].model.intercept_[0] for j in live],
+                                  dtype=np.float64)
+            self._column = {codes[j]: k for k, j in enumerate(live)}
             self._weights = (live, weights, intercepts)
         return self._weights
 
@@ -177,13 +258,15 @@ class Learner:
         return out
 
     def suggest(self, segments: Sequence[Segment], coder: str,
-                context: Sequence[Segment] | None = None) -> list[LearnedSuggestion]:
-        """Learned suggestions with their evidence (this model learned from ``coder``),
-        per segment the most probable first.
+                context: Sequence[Segment] | None = None, *, evidence: bool = True
+                ) -> list[LearnedSuggestion]:
+        """Learned suggestions (this model learned from ``coder``), per segment the most
+        probable first; with their evidence unless ``evidence`` is False.
 
-        Evidence is computed for the suggestions kept (at or above the threshold) only,
-        a code at a time over all of its hits with array operations: built one
-        suggestion at a time it cost ten times more than every probability."""
+        ``suggest --learn-from`` stores probabilities only: evidence is computed when a
+        suggestion is shown, from the stored model (it cost more than every probability
+        when built for every suggestion). When asked for, it is computed for the
+        suggestions kept only, a code at a time over all of its hits."""
         import numpy as np
 
         probs, x, words, codes = self.probabilities(segments, context)
@@ -197,7 +280,12 @@ class Learner:
             hits = (probs[:, j] >= m.threshold).nonzero()[0]
             if not len(hits):
                 continue
-            top = top_features(x[hits], m.model.coef_[0], TOP_FEATURES)
+            if not evidence:
+                column = probs[hits, j].astype(np.float64).round(4).tolist()
+                found.extend(LearnedSuggestion(segments[i].id, code, coder, p, (), ())
+                             for i, p in zip(hits.tolist(), column, strict=True))
+                continue
+            top = top_features(x[hits], self._coef(code), TOP_FEATURES)
             positives, like = self._positives(code)
             similar: list[tuple[int, ...]] = [()] * len(hits)
             if like is not None:
@@ -216,14 +304,38 @@ class Learner:
         found.sort(key=lambda s: (s.segment_id, -s.probability, s.code_id))
         return found
 
+    def _coef(self, code: str) -> Any:
+        """The weights of a code's model, as the product applies them."""
+        import numpy as np
+
+        _, weights, _ = self._stacked()
+        return np.asarray(weights[:, self._column[code]]) if weights.size else weights
+
     def _positives(self, code: str) -> tuple[Any, Any]:
         """(training rows the coder gave ``code``, their word TF-IDF transposed for
-        products), sliced once per training rather than once per batch."""
+        products), sliced once per training rather than once per batch. A stored model
+        recomputes them from the training segments' text (:attr:`train_source`)."""
         if code not in self._like:
             positives = self.train_labels[code].nonzero()[0]
-            self._like[code] = (positives, self.train_words[positives].T.tocsr()
-                                if len(positives) else None)
+            if not len(positives):
+                self._like[code] = (positives, None)
+            elif self.train_words is not None:
+                self._like[code] = (positives, self.train_words[positives].T.tocsr())
+            else:
+                self._like[code] = (positives, self._train_word_rows(positives).T.tocsr())
         return self._like[code]
+
+    def _train_word_rows(self, rows: Any) -> Any:
+        """Word TF-IDF of some training segments, from their text."""
+        assert self.featurizer is not None and self.train_source is not None
+        if self._train_text is None:
+            wanted = set(self.train_ids)
+            self._train_text = {s.id: s.text
+                                for s in self.train_source(self.train_transcripts)
+                                if s.id in wanted}
+        texts = [self._train_text.get(self.train_ids[int(r)], "") for r in rows]
+        return self.featurizer.word_matrix(
+            [Example(0, 0, text, "", "", "", False) for text in texts])
 
 
 def _expit(z: Any) -> Any:

@@ -99,38 +99,94 @@ def _batches(segments: Sequence[Segment]) -> list[list[Segment]]:
 
 def learn_from(store: Store, codebook: Codebook, coder: str, *,
                include_moderator: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> LearnResult:
+               progress: Callable[[int, int], None] | None = None,
+               jobs: int | None = None) -> LearnResult:
     """Train on ``coder``'s decisions and store the learned suggestions for every
-    participant's segment (and moderators', if ``include_moderator``)."""
+    participant's segment (and moderators', if ``include_moderator``), with the model
+    they came from.
+
+    Probabilities only are stored: the evidence of a suggestion is computed from the
+    stored model when it is shown (:func:`qualkit.suggest.model_file.load`). Batches of
+    whole transcripts are read from the store, predicted over ``jobs`` processes
+    (default: as the keyword engine, :mod:`qualkit.workers`) and written as they come
+    back, so memory holds a few batches, never every suggestion."""
+    from qualkit import workers
+    from qualkit.suggest.engine import PARALLEL_MIN_SEGMENTS
+    from qualkit.suggest.model_file import dump
+
     learner = train(store, codebook, coder)
-    roster = learner.roster
-    every = store.segments()
-    read = [s for s in every if include_moderator or not is_moderator(s.speaker, roster)]
-    batches = _batches(every)
-    wanted = {s.id for s in read}
-    total = 0
+    counts = store.segment_counts()
+    batches = _transcript_batches(store.transcript_ids(), counts)
+    if jobs is None:
+        total_segments = sum(counts.values())
+        jobs = workers.configured_jobs() or (
+            workers.default_jobs() if total_segments >= PARALLEL_MIN_SEGMENTS else 1)
     summary = {"decisions": learner.decisions, "transcripts": learner.transcripts,
-               "segments": len(read), "abstaining": learner.abstaining(),
+               "segments": 0, "abstaining": learner.abstaining(),
                "thresholds": {c: round(m.threshold, 4) for c, m in learner.models.items()
                               if m.model is not None}}
+    meta, arrays = dump(learner)
+    total = read_count = 0
     with store.transaction() as conn:
-        store.replace_learned(conn, codebook.version, coder, summary)
-        for n, batch in enumerate(batches, start=1):
-            targets = [s for s in batch if s.id in wanted]
-            found = learner.suggest(targets, coder, batch) if targets else []
-            by_transcript: dict[int, list] = {}
-            owner = {s.id: s.transcript_id for s in targets}
-            for x in found:
-                by_transcript.setdefault(owner[x.segment_id], []).append(x)
-            store.save_learned_rows(conn, codebook.version, coder,
-                                    [(tid, encode(items)) for tid, items in
-                                     sorted(by_transcript.items())])
-            total += len(found)
+        store.forget_learned(conn, codebook.version, coder)
+        store.save_learned_model(conn, codebook.version, coder, meta, arrays)
+        items = ((store.segments(ids), include_moderator, coder) for ids in batches)
+        results = workers.ordered_map(_predict, items, jobs=jobs, setup=_use_learner,
+                                      setup_args=(learner,)) if jobs > 1 else \
+            (_predict(item, learner) for item in items)
+        for n, (rows, found, read) in enumerate(results, start=1):
+            store.save_learned_rows(conn, codebook.version, coder, rows)
+            total += found
+            read_count += read
             if progress:
                 progress(n, len(batches))
+        store.save_learned_run(conn, codebook.version, coder,
+                               {**summary, "segments": read_count})
     return LearnResult(coder=coder, decisions=learner.decisions,
-                       transcripts=learner.transcripts, segments_read=len(read),
+                       transcripts=learner.transcripts, segments_read=read_count,
                        suggestions=total, abstaining=learner.abstaining())
+
+
+_LEARNER: Learner | None = None
+"""The learner a prediction worker uses (inherited when forked, else set by
+:func:`_use_learner`)."""
+
+
+def _use_learner(learner: Learner) -> None:
+    global _LEARNER
+    _LEARNER = learner
+
+
+def _predict(item: tuple[list[Segment], bool, str], learner: Learner | None = None
+             ) -> tuple[list[tuple[int, str]], int, int]:
+    """One batch of whole transcripts: (rows to store, suggestions, segments read)."""
+    batch, include_moderator, coder = item
+    learner = learner or _LEARNER
+    assert learner is not None
+    targets = [s for s in batch
+               if include_moderator or not is_moderator(s.speaker, learner.roster)]
+    found = learner.suggest(targets, coder, batch, evidence=False) if targets else []
+    by_transcript: dict[int, list] = {}
+    owner = {s.id: s.transcript_id for s in targets}
+    for x in found:
+        by_transcript.setdefault(owner[x.segment_id], []).append(x)
+    return ([(tid, encode(items)) for tid, items in sorted(by_transcript.items())],
+            len(found), len(targets))
+
+
+def _transcript_batches(transcript_ids: Sequence[int], counts: Mapping[int, int]
+                        ) -> list[list[int]]:
+    """Transcript ids in reading order, in batches of about :data:`BATCH_SEGMENTS`
+    segments (whole transcripts)."""
+    out: list[list[int]] = [[]]
+    size = 0
+    for tid in transcript_ids:
+        if size >= BATCH_SEGMENTS:
+            out.append([])
+            size = 0
+        out[-1].append(tid)
+        size += counts.get(tid, 0)
+    return [batch for batch in out if batch]
 
 
 def uncertainty_order(store: Store, codebook: Codebook, coder: str) -> list[int]:
