@@ -9,19 +9,27 @@ say does not matter for speed, only that every code has positives and negatives)
 
 - **train**: :func:`qualkit.suggest.learn_project.train` (features, cross-validated
   thresholds for every code, the averaged fold models);
-- **predict**: the learned suggestions with their evidence for every participant segment
-  (:meth:`Learner.suggest`, in batches of whole transcripts), words of those segments per
-  second; storing them is timed apart.
+- **predict, one process**: the learned suggestions for every participant segment
+  (:meth:`Learner.suggest`, in batches of whole transcripts), probabilities only (what
+  ``suggest --learn-from`` stores), and, in the same run, with evidence for every
+  suggestion (what it stored before the model was kept): words of those segments per
+  second;
+- **``suggest --learn-from`` whole**: train, predict over the workers (``--jobs``,
+  default as ``qualkit suggest``), store suggestions and model; its prediction and
+  storing part in words per second;
+- **evidence of one shown suggestion** (``suggest --explain``): from the stored model,
+  the first (loading the model and reading the training segments) and the next ones.
 
-Wall-clock and CPU times are both given: on a shared machine the CPU time of the
-process is the fairer figure (the work is single-threaded). Peak memory is the process's
-largest resident set (``ru_maxrss``) over the whole run,
-import included.
+Wall-clock and CPU times are both given: on a shared machine the CPU time is the fairer
+figure (the CPU time of the workers is counted once they have ended). Peak memory is the
+largest resident set (``ru_maxrss``) of this process and, apart, of the largest worker,
+over the whole run, import included.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -43,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--words", type=int, default=1_000_000)
     parser.add_argument("--decisions", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="worker processes for `suggest --learn-from` (default: as "
+                             "qualkit suggest)")
+    parser.add_argument("--skip-evidence", action="store_true",
+                        help="do not time prediction with evidence for every suggestion "
+                             "(the old path; long at 10M words)")
     args = parser.parse_args(argv)
 
     from benchmarks.corpus import generate_corpus
@@ -52,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from qualkit.project import init
     from qualkit.suggest.engine import is_moderator, suggest_project
     from qualkit.suggest.learn_project import _batches, learn_from, train
+    from qualkit.suggest.model_file import StoredModels
 
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="qualkit-learned-speed-") as tmp:
@@ -88,30 +103,69 @@ def main(argv: list[str] | None = None) -> int:
             trained, trained_cpu = time.perf_counter() - began, time.process_time() - cpu
             every = store.segments()
             wanted = {s.id for s in segments}
-            print("predicting...", file=sys.stderr)
-            began, cpu = time.perf_counter(), time.process_time()
-            found = 0
-            for batch in _batches(every):
-                found += len(learner.suggest([s for s in batch if s.id in wanted], "speed",
-                                             batch))
-            predicted, predicted_cpu = time.perf_counter() - began, time.process_time() - cpu
             words = sum(_words(s.text) for s in segments)
+            timed = {}
+            for evidence in (False, True):
+                if evidence and args.skip_evidence:
+                    continue
+                print(f"predicting ({'with' if evidence else 'without'} evidence)...",
+                      file=sys.stderr)
+                began, cpu = time.perf_counter(), time.process_time()
+                found = 0
+                for batch in _batches(every):
+                    found += len(learner.suggest([s for s in batch if s.id in wanted],
+                                                 "speed", batch, evidence=evidence))
+                timed[evidence] = (time.perf_counter() - began,
+                                   time.process_time() - cpu, found)
+            del every
+            print("suggest --learn-from...", file=sys.stderr)
             began = time.perf_counter()
-            stored = learn_from(store, book, "speed")
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = time.process_time()
+            stored = learn_from(store, book, "speed", jobs=args.jobs)
             whole = time.perf_counter() - began
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            whole_cpu = (time.process_time() - cpu + after.ru_utime + after.ru_stime
+                         - children.ru_utime - children.ru_stime)
+            print("explaining...", file=sys.stderr)
+            shown = store.learned_suggestions(book.version, "speed")[:: max(
+                1, stored.suggestions // 21)][:21]
+            by_id = {s.id: s for s in segments}
+            models = StoredModels(store, book)
+            explained = []
+            for x in shown:
+                began = time.perf_counter()
+                got = models.with_evidence(by_id[x.segment_id], [x])
+                explained.append(time.perf_counter() - began)
+                assert got[0].features, "no evidence computed"
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("| figure | wall clock | CPU time of this process |")
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end", file=sys.stderr)
+    print("| figure | wall clock | CPU time |")
     print("|---|--:|--:|")
     print(f"| corpus: {args.words:,} words generated; {len(segments):,} participant "
           f"segments, {words:,} words | | |")
     print(f"| train on {learner.decisions:,} decisions, {len(codes)} codes "
           f"({len(learner.abstaining())} abstaining) | {trained:.1f} s | "
           f"{trained_cpu:.1f} s |")
-    print(f"| predict with evidence ({found:,} suggestions) | {words / predicted:,.0f} "
-          f"words/s | {words / predicted_cpu:,.0f} words/s |")
-    print(f"| `suggest --learn-from` whole (train, predict, store {stored.suggestions:,}) | "
-          f"{whole:.1f} s | |")
-    print(f"| peak memory (whole run) | {peak:,.0f} MiB | |")
+    for evidence, (wall, cpu_s, found) in timed.items():
+        what = "with evidence for every suggestion (before)" if evidence else \
+            "probabilities only (stored now)"
+        print(f"| predict, one process, {what}; {found:,} suggestions | "
+              f"{words / wall:,.0f} words/s | {words / cpu_s:,.0f} words/s |")
+    print(f"| `suggest --learn-from` whole, {stored.suggestions:,} stored (train, "
+          f"predict, store) | {whole:.1f} s | {whole_cpu:.1f} s (all processes) |")
+    print(f"| of which predict and store, {args.jobs or 'default'} job(s) | "
+          f"{words / (whole - trained):,.0f} words/s (whole minus training above) | |")
+    if explained:
+        rest = sorted(explained[1:])
+        print(f"| evidence of one shown suggestion (`--explain`): the first / median of "
+              f"the next {len(rest)} | {explained[0] * 1000:,.0f} ms / "
+              f"{rest[len(rest) // 2] * 1000:,.0f} ms | |" if rest else
+              f"| evidence of one shown suggestion | {explained[0] * 1000:,.0f} ms | |")
+    print(f"| peak memory (whole run): this process / largest worker | {peak:,.0f} MiB / "
+          f"{worker_peak:,.0f} MiB | |")
     return 0
 
 

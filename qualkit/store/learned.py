@@ -34,6 +34,13 @@ def encode(found: Sequence[LearnedSuggestion]) -> str:
                       ensure_ascii=False, separators=(",", ":"))
 
 
+def encode_probabilities(found: Sequence[tuple[int, Sequence[tuple[str, float]]]]) -> str:
+    """One transcript's learned suggestions without evidence (``suggest --learn-from``
+    computes it when a suggestion is shown), from (segment id, [(code, probability)])."""
+    return json.dumps([[seg, [[code, p, [], []] for code, p in items]]
+                       for seg, items in found], ensure_ascii=False, separators=(",", ":"))
+
+
 def decode(data: str, coder: str) -> list[LearnedSuggestion]:
     return [LearnedSuggestion(segment_id=seg, code_id=code, coder=coder,
                               probability=probability,

@@ -356,6 +356,17 @@ def _kept(items: list[Found]) -> tuple[float, list[Found]]:
     return _score(kept), kept
 
 
+def scores(evidence: dict[str, list[Found]]) -> dict[str, float]:
+    """Each code's positive score, as :func:`ranked` scores it, without ranking (what the
+    learned suggester reads as features, for every segment it predicts)."""
+    out = {}
+    for code_id, items in evidence.items():
+        score = _weight(items[0]) if len(items) == 1 else _kept(items)[0]
+        if score > 0:
+            out[code_id] = score
+    return out
+
+
 def ranked(evidence: dict[str, list[Found]]) -> list[tuple[str, float, list[Found]]]:
     """(code id, score, evidence kept) per code with a positive score, the highest score
     first (ties by code id)."""

@@ -75,16 +75,25 @@ def examples(segments: Sequence[Segment], roster: Mapping[str, Participant]
         previous_of[key] = last.get(key[0])
         last[key[0]] = key
     split = {seg.id: tuple(words(seg.text)) for seg in segments}
+    roles: dict[str, str] = {}
+
+    def role(speaker: str) -> str:
+        if speaker not in roles:
+            roles[speaker] = _role(speaker, roster)
+        return roles[speaker]
+
+    # What a turn offers the turns after it, built once per turn (not once per segment).
+    said = {key: (" ".join(s.text for s in turn), role(turn[0].speaker), turn[0].speaker,
+                  tuple(w for s in turn for w in split[s.id]))
+            for key, turn in turns.items()}
+    none = ("", "", "", ())
     out = []
     for seg in segments:
         before = previous_of[(seg.transcript_id, seg.turn_index)]
-        prev = turns[before] if before else []
-        prev_speaker = prev[0].speaker if prev else ""
-        out.append(Example(seg.id, seg.transcript_id, seg.text, _role(seg.speaker, roster),
-                           " ".join(s.text for s in prev),
-                           _role(prev_speaker, roster) if prev else "",
-                           bool(prev) and prev_speaker == seg.speaker, split[seg.id],
-                           tuple(w for s in prev for w in split[s.id])))
+        text, prev_role, prev_speaker, prev_words = said[before] if before else none
+        out.append(Example(seg.id, seg.transcript_id, seg.text, role(seg.speaker), text,
+                           prev_role, bool(before) and prev_speaker == seg.speaker,
+                           split[seg.id], prev_words))
     return out
 
 
@@ -358,11 +367,11 @@ def keyword_scores(codebook: Codebook, segments: Iterable[Segment],
     needed: the engine is run here, on exactly these segments, by ``matcher`` if given: a
     :class:`~qualkit.suggest.engine.KeywordMatcher` of the codebook, kept between calls
     since its word table grows with the vocabulary it has read)."""
-    from qualkit.suggest.engine import KeywordMatcher, ranked
+    from qualkit.suggest.engine import KeywordMatcher, scores
 
     segs = list(segments)
     if not any(code.keywords for code in codebook.codes):
         return [{} for _ in segs]
     matcher = matcher or KeywordMatcher(codebook)
     found = matcher.evidence([s.text for s in segs], [s.start for s in segs])
-    return [{code: score for code, score, _ in ranked(evidence)} for evidence in found]
+    return [scores(evidence) for evidence in found]

@@ -257,6 +257,35 @@ class Learner:
                 out.setdefault(segments[int(i)].id, set()).add(code)
         return out
 
+    def kept(self, segments: Sequence[Segment], context: Sequence[Segment] | None = None
+             ) -> list[tuple[int, list[tuple[str, float]]]]:
+        """(segment id, [(code, probability), ...] most probable first) for the segments
+        with a code at or above its threshold, in the order given: what
+        ``suggest --learn-from`` stores, as :meth:`suggest` without evidence would give
+        it, without an object per suggestion."""
+        import numpy as np
+
+        probs, _, _, codes = self.probabilities(segments, context)
+        live, _, _ = self._stacked()
+        if not live or not len(segments):
+            return []
+        cut = np.array([self.models[codes[j]].threshold for j in live], dtype=np.float32)
+        sub = probs[:, live]
+        rows, cols = (sub >= cut).nonzero()
+        values = sub[rows, cols].astype(np.float64).round(4)
+        names = [codes[j] for j in live]
+        out: list[tuple[int, list[tuple[str, float]]]] = []
+        last = -1
+        for r, c, p in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
+            if r != last:
+                out.append((segments[r].id, []))
+                last = r
+            out[-1][1].append((names[c], p))
+        for _, items in out:
+            if len(items) > 1:
+                items.sort(key=lambda item: (-item[1], item[0]))
+        return out
+
     def suggest(self, segments: Sequence[Segment], coder: str,
                 context: Sequence[Segment] | None = None, *, evidence: bool = True
                 ) -> list[LearnedSuggestion]:

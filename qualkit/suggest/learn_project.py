@@ -18,7 +18,7 @@ from typing import Any
 from qualkit.errors import QualkitError
 from qualkit.model import Codebook, Coding, Participant, Segment
 from qualkit.store import Store
-from qualkit.store.learned import encode
+from qualkit.store.learned import encode_probabilities
 from qualkit.suggest.engine import is_moderator
 from qualkit.suggest.evaluate import check_coder
 from qualkit.suggest.learn import Learner
@@ -130,7 +130,7 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
     with store.transaction() as conn:
         store.forget_learned(conn, codebook.version, coder)
         store.save_learned_model(conn, codebook.version, coder, meta, arrays)
-        items = ((store.segments(ids), include_moderator, coder) for ids in batches)
+        items = ((store.segments(ids), include_moderator) for ids in batches)
         results = workers.ordered_map(_predict, items, jobs=jobs, setup=_use_learner,
                                       setup_args=(learner,)) if jobs > 1 else \
             (_predict(item, learner) for item in items)
@@ -157,21 +157,22 @@ def _use_learner(learner: Learner) -> None:
     _LEARNER = learner
 
 
-def _predict(item: tuple[list[Segment], bool, str], learner: Learner | None = None
+def _predict(item: tuple[list[Segment], bool], learner: Learner | None = None
              ) -> tuple[list[tuple[int, str]], int, int]:
     """One batch of whole transcripts: (rows to store, suggestions, segments read)."""
-    batch, include_moderator, coder = item
+    batch, include_moderator = item
     learner = learner or _LEARNER
     assert learner is not None
     targets = [s for s in batch
                if include_moderator or not is_moderator(s.speaker, learner.roster)]
-    found = learner.suggest(targets, coder, batch, evidence=False) if targets else []
-    by_transcript: dict[int, list] = {}
+    found = learner.kept(targets, batch) if targets else []
+    by_transcript: dict[int, list[tuple[int, list[tuple[str, float]]]]] = {}
     owner = {s.id: s.transcript_id for s in targets}
-    for x in found:
-        by_transcript.setdefault(owner[x.segment_id], []).append(x)
-    return ([(tid, encode(items)) for tid, items in sorted(by_transcript.items())],
-            len(found), len(targets))
+    for entry in found:
+        by_transcript.setdefault(owner[entry[0]], []).append(entry)
+    return ([(tid, encode_probabilities(items))
+             for tid, items in sorted(by_transcript.items())],
+            sum(len(items) for _, items in found), len(targets))
 
 
 def _transcript_batches(transcript_ids: Sequence[int], counts: Mapping[int, int]
