@@ -122,7 +122,10 @@ def test_spans_and_learned_suggestions_are_as_blind_as_the_log(
                      "'test', 't' FROM transcripts t, codebooks c LIMIT 1")
         conn.execute("INSERT INTO learned_runs (codebook_version, coder, trained_at, summary) "
                      "SELECT version, 'ben', 't', '{}' FROM codebooks LIMIT 1")
-    for table in ("coded_spans", "learned_runs"):
+        conn.execute("INSERT INTO learned_models (codebook_version, coder, trained_at, meta, "
+                     "arrays) SELECT version, 'ben', 't', '{}', '\\x00'::bytea FROM codebooks "
+                     "LIMIT 1")
+    for table in ("coded_spans", "learned_runs", "learned_models"):
         with psycopg.connect(_plain(team["ana"])) as conn:
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
         with psycopg.connect(_plain(team["ben"])) as conn:

@@ -1,0 +1,165 @@
+"""The learned suggester's model kept with the project (issue 25): stored without pickle,
+read back predicting what the trained model did, and the evidence of a shown suggestion
+computed from it; projects stored before models were kept still explain."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qualkit.codebook.versions import active_codebook
+from qualkit.project import find
+from qualkit.store import migrations, open_store
+from qualkit.store.db import _sqlite_engine
+from qualkit.suggest import model_file
+from qualkit.suggest.learn_project import train
+from tests.test_learn import _study
+
+
+@pytest.fixture
+def learned(tmp_path: Path, cli) -> Path:
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    done = cli("suggest", "-p", str(root), "--learn-from", "rita", "-q")
+    assert done.exit_code == 0, done.stderr
+    return root
+
+
+def test_the_stored_model_predicts_what_the_trained_one_did(store_backend: str,
+                                                             learned: Path) -> None:
+    # store_backend first: on PostgreSQL the project is made on the server.
+    with find(learned).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        meta, data = store.learned_model(book.version, "rita")
+        assert isinstance(data, bytes)
+        loaded = model_file.load(book, store.participants(), meta, data, store.segments)
+        trained = train(store, book, "rita")  # the same decisions: the same (seeded) fit
+        every = store.segments()
+        again = trained.suggest(every, "rita", every)
+        assert loaded.suggest(every, "rita", every) == again
+        assert any(x.features for x in again) and any(x.similar for x in again)
+        stored = store.learned_suggestions(book.version, "rita")
+        assert [(x.segment_id, x.code_id, x.probability) for x in stored] == [
+            (x.segment_id, x.code_id, x.probability) for x in again]
+        assert loaded.abstaining() == trained.abstaining() != {}
+
+
+def test_a_model_that_would_unpickle_is_not_read(learned: Path) -> None:
+    with find(learned).open_store() as store:
+        book = active_codebook(store)
+        meta, _ = store.learned_model(book.version, "rita")
+        buffer = io.BytesIO()
+        np.savez(buffer, weights=np.array([{"run": "code"}], dtype=object))
+        with pytest.raises(model_file.StoredModelError, match="cannot be read"):
+            model_file.load(book, store.participants(), meta, buffer.getvalue())
+        with pytest.raises(model_file.StoredModelError, match="another qualkit version"):
+            model_file.load(book, store.participants(), {**meta, "format": 99}, b"")
+
+
+def _first_uptake(root: Path) -> tuple[int, int, str]:
+    """(segment id, its transcript id, its text) of the first stored uptake suggestion."""
+    with find(root).open_store() as store:
+        book = active_codebook(store)
+        x = next(x for x in store.learned_suggestions(book.version, "rita")
+                 if x.code_id == "uptake")
+        seg = store.segment(x.segment_id)
+        return x.segment_id, seg.transcript_id, seg.text
+
+
+def test_explain_computes_the_evidence_from_the_stored_model(learned: Path, cli) -> None:
+    seg, _, text = _first_uptake(learned)
+    shown = cli("suggest", "-p", str(learned), "--explain", str(seg))
+    assert shown.exit_code == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[1] == f"  {text}"
+    at = lines.index(next(line for line in lines if line.startswith("uptake (Uptake), learned")))
+    assert re.fullmatch(r"uptake \(Uptake\), learned from rita's decisions, probability "
+                        r"\d\.\d\d", lines[at])
+    assert re.fullmatch(r"  weighed most: (.+ \(\+\d+\.\d\d\))(, .+ \(\+\d+\.\d\d\)){0,4}",
+                        lines[at + 1])
+    similar = re.fullmatch(r"  reads like segments rita gave this code: ([\d, ]+)",
+                           lines[at + 2])
+    assert similar
+    ids = [int(i) for i in similar.group(1).split(", ")]
+    with find(learned).open_store() as store:
+        rita = store.codings("rita")
+    assert 1 <= len(ids) <= 3 and seg not in ids
+    assert all("uptake" in rita[i].codes for i in ids)
+
+
+def _forget_model(root: Path, evidence: list[object]) -> int:
+    """Make the project look like one stored before models were kept: no model, and the
+    first uptake suggestion's transcript row rewritten with ``evidence``."""
+    seg, transcript, _ = _first_uptake(root)
+    row = [[seg, [["uptake", 0.87, *evidence]]]]
+    with sqlite3.connect(root / "qualkit.db") as db:
+        db.execute("DELETE FROM learned_models")
+        db.execute("UPDATE learned_suggestions SET suggestions = ? WHERE transcript_id = ?",
+                   (json.dumps(row), transcript))
+    return seg
+
+
+def test_explain_shows_the_evidence_stored_before_models_were_kept(learned: Path,
+                                                                   cli) -> None:
+    seg = _forget_model(learned, [[["word 'so'", 0.42], ["context role=teacher", 0.3]],
+                                  [12, 15]])
+    shown = cli("suggest", "-p", str(learned), "--explain", str(seg))
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.splitlines()[-3:] == [
+        "uptake (Uptake), learned from rita's decisions, probability 0.87",
+        "  weighed most: word 'so' (+0.42), context role=teacher (+0.30)",
+        "  reads like segments rita gave this code: 12, 15"]
+    data = json.loads(cli("suggest", "-p", str(learned), "--explain", str(seg),
+                          "--json").stdout)
+    assert [s for s in data["suggestions"] if s["kind"] == "learned"] == [
+        {"code_id": "uptake", "kind": "learned", "coder": "rita", "probability": 0.87,
+         "features": [{"feature": "word 'so'", "weight": 0.42},
+                      {"feature": "context role=teacher", "weight": 0.3}],
+         "similar_segments": [12, 15]}]
+
+
+def test_explain_without_evidence_or_model_says_to_learn_again(learned: Path, cli) -> None:
+    seg = _forget_model(learned, [[], []])
+    shown = cli("suggest", "-p", str(learned), "--explain", str(seg))
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.splitlines()[-2:] == [
+        "uptake (Uptake), learned from rita's decisions, probability 0.87",
+        "  its evidence was not kept: rerun `qualkit suggest --learn-from rita` to see why"]
+
+
+def test_version_7_learned_suggestions_are_kept_without_a_model(tmp_path: Path) -> None:
+    path = tmp_path / "q.db"
+    engine = _sqlite_engine(path)
+    migrations.apply(engine, upto=7)
+    stored = '[[1,[["teaching",0.91,[["word \'taught\'",1.25]],[7]]]]]'
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO transcripts (id, name, source, sha256, text, attributes, imported_at)"
+            " VALUES (1, 'FG1', 'transcripts/FG1.txt', 'abc', 'P01: I taught.', '{}', 't')")
+        conn.exec_driver_sql("INSERT INTO segments (id, transcript_id, turn_idx, idx, start,"
+                             " \"end\", speaker) VALUES (1, 1, 0, 0, 5, 14, 'P01')")
+        conn.exec_driver_sql("INSERT INTO coders (name, created_at) VALUES ('ana', 't')")
+        conn.exec_driver_sql("INSERT INTO codebooks (version, name, label, content, source,"
+                             " loaded_at) VALUES ('v1', 'cb', '1', '{}', 'x', 't')")
+        conn.exec_driver_sql("INSERT INTO learned_suggestions (transcript_id, "
+                             "codebook_version, coder, suggestions) VALUES (1, 'v1', 'ana', ?)",
+                             (stored,))
+        conn.exec_driver_sql("INSERT INTO learned_runs (codebook_version, coder, trained_at,"
+                             " summary) VALUES ('v1', 'ana', 't', '{\"abstaining\": {}}')")
+    engine.dispose()
+
+    store = open_store(path)
+    with store.engine.connect() as conn:
+        assert migrations.current_version(conn) == migrations.LATEST >= 8
+    (found,) = store.learned_suggestions("v1", "ana")
+    assert (found.segment_id, found.code_id, found.probability, found.features,
+            found.similar) == (1, "teaching", 0.91, (("word 'taught'", 1.25),), (7,))
+    assert store.learned_model("v1", "ana") is None
+    store.close()
