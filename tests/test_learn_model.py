@@ -163,3 +163,43 @@ def test_version_7_learned_suggestions_are_kept_without_a_model(tmp_path: Path) 
             found.similar) == (1, "teaching", 0.91, (("word 'taught'", 1.25),), (7,))
     assert store.learned_model("v1", "ana") is None
     store.close()
+
+
+def test_a_model_retrained_while_tagging_is_kept_for_the_next_session(tmp_path: Path,
+                                                                      cli) -> None:
+    from qualkit.coding.retrain import Retrainer
+    from qualkit.suggest.engine import is_moderator
+    from qualkit.suggest.learn_project import keeper, trainer
+
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    with find(root).open_store() as store:
+        book = active_codebook(store)
+        roster = store.participants()
+        every = store.segments()
+
+        def learns(s) -> bool:  # type: ignore[no-untyped-def]
+            return not is_moderator(s.speaker, roster)
+
+        retrainer = Retrainer("rita", every, 10, trainer(book, roster), learns,
+                              keeper(store, book, "rita", learns))
+        # As if rita had reviewed the first four transcripts only so far.
+        first = sorted({s.transcript_id for s in every})[:4]
+        raw = {seg: c.codes for seg, c in store.codings("rita").items()}
+        owner = {s.id: s.transcript_id for s in every}
+        snapshot = {seg: codes for seg, codes in raw.items() if owner[seg] in first}
+        assert retrainer.decided(len(snapshot), lambda: snapshot)
+        retrainer.wait(60)
+        model = retrainer.poll()
+        assert model is not None and not retrainer.failed
+        stored = store.learned_suggestions(book.version, "rita")
+        open_ = [s for s in every if s.id not in snapshot]
+        assert len(open_) == 80
+        expected = model.learner.suggest(open_, "rita", every)
+        assert [(x.segment_id, x.code_id, x.probability) for x in stored] == [
+            (x.segment_id, x.code_id, x.probability) for x in expected] != []
+        run = store.learned_run(book.version, "rita")
+        assert (run["decisions"], run["segments"]) == (160, 80)
+        assert store.learned_model(book.version, "rita") is not None
+    shown = cli("suggest", "-p", str(root), "--explain", str(stored[0].segment_id))
+    assert "  weighed most: " in shown.stdout

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -64,12 +64,16 @@ def register(app: typer.Typer) -> None:
             if retrain_every:
                 from qualkit.coding.retrain import Retrainer
                 from qualkit.suggest.engine import is_moderator
-                from qualkit.suggest.learn_project import trainer
+                from qualkit.suggest.learn_project import keeper, trainer
 
                 roster = store.participants()
+
+                def learns_from(s: Any) -> bool:
+                    return not is_moderator(s.speaker, roster)
+
                 retrainer = Retrainer(coder, store.segments(), retrain_every,
-                                      trainer(book, roster),
-                                      lambda s: not is_moderator(s.speaker, roster))
+                                      trainer(book, roster), learns_from,
+                                      keeper(store, book, coder, learns_from))
             work = TaggingSession(store, book, coder,
                                   filters=Filters(transcript, code, suggested_only),
                                   preselect=preselect, order=ranked, retrainer=retrainer)

@@ -33,6 +33,14 @@ Trainer = Callable[[Sequence[Segment], Mapping[int, Coding], Sequence[Segment]],
 :class:`~qualkit.suggest.learn.Learner`)."""
 
 
+Keeper = tuple[Callable[[Any, Mapping[int, Coding]], Any], Callable[[Any], None]]
+"""How a retrained model is kept with the project, so the next session starts from it:
+(prepare, save). ``prepare(learner, decisions)`` runs in the training thread (the
+suggestions for the segments not yet reviewed are predicted there); ``save(prepared)``
+writes them in the session's thread when the model is taken (see
+:func:`~qualkit.suggest.learn_project.keeper`)."""
+
+
 @dataclass(frozen=True)
 class Model:
     """A model trained while tagging, with what it was trained on."""
@@ -40,6 +48,7 @@ class Model:
     learner: Any
     decisions: int  # the decisions it learned from (moderators' left out)
     generation: int
+    prepared: Any = None  # what the keeper stores, made in the training thread
 
 
 class Retrainer:
@@ -47,10 +56,12 @@ class Retrainer:
     latest finished model to the session."""
 
     def __init__(self, coder: str, segments: Sequence[Segment], every: int,
-                 trainer: Trainer, learns_from: Callable[[Segment], bool] = bool) -> None:
+                 trainer: Trainer, learns_from: Callable[[Segment], bool] = bool,
+                 keeper: Keeper | None = None) -> None:
         """``trainer``: see :data:`Trainer` (the suggest package's
         :func:`~qualkit.suggest.learn_project.trainer`; coding does not import the
-        learner); ``learns_from``: which segments' decisions count (not moderators')."""
+        learner); ``learns_from``: which segments' decisions count (not moderators');
+        ``keeper``: see :data:`Keeper` (None: retrained models last the session)."""
         self.coder = coder
         self.learns_from = learns_from
         self.segments = list(segments)
@@ -59,6 +70,7 @@ class Retrainer:
             self.by_transcript.setdefault(seg.transcript_id, []).append(seg)
         self.every = every
         self._trainer = trainer
+        self._keeper = keeper
         self._running: Future[Any] | None = None
         self._trained_at = 0  # decisions the latest started training had
         self.model: Model | None = None
@@ -81,7 +93,9 @@ class Retrainer:
 
         def run() -> None:
             try:
-                future.set_result(self._trainer(reviewed, decisions, self.segments))
+                learner = self._trainer(reviewed, decisions, self.segments)
+                prepared = self._keeper[0](learner, decisions) if self._keeper else None
+                future.set_result((learner, prepared))
             except Exception as err:  # handed to poll(), in the session's thread
                 future.set_exception(err)
 
@@ -97,12 +111,17 @@ class Retrainer:
             return None
         future, self._running = self._running, None
         try:
-            learner = future.result()
+            learner, prepared = future.result()
         except Exception as err:  # shown on the status line, never raised into the screen
             self.failed = type(err).__name__
             return None
         generation = self.model.generation + 1 if self.model else 1
-        self.model = Model(learner, learner.decisions, generation)
+        self.model = Model(learner, learner.decisions, generation, prepared)
+        if self._keeper is not None and prepared is not None:
+            try:
+                self._keeper[1](prepared)
+            except Exception as err:  # the model still serves this session
+                self.failed = f"{type(err).__name__} while storing the model"
         return self.model
 
     def take(self) -> tuple[Model | None, str]:
@@ -116,9 +135,14 @@ class Retrainer:
                           "Run `qualkit suggest --learn-from` to see why")
         abstaining = model.learner.abstaining()
         live = len(model.learner.models) - len(abstaining)
+        kept = ""
+        if self.failed:  # trained, but not stored: this session still uses it
+            kept = (f"; it could not be stored ({self.failed}): the next session starts "
+                    "from the previous suggestions")
+            self.failed = ""
         return model, (f"Retrained on your {model.decisions:,} decisions: L marks learned "
                        f"suggestions ({live} code(s) learned, {len(abstaining)} need more "
-                       "examples)")
+                       f"examples){kept}")
 
     def suggest(self, model: Model, segment: Segment) -> list[LearnedSuggestion]:
         """What ``model`` suggests for one segment (its transcript's segments give the

@@ -86,6 +86,53 @@ def trainer(codebook: Codebook, roster: Mapping[str, Participant]
     return train_on
 
 
+def keeper(store: Store, codebook: Codebook, coder: str,
+           learns_from: Callable[[Segment], bool]) -> tuple[
+               Callable[[Learner, Mapping[int, Coding]], Any], Callable[[Any], None]]:
+    """How ``qualkit tag --retrain-every`` keeps a retrained model with the project
+    (:data:`~qualkit.coding.retrain.Keeper`), so the next session starts from it: in
+    the training thread, its suggestions for the segments ``coder`` has not reviewed
+    (those ``learns_from`` accepts: not moderators') are predicted and the model is
+    written out; in the session's thread, both replace the coder's stored run, as
+    ``suggest --learn-from`` would."""
+    from qualkit.suggest.model_file import dump
+
+    every = store.segments()  # read here, in the session's thread
+
+    def prepare(learner: Learner, decisions: Mapping[int, Coding]) -> Any:
+        rows: list[tuple[int, str]] = []
+        found = read = 0
+        for batch in _batches(every):
+            targets = [s for s in batch if s.id not in decisions and learns_from(s)]
+            if not targets:
+                continue
+            kept = learner.kept(targets, batch)
+            by_transcript: dict[int, list[tuple[int, list[tuple[str, float]]]]] = {}
+            owner = {s.id: s.transcript_id for s in targets}
+            for entry in kept:
+                by_transcript.setdefault(owner[entry[0]], []).append(entry)
+            rows += [(tid, encode_probabilities(items))
+                     for tid, items in sorted(by_transcript.items())]
+            found += sum(len(items) for _, items in kept)
+            read += len(targets)
+        summary = {"decisions": learner.decisions, "transcripts": learner.transcripts,
+                   "segments": read, "abstaining": learner.abstaining(),
+                   "thresholds": {c: round(m.threshold, 4)
+                                  for c, m in learner.models.items() if m.model is not None},
+                   "retrained_while_tagging": True}
+        return summary, dump(learner), rows
+
+    def save(prepared: Any) -> None:
+        summary, (meta, arrays), rows = prepared
+        with store.transaction() as conn:
+            store.forget_learned(conn, codebook.version, coder)
+            store.save_learned_model(conn, codebook.version, coder, meta, arrays)
+            store.save_learned_rows(conn, codebook.version, coder, rows)
+            store.save_learned_run(conn, codebook.version, coder, summary)
+
+    return prepare, save
+
+
 def _batches(segments: Sequence[Segment]) -> list[list[Segment]]:
     """Segments in batches of whole transcripts, each about :data:`BATCH_SEGMENTS`."""
     out: list[list[Segment]] = [[]]
