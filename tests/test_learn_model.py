@@ -203,3 +203,17 @@ def test_a_model_retrained_while_tagging_is_kept_for_the_next_session(tmp_path: 
         assert store.learned_model(book.version, "rita") is not None
     shown = cli("suggest", "-p", str(root), "--explain", str(stored[0].segment_id))
     assert "  weighed most: " in shown.stdout
+
+
+def test_learning_over_two_processes_stores_what_one_does(learned: Path) -> None:
+    from qualkit.suggest import learn_project
+
+    with find(learned).open_store() as store:
+        book = active_codebook(store)
+        one = store.learned_suggestions(book.version, "rita")  # small: one process
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(learn_project, "BATCH_SEGMENTS", 30)  # a batch per transcript
+            result = learn_project.learn_from(store, book, "rita", jobs=2)
+        assert result.suggestions == len(one) > 0
+        assert store.learned_suggestions(book.version, "rita") == one
+        assert store.learned_run(book.version, "rita")["segments"] == 240

@@ -177,7 +177,10 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
     with store.transaction() as conn:
         store.forget_learned(conn, codebook.version, coder)
         store.save_learned_model(conn, codebook.version, coder, meta, arrays)
-        items = ((store.segments(ids), include_moderator) for ids in batches)
+        # Plain rows and each transcript's text travel to the workers, which make the
+        # segments: building them here cost the parent more than a worker's share.
+        items = (([(tid, *store.segment_spans(tid)) for tid in ids], include_moderator)
+                 for ids in batches)
         results = workers.ordered_map(_predict, items, jobs=jobs, setup=_use_learner,
                                       setup_args=(learner,)) if jobs > 1 else \
             (_predict(item, learner) for item in items)
@@ -204,10 +207,18 @@ def _use_learner(learner: Learner) -> None:
     _LEARNER = learner
 
 
-def _predict(item: tuple[list[Segment], bool], learner: Learner | None = None
+Spans = list[tuple[int, str, list[tuple[int, int, int, int, int, str]]]]
+"""Transcripts as (id, text, segment rows of :meth:`Store.segment_spans`)."""
+
+
+def _predict(item: tuple[Spans, bool], learner: Learner | None = None
              ) -> tuple[list[tuple[int, str]], int, int]:
     """One batch of whole transcripts: (rows to store, suggestions, segments read)."""
-    batch, include_moderator = item
+    spans, include_moderator = item
+    batch = [Segment(id=seg, transcript_id=tid, turn_index=turn, index=idx, start=start,
+                     end=end, text=text[start:end], speaker=speaker)
+             for tid, text, rows in spans
+             for seg, turn, idx, start, end, speaker in rows]
     learner = learner or _LEARNER
     assert learner is not None
     targets = [s for s in batch
