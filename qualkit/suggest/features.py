@@ -107,7 +107,7 @@ def words(text: str) -> list[str]:
 
 
 def context_tokens(ex: Example) -> list[str]:
-    """The context and form of a segment as named features (a DictVectorizer's keys)."""
+    """The context and form of a segment as named features (columns of value 1)."""
     own = ex.own or tuple(words(ex.text))
     prev = ex.previous or tuple(words(ex.previous_text))
     feats = [f"role={ex.role}", f"prev_role={ex.previous_role or '-'}",
@@ -349,10 +349,6 @@ def _unigrams(tokens: Sequence[str]) -> Sequence[str]:
 def _grams(tokens: Sequence[str]) -> list[str]:
     """Words and word pairs of words already split."""
     return [*tokens, *map(" ".join, itertools.pairwise(tokens))]
-
-
-def _context_name(feature: str) -> str:
-    return f"context {feature}"
 
 
 def _float32() -> Any:

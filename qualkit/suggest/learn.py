@@ -130,7 +130,7 @@ class Learner:
         labels = {code.id: np.array([code.id in decisions[s.id].codes for s in reviewed],
                                     dtype=bool) for code in self.codebook.codes}
         self.train_labels = labels
-        self._weights, self._like = None, {}  # of the previous training
+        self._weights, self._like, self._train_text = None, {}, None  # of the previous one
         with ThreadPoolExecutor(max_workers=THREADS) as pool:  # SGD runs without the GIL
             fitted = pool.map(lambda code: _fit_code(code, labels[code], groups, folds),
                               labels)
