@@ -217,3 +217,21 @@ def test_learning_over_two_processes_stores_what_one_does(learned: Path) -> None
         assert result.suggestions == len(one) > 0
         assert store.learned_suggestions(book.version, "rita") == one
         assert store.learned_run(book.version, "rita")["segments"] == 240
+
+
+def test_a_fitted_block_gives_scikit_learns_tf_idf_to_the_last_bit() -> None:
+    # Stored models rebuild the blocks from their terms and idf; the fits and thresholds
+    # of the learner are sensitive to the last bit of their input.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from qualkit.suggest.features import Block, Vocabulary
+
+    docs = [("so", "the", "fraction", "the", "fraction"), ("ratio",), (),
+            ("the", "unseen", "ratio", "ratio", "ratio", "so")] * 3
+    block = Block("word", "word '{}'", lambda ex: ex.own, min_df=2)
+    fitted = Vocabulary.fit(block, docs[:6])
+    reference = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, min_df=2,
+                                dtype=np.float32).fit(docs[:6])
+    assert fitted.terms == reference.get_feature_names_out().tolist()
+    assert np.array_equal(fitted.transform(docs).toarray(),
+                          reference.transform(docs).toarray())

@@ -234,14 +234,14 @@ class Vocabulary:
         if not self.block.tfidf:
             x.data[:] = 1.0
             return x
+        from sklearn.preprocessing import normalize
+
+        # scikit-learn's own steps, in its order and precision: the same features to the
+        # last bit (a fit is sensitive to the last bit of its input).
         np.log(x.data, out=x.data)
         x.data += 1.0
         x.data *= self.idf[x.indices]
-        nnz_rows = np.repeat(np.arange(len(docs)), np.diff(x.indptr))
-        norms = np.sqrt(np.bincount(nnz_rows, weights=x.data.astype(np.float64) ** 2,
-                                    minlength=len(docs)))
-        norms[norms == 0] = 1.0
-        x.data /= norms[nnz_rows].astype(np.float32)
+        x = normalize(x, norm="l2", copy=False)
         if self.block.weight != 1.0:
             x.data *= np.float32(self.block.weight)
         return x
