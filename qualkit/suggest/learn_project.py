@@ -172,11 +172,10 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
                "segments": 0, "abstaining": learner.abstaining(),
                "thresholds": {c: round(m.threshold, 4) for c, m in learner.models.items()
                               if m.model is not None}}
-    meta, arrays = dump(learner)
     total = read_count = 0
     with store.transaction() as conn:
         store.forget_learned(conn, codebook.version, coder)
-        store.save_learned_model(conn, codebook.version, coder, meta, arrays)
+        store.save_learned_model(conn, codebook.version, coder, *dump(learner))
         # Plain rows and each transcript's text travel to the workers, which make the
         # segments: building them here cost the parent more than a worker's share.
         items = (([(tid, *store.segment_spans(tid)) for tid in ids], include_moderator)
