@@ -59,8 +59,9 @@ def register(app: typer.Typer) -> None:
                 learn_from: Annotated[str | None, typer.Option(
                     "--learn-from", metavar="CODER",
                     help="Train a model on this coder's decisions and store its "
-                         "suggestions (learned, with probabilities and evidence) for "
-                         "every segment.")] = None,
+                         "suggestions (learned, with probabilities) for every segment, "
+                         "with the model: --explain computes their evidence from it.")]
+                = None,
                 as_json: JsonOpt = False) -> None:
         """Suggest codes for segments not yet read under the codebook, with evidence."""
         from qualkit.codebook.versions import project_codebook

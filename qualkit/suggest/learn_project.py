@@ -101,19 +101,12 @@ def keeper(store: Store, codebook: Codebook, coder: str,
 
     def prepare(learner: Learner, decisions: Mapping[int, Coding]) -> Any:
         rows: list[tuple[int, str]] = []
-        found = read = 0
+        read = 0
         for batch in _batches(every):
             targets = [s for s in batch if s.id not in decisions and learns_from(s)]
             if not targets:
                 continue
-            kept = learner.kept(targets, batch)
-            by_transcript: dict[int, list[tuple[int, list[tuple[str, float]]]]] = {}
-            owner = {s.id: s.transcript_id for s in targets}
-            for entry in kept:
-                by_transcript.setdefault(owner[entry[0]], []).append(entry)
-            rows += [(tid, encode_probabilities(items))
-                     for tid, items in sorted(by_transcript.items())]
-            found += sum(len(items) for _, items in kept)
+            rows += _rows(learner, targets, batch)[0]
             read += len(targets)
         summary = {"decisions": learner.decisions, "transcripts": learner.transcripts,
                    "segments": read, "abstaining": learner.abstaining(),
@@ -222,14 +215,22 @@ def _predict(item: tuple[Spans, bool], learner: Learner | None = None
     assert learner is not None
     targets = [s for s in batch
                if include_moderator or not is_moderator(s.speaker, learner.roster)]
-    found = learner.kept(targets, batch) if targets else []
+    rows, found = _rows(learner, targets, batch) if targets else ([], 0)
+    return rows, found, len(targets)
+
+
+def _rows(learner: Learner, targets: Sequence[Segment], batch: Sequence[Segment]
+          ) -> tuple[list[tuple[int, str]], int]:
+    """(the rows to store, one per transcript, and how many suggestions they hold) of
+    what ``learner`` suggests for ``targets`` (``batch``: their whole transcripts)."""
+    found = learner.kept(targets, batch)
     by_transcript: dict[int, list[tuple[int, list[tuple[str, float]]]]] = {}
     owner = {s.id: s.transcript_id for s in targets}
     for entry in found:
         by_transcript.setdefault(owner[entry[0]], []).append(entry)
     return ([(tid, encode_probabilities(items))
              for tid, items in sorted(by_transcript.items())],
-            sum(len(items) for _, items in found), len(targets))
+            sum(len(items) for _, items in found))
 
 
 def _transcript_batches(transcript_ids: Sequence[int], counts: Mapping[int, int]
