@@ -217,6 +217,15 @@ def test_learning_over_two_processes_stores_what_one_does(learned: Path) -> None
         assert result.suggestions == len(one) > 0
         assert store.learned_suggestions(book.version, "rita") == one
         assert store.learned_run(book.version, "rita")["segments"] == 240
+        # A spawned worker (not Linux) is given the stored model, not the learner.
+        every = store.segments()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(learn_project, "_LEARNER", None)
+            learn_project._start_worker(book, store.participants(),
+                                        *store.learned_model(book.version, "rita"))
+            spawned = learn_project._LEARNER
+        assert spawned is not None
+        assert spawned.kept(every, every) == train(store, book, "rita").kept(every, every)
 
 
 def test_a_fitted_block_gives_scikit_learns_tf_idf_to_the_last_bit() -> None:

@@ -165,23 +165,28 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
                "segments": 0, "abstaining": learner.abstaining(),
                "thresholds": {c: round(m.threshold, 4) for c, m in learner.models.items()
                               if m.model is not None}}
+    global _LEARNER
     total = read_count = 0
+    model = dump(learner)
     with store.transaction() as conn:
         store.forget_learned(conn, codebook.version, coder)
-        store.save_learned_model(conn, codebook.version, coder, *dump(learner))
+        store.save_learned_model(conn, codebook.version, coder, *model)
         # Plain rows and each transcript's text travel to the workers, which make the
         # segments: building them here cost the parent more than a worker's share.
         items = (([(tid, *store.segment_spans(tid)) for tid in ids], include_moderator)
                  for ids in batches)
-        results = workers.ordered_map(_predict, items, jobs=jobs, setup=_use_learner,
-                                      setup_args=(learner,)) if jobs > 1 else \
-            (_predict(item, learner) for item in items)
-        for n, (rows, found, read) in enumerate(results, start=1):
-            store.save_learned_rows(conn, codebook.version, coder, rows)
-            total += found
-            read_count += read
-            if progress:
-                progress(n, len(batches))
+        _LEARNER = learner  # what forked workers inherit; spawned ones load the model
+        try:
+            results = workers.ordered_map(_predict, items, jobs=jobs, setup=_start_worker,
+                                          setup_args=(codebook, learner.roster, *model))
+            for n, (rows, found, read) in enumerate(results, start=1):
+                store.save_learned_rows(conn, codebook.version, coder, rows)
+                total += found
+                read_count += read
+                if progress:
+                    progress(n, len(batches))
+        finally:
+            _LEARNER = None
         store.save_learned_run(conn, codebook.version, coder,
                                {**summary, "segments": read_count})
     return LearnResult(coder=coder, decisions=learner.decisions,
@@ -190,28 +195,32 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
 
 
 _LEARNER: Learner | None = None
-"""The learner a prediction worker uses (inherited when forked, else set by
-:func:`_use_learner`)."""
+"""The learner :func:`learn_from` predicts with: set in its process while it runs, and
+inherited by forked workers; a spawned worker loads it from the stored model
+(:func:`_start_worker`), since a learner is not sent between processes."""
 
 
-def _use_learner(learner: Learner) -> None:
+def _start_worker(codebook: Codebook, roster: Mapping[str, Participant],
+                  meta: Mapping[str, Any], data: bytes) -> None:
     global _LEARNER
-    _LEARNER = learner
+    if _LEARNER is None:
+        from qualkit.suggest.model_file import load
+
+        _LEARNER = load(codebook, roster, meta, data)
 
 
 Spans = list[tuple[int, str, list[tuple[int, int, int, int, int, str]]]]
 """Transcripts as (id, text, segment rows of :meth:`Store.segment_spans`)."""
 
 
-def _predict(item: tuple[Spans, bool], learner: Learner | None = None
-             ) -> tuple[list[tuple[int, str]], int, int]:
+def _predict(item: tuple[Spans, bool]) -> tuple[list[tuple[int, str]], int, int]:
     """One batch of whole transcripts: (rows to store, suggestions, segments read)."""
     spans, include_moderator = item
     batch = [Segment(id=seg, transcript_id=tid, turn_index=turn, index=idx, start=start,
                      end=end, text=text[start:end], speaker=speaker)
              for tid, text, rows in spans
              for seg, turn, idx, start, end, speaker in rows]
-    learner = learner or _LEARNER
+    learner = _LEARNER
     assert learner is not None
     targets = [s for s in batch
                if include_moderator or not is_moderator(s.speaker, learner.roster)]
