@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import sys
 import tempfile
@@ -151,17 +152,25 @@ def _build(root: Path, codebook: str, transcripts: dict[str, list[tuple[str, str
     return project, store, book
 
 
+ANNOMI_THERAPIST = {"reflection": "reflection", "question": "question",
+                    "therapist_input": "therapist_input"}
+ANNOMI_CLIENT = {"change": "change_talk", "sustain": "sustain_talk"}
+
+
+def _annomi_code(row: dict[str, str]) -> str | None:
+    """The code of an AnnoMI row, as the codebook above names it (None: no code)."""
+    if row["interlocutor"] == "therapist":
+        return ANNOMI_THERAPIST.get(row["main_therapist_behaviour"])
+    return ANNOMI_CLIENT.get(row["client_talk_type"])
+
+
 def annomi(data: Path) -> tuple[str, dict[str, list[tuple[str, str, set[str]]]],
                                 dict[str, str]]:
-    therapist = {"reflection": "reflection", "question": "question",
-                 "therapist_input": "therapist_input"}
-    client = {"change": "change_talk", "sustain": "sustain_talk"}
     out: dict[str, list[tuple[int, str, str, set[str]]]] = {}
     with (data / "annomi" / "AnnoMI-simple.csv").open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             speaker = "Therapist" if row["interlocutor"] == "therapist" else "Client"
-            code = (therapist.get(row["main_therapist_behaviour"]) if speaker == "Therapist"
-                    else client.get(row["client_talk_type"]))
+            code = _annomi_code(row)
             out.setdefault(f"annomi_{int(row['transcript_id']):03d}", []).append(
                 (int(row["utterance_id"]), speaker, _clean(row["utterance_text"]),
                  {code} if code else set()))
@@ -195,6 +204,81 @@ def ncte(data: Path) -> tuple[str, dict[str, list[tuple[str, str, set[str]]]],
 
 
 CORPORA = {"annomi": annomi, "ncte": ncte}
+
+
+def annomi_ceiling(data: Path) -> dict[str, object] | None:
+    """How far the labels allow: AnnoMI's 7 transcripts coded by all 10 annotators, each
+    annotator scored against each other one with the same codes and micro-averaged F1 as
+    the suggesters. A suggester that matches a coder as well as a second trained coder
+    does is at the ceiling of the labels."""
+    import statistics
+
+    path = data / "annomi" / "AnnoMI-multi_annotator_subset.csv"
+    if not path.is_file():
+        return None
+    labels: dict[str, dict[tuple[str, str], str | None]] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            labels.setdefault(row["annotator_id"], {})[
+                (row["transcript_id"], row["utterance_id"])] = _annomi_code(row)
+    codes = [*ANNOMI_THERAPIST.values(), *ANNOMI_CLIENT.values()]
+    overall: list[float] = []
+    per_code: dict[str, list[float]] = {code: [] for code in codes}
+    for a, b in itertools.permutations(sorted(labels), 2):  # b "suggests", a is the coder
+        counts = {code: [0, 0, 0] for code in codes}  # tp, fp, fn
+        for item, truth in labels[a].items():
+            guess = labels[b][item]
+            for code in codes:
+                c = counts[code]
+                c[0] += guess == code == truth
+                c[1] += guess == code != truth
+                c[2] += truth == code != guess
+        for code, (tp, fp, fn) in counts.items():
+            per_code[code].append(_f1(tp, fp, fn))
+        overall.append(_f1(*(sum(c[i] for c in counts.values()) for i in range(3))))
+    return {"annotators": len(labels), "items": len(next(iter(labels.values()))),
+            "median_f1": round(statistics.median(overall), 3),
+            "range": [round(min(overall), 3), round(max(overall), 3)],
+            "per_code": {c: round(statistics.median(v), 3) for c, v in per_code.items()}}
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def develop(name: str, data: Path, share: float, seed: int, folds: int = 4
+            ) -> dict[str, object]:
+    """Learned F1 by cross-validation **inside the training transcripts** (folds of whole
+    transcripts): the figure to compare variants of the learner on, so that no choice is
+    made by looking at the test part."""
+    from qualkit.suggest.learn import Learner
+    from qualkit.suggest.learn_eval import scores_of, split_transcripts
+    from qualkit.suggest.learn_project import material
+
+    codebook, transcripts, roles = CORPORA[name](data)
+    with tempfile.TemporaryDirectory(prefix=f"qualkit-learned-{name}-") as tmp:
+        _, store, book = _build(Path(tmp) / "project", codebook, transcripts, roles)
+        try:
+            m = material(store, "labels")
+        finally:
+            store.close()
+    split = split_transcripts(sorted({s.transcript_id for s in m.reviewed}), share, seed)
+    codes = [code.id for code in book.codes]
+    totals = {code: [0, 0, 0] for code in codes}
+    for k in range(folds):
+        held = set(split.train[k::folds])
+        fit_on = [s for s in m.reviewed
+                  if s.transcript_id in split.train and s.transcript_id not in held]
+        score_on = [s for s in m.reviewed if s.transcript_id in held]
+        learner = Learner(book, m.roster).fit(fit_on, m.decisions, m.every)
+        scores = scores_of(learner.predict(score_on, m.every), score_on, m.decisions, codes)
+        for code in codes:
+            c = scores.per_code[code]
+            totals[code] = [totals[code][0] + c.tp, totals[code][1] + c.fp,
+                            totals[code][2] + c.fn]
+    return {"corpus": name, "folds": folds, "train_transcripts": len(split.train),
+            "dev_f1": round(_f1(*(sum(t[i] for t in totals.values()) for i in range(3))), 3),
+            "per_code": {c: round(_f1(*t), 3) for c, t in totals.items()}}
 
 
 def measure(name: str, data: Path, share: float, seed: int, curve: bool) -> dict[str, object]:
@@ -235,10 +319,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--curve", action="store_true")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--dev", action="store_true",
+                        help="only cross-validate inside the training transcripts (to "
+                             "compare variants of the learner without the test part)")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"{args.data} is not there: the learned-suggestion benchmark measures on the "
               "public corpora of ../shared/realdata only, so it was skipped.", file=sys.stderr)
+        return 0
+    if args.dev:
+        for name in args.corpus or sorted(CORPORA):
+            print(json.dumps(develop(name, args.data, args.train_share, args.seed)))
         return 0
     results = []
     for name in args.corpus or sorted(CORPORA):
@@ -249,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|--:|--:|--:|--:|--:|")
     for result in results:
         print(*_row(result))
+    ceiling = annomi_ceiling(args.data) if "annomi" in (args.corpus or CORPORA) else None
+    if ceiling:
+        print(f"\nannomi, one trained annotator against another ({ceiling['annotators']} "
+              f"annotators, {ceiling['items']} utterances): median F1 "
+              f"{ceiling['median_f1']:.3f} (range {ceiling['range'][0]:.3f}-"
+              f"{ceiling['range'][1]:.3f}); per code {ceiling['per_code']}")
     for result in results:
         print(f"\n{result['corpus']}, per code (learned F1 / keyword F1 / support), "
               f"{result['seconds']} s:")
@@ -262,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- curve: {point['decisions']} decisions ({point['transcripts']} "
                   f"transcripts): F1 {point['f1']:.3f}")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps({"results": results, "annomi_ceiling": ceiling},
+                                        indent=1), encoding="utf-8")
     return 0
 
 

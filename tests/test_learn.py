@@ -425,3 +425,66 @@ def test_tagging_retrains_the_real_learner_in_the_background(tmp_path: Path, cli
         assert [line.needs_examples for line in lines] == [False, False, True]
         shown = [line for line in lines if line.learned is not None]
         assert all(models[line.code.id].threshold <= line.learned <= 1 for line in shown)
+
+
+def _fitted(study: Path) -> tuple[object, object, object]:
+    from qualkit.codebook.versions import project_codebook
+    from qualkit.project import find
+    from qualkit.suggest.learn_project import material
+
+    project = find(study)
+    store = project.open_store()
+    try:
+        return project_codebook(store, project), material(store, "rita"), store.segments()
+    finally:
+        store.close()
+
+
+def test_forked_processes_fit_the_models_threads_fit(study: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Codes are fitted in forked processes when the work is large; what they send back
+    must be the models one process fits (to float32, the precision of the product)."""
+    from qualkit.suggest import learn
+
+    book, m, every = _fitted(study)
+    monkeypatch.setenv("QUALKIT_JOBS", "2")
+    threaded = learn.Learner(book, m.roster).fit(m.reviewed, m.decisions, every)
+    monkeypatch.setattr(learn, "PROCESS_CELLS", 0)
+    forked = learn.Learner(book, m.roster).fit(m.reviewed, m.decisions, every)
+    assert list(forked.models) == list(threaded.models)
+    for code, one in threaded.models.items():
+        other = forked.models[code]
+        assert (other.threshold, other.cv_f1, other.reason) == (one.threshold, one.cv_f1,
+                                                                 one.reason)
+        if one.model is not None:
+            np.testing.assert_allclose(other.model.coef_, one.model.coef_, rtol=1e-6,
+                                       atol=1e-7)
+
+
+def test_a_code_on_few_segments_gets_probabilities_on_a_usable_scale(study: Path) -> None:
+    """The code given to a fifth of segments (praise) is suggested with probabilities a
+    coder can read: its coded segments mostly above one half, the rest mostly below a
+    tenth (stochastic gradient descent put both near 0.0001, and its threshold there)."""
+    from qualkit.suggest.learn import Learner
+
+    book, m, every = _fitted(study)
+    learner = Learner(book, m.roster).fit(m.reviewed, m.decisions, every)
+    probs, _, _, codes = learner.probabilities(m.reviewed, every)
+    column = probs[:, codes.index("praise")]
+    coded = np.array(["praise" in m.decisions[s.id].codes for s in m.reviewed])
+    assert np.median(column[coded]) > 0.5
+    assert np.median(column[~coded]) < 0.1
+    assert 0.05 < learner.models["praise"].threshold < 0.95
+
+
+def test_held_out_f1_cuts_each_fold_where_the_others_chose() -> None:
+    """Two folds: fold A's cut is chosen on B and applied to A, and back. Counted by
+    hand: B's best cut is its positive's 0.7 (its negative 0.5 below), which finds A's
+    positive 0.8 and lets A's negative 0.75 through; A's best cut is 0.8, which misses
+    B's positive 0.7 and keeps out its negative: tp 1, fp 1, fn 1, F1 = 2 / 4. (The best
+    cut on both folds at once, 0.7, scores 4 / 5 on the same decisions.)"""
+    from qualkit.suggest.learn import _held_out_f1
+
+    oof = np.array([0.8, 0.75, 0.7, 0.5])
+    y = np.array([True, False, True, False])
+    assert _held_out_f1(oof, y, [np.array([0, 1]), np.array([2, 3])]) == 0.5
