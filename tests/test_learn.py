@@ -19,7 +19,7 @@ import pytest
 from qualkit.errors import QualkitError
 from qualkit.model import Participant, Segment
 from qualkit.suggest.features import Example, context_tokens, examples
-from qualkit.suggest.learn import best_threshold
+from qualkit.suggest.fit import best_threshold
 from qualkit.suggest.learn_eval import split_transcripts
 
 WORDS = [
@@ -444,12 +444,12 @@ def test_forked_processes_fit_the_models_threads_fit(study: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Codes are fitted in forked processes when the work is large; what they send back
     must be the models one process fits (to float32, the precision of the product)."""
-    from qualkit.suggest import learn
+    from qualkit.suggest import fit, learn
 
     book, m, every = _fitted(study)
     monkeypatch.setenv("QUALKIT_JOBS", "2")
     threaded = learn.Learner(book, m.roster).fit(m.reviewed, m.decisions, every)
-    monkeypatch.setattr(learn, "PROCESS_CELLS", 0)
+    monkeypatch.setattr(fit, "PROCESS_CELLS", 0)
     forked = learn.Learner(book, m.roster).fit(m.reviewed, m.decisions, every)
     assert list(forked.models) == list(threaded.models)
     for code, one in threaded.models.items():
@@ -483,7 +483,7 @@ def test_held_out_f1_cuts_each_fold_where_the_others_chose() -> None:
     positive 0.8 and lets A's negative 0.75 through; A's best cut is 0.8, which misses
     B's positive 0.7 and keeps out its negative: tp 1, fp 1, fn 1, F1 = 2 / 4. (The best
     cut on both folds at once, 0.7, scores 4 / 5 on the same decisions.)"""
-    from qualkit.suggest.learn import _held_out_f1
+    from qualkit.suggest.fit import _held_out_f1
 
     oof = np.array([0.8, 0.75, 0.7, 0.5])
     y = np.array([True, False, True, False])
