@@ -14,8 +14,9 @@ Why these, and not only the words:
 - **Keyword evidence**: the engine's score per code, so that a coder's keywords keep
   counting once a model is trained.
 - **Likeness to the codebook**: cosine similarity of the segment to each code's name,
-  definition, inclusion criteria and examples, so that codes without keywords have some
-  signal from the first decision on.
+  definition, inclusion criteria and examples (for the codes it reads most like, see
+  :func:`most_alike`), so that codes without keywords have some signal from the first
+  decision on.
 
 scikit-learn is imported inside functions: ``qualkit --help`` must not pay for it.
 """
