@@ -108,12 +108,8 @@ def keeper(store: Store, codebook: Codebook, coder: str,
                 continue
             rows += _rows(learner, targets, batch)[0]
             read += len(targets)
-        summary = {"decisions": learner.decisions, "transcripts": learner.transcripts,
-                   "segments": read, "abstaining": learner.abstaining(),
-                   "thresholds": {c: round(m.threshold, 4)
-                                  for c, m in learner.models.items() if m.model is not None},
-                   "retrained_while_tagging": True}
-        return summary, dump(learner), rows
+        return (_run_summary(learner, read, retrained_while_tagging=True), dump(learner),
+                rows)
 
     def save(prepared: Any) -> None:
         summary, (meta, arrays), rows = prepared
@@ -126,15 +122,23 @@ def keeper(store: Store, codebook: Codebook, coder: str,
     return prepare, save
 
 
+def _run_summary(learner: Learner, segments: int, **extra: Any) -> dict[str, Any]:
+    """What a stored run of learned suggestions records of its model (``segments``: how
+    many it predicted for), for ``--learn-from`` and for a model kept while tagging."""
+    return {"decisions": learner.decisions, "transcripts": learner.transcripts,
+            "segments": segments, "abstaining": learner.abstaining(),
+            "thresholds": {c: round(m.threshold, 4) for c, m in learner.models.items()
+                           if m.model is not None}, **extra}
+
+
 def _batches(segments: Sequence[Segment]) -> list[list[Segment]]:
-    """Segments in batches of whole transcripts, each about :data:`BATCH_SEGMENTS`."""
-    out: list[list[Segment]] = [[]]
-    for i, seg in enumerate(segments):
-        if (len(out[-1]) >= BATCH_SEGMENTS and i
-                and segments[i - 1].transcript_id != seg.transcript_id):
-            out.append([])
-        out[-1].append(seg)
-    return [batch for batch in out if batch]
+    """Segments (in reading order) in the batches of :func:`_transcript_batches`."""
+    by_transcript: dict[int, list[Segment]] = {}
+    for seg in segments:
+        by_transcript.setdefault(seg.transcript_id, []).append(seg)
+    sizes = {tid: len(segs) for tid, segs in by_transcript.items()}
+    return [[seg for tid in ids for seg in by_transcript[tid]]
+            for ids in _transcript_batches(list(by_transcript), sizes)]
 
 
 def learn_from(store: Store, codebook: Codebook, coder: str, *,
@@ -161,10 +165,6 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
         total_segments = sum(counts.values())
         jobs = workers.configured_jobs() or (
             workers.default_jobs() if total_segments >= PARALLEL_MIN_SEGMENTS else 1)
-    summary = {"decisions": learner.decisions, "transcripts": learner.transcripts,
-               "segments": 0, "abstaining": learner.abstaining(),
-               "thresholds": {c: round(m.threshold, 4) for c, m in learner.models.items()
-                              if m.model is not None}}
     global _LEARNER
     total = read_count = 0
     model = dump(learner)
@@ -188,7 +188,7 @@ def learn_from(store: Store, codebook: Codebook, coder: str, *,
         finally:
             _LEARNER = None
         store.save_learned_run(conn, codebook.version, coder,
-                               {**summary, "segments": read_count})
+                               _run_summary(learner, read_count))
     return LearnResult(coder=coder, decisions=learner.decisions,
                        transcripts=learner.transcripts, segments_read=read_count,
                        suggestions=total, abstaining=learner.abstaining())
