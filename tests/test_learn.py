@@ -485,6 +485,33 @@ def test_held_out_f1_cuts_each_fold_where_the_others_chose() -> None:
     cut on both folds at once, 0.7, scores 4 / 5 on the same decisions.)"""
     from qualkit.suggest.fit import _held_out_f1
 
-    oof = np.array([0.8, 0.75, 0.7, 0.5])
-    y = np.array([True, False, True, False])
-    assert _held_out_f1(oof, y, [np.array([0, 1]), np.array([2, 3])]) == 0.5
+    oof = np.array([[0.8, 0.75, 0.7, 0.5]])
+    y = np.array([[True, False, True, False]])
+    assert _held_out_f1(oof, y, [np.array([0, 1]), np.array([2, 3])]).tolist() == [0.5]
+
+
+def test_codes_share_the_cut_that_maximises_f1_over_all_their_decisions() -> None:
+    """Counted by hand, two codes, folds {0, 1} and {2, 3}:
+
+    - A's out-of-fold probabilities 0.9, 0.6, 0.3, 0.1 (coded, coded, not, not); B's
+      0.25, 0.2, 0.15, 0.05 (only the first coded). Each alone is cut cleanly (A at 0.6,
+      B at 0.25).
+    - Held out: fold 1's cut is chosen on fold 2, where nothing is coded (0.5): A finds
+      both its positives, B misses its one. Fold 2's cut is chosen on fold 1 pooled
+      (0.9, 0.6, 0.25 coded, 0.2 not: 0.25), which lets A's 0.3 through. A: tp 2, fp 1,
+      F1 4 / 5; B: tp 0, F1 0, so B abstains.
+    - The shared cut is then chosen on A alone: 0.6. (With B, 0.25: F1 6 / 7 against
+      4 / 5 at 0.6, and A's negative 0.3 would have been suggested.)"""
+    from qualkit.suggest.fit import CodeModel, _cut_together
+
+    labels = {"a": np.array([True, True, False, False]),
+              "b": np.array([True, False, False, False])}
+    fitted = [(CodeModel("a", 2, 2, 0.5, 0.0, model=object()), np.array([0.9, 0.6, 0.3, 0.1])),
+              (CodeModel("b", 1, 3, 0.5, 0.0, model=object()),
+               np.array([0.25, 0.2, 0.15, 0.05])),
+              (CodeModel("c", 0, 4, 0.5, 0.0, reason="needs more examples"), None)]
+    a, b, c = _cut_together(fitted, labels, [np.array([0, 1]), np.array([2, 3])])
+    assert (a.threshold, a.cv_f1, a.model is not None) == (0.6, 0.8, True)
+    assert b.model is None and b.cv_f1 == 0.0
+    assert "cross-validated F1 0.000" in b.reason
+    assert c.reason == "needs more examples"

@@ -3,11 +3,17 @@
 - **Logistic regression** (Newton-CG, see :data:`TOL`) per code, fitted in folds of whole
   transcripts (a transcript's sentences resemble each other, so splitting inside one
   flatters the model).
-- **A threshold per code**: the one that maximises F1 on the out-of-fold probabilities;
-  the model used is the fold models averaged, so it applies on the scale it was chosen on.
+- **One threshold for every code**: the cut that maximises F1 over all the coder's
+  decisions at once (every code's out-of-fold probabilities pooled), not each code's own
+  best cut. For probabilities on a common scale the cut that maximises F1 lies at half
+  the F1 reached (Lipton, Elkan & Naryanaswamy 2014, "Optimal thresholding of classifiers
+  to maximize F1 measure", ECML PKDD); a code's own best cut sits at half *its* F1, so a
+  code the model finds badly was cut low and flooded the coder with wrong suggestions,
+  while one it finds well was cut too high. The model used is the fold models averaged,
+  so the cut applies on the scale it was chosen on.
 - **Abstaining**: a code with fewer than :data:`MIN_POSITIVES` positives, or in fewer than
-  two transcripts, or whose held-out F1 stays below :data:`MIN_CV_F1`, gets no learned
-  suggestions; the reason is kept so screens can say the code needs more examples.
+  two transcripts, or whose held-out F1 at that cut stays below :data:`MIN_CV_F1`, gets no
+  learned suggestions; the reason is kept so screens can say the code needs more examples.
 
 Codes are fitted on two cores (forked processes from the main thread, threads
 otherwise). scikit-learn is imported inside functions.
@@ -19,7 +25,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -87,7 +93,7 @@ pool forks, so nothing is pickled to the workers."""
 
 def fit_codes(labels: Mapping[str, Any], groups: Any, folds: Sequence[Fold]
                ) -> list[CodeModel]:
-    """Every code's model, fitted on both cores.
+    """Every code's model, fitted on both cores, and the threshold they share.
 
     The solver's inner loops hold the GIL, so threads fitted one code at a time; forked
     processes inherit the folds for free. Only from the main thread on Linux, and only for
@@ -101,26 +107,33 @@ def fit_codes(labels: Mapping[str, Any], groups: Any, folds: Sequence[Fold]
                 and threading.current_thread() is threading.main_thread())
     if jobs < 2 or not forkable or cells < PROCESS_CELLS:
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            return list(pool.map(lambda code: _fit_code(code, labels[code], groups, folds),
-                                 labels))
-    _SHARED.update(labels=labels, groups=groups, folds=folds)
-    try:
-        return list(ordered_map(_fit_shared, list(labels), jobs=jobs))
-    finally:
-        _SHARED.clear()
+            fitted = list(pool.map(lambda code: _fit_code(code, labels[code], groups, folds),
+                                   labels))
+    else:
+        _SHARED.update(labels=labels, groups=groups, folds=folds)
+        try:
+            fitted = list(ordered_map(_fit_shared, list(labels), jobs=jobs))
+        finally:
+            _SHARED.clear()
+    return _cut_together(fitted, labels, [test for _, test, _, _ in folds])
 
 
-def _fit_shared(code_id: str) -> CodeModel:
+def _fit_shared(code_id: str) -> Fitted:
     """One code's model in a forked worker, from what it inherited (:data:`_SHARED`)."""
-    fitted = _fit_code(code_id, _SHARED["labels"][code_id], _SHARED["groups"],
-                       _SHARED["folds"])
+    fitted, oof = _fit_code(code_id, _SHARED["labels"][code_id], _SHARED["groups"],
+                            _SHARED["folds"])
     if fitted.model is not None:  # half the bytes to send back; the product is float32
         fitted.model.coef_ = fitted.model.coef_.astype("float32")
-    return fitted
+    return fitted, oof
 
 
-def _fit_code(code_id: str, y: Any, groups: Any, folds: Sequence[Fold]) -> CodeModel:
-    """One code's model and threshold, or the reason it abstains."""
+Fitted = tuple[CodeModel, Any]
+"""A code's model before its threshold is chosen, with its out-of-fold probabilities
+(None: it abstains for want of examples)."""
+
+
+def _fit_code(code_id: str, y: Any, groups: Any, folds: Sequence[Fold]) -> Fitted:
+    """One code's model and out-of-fold probabilities, or the reason it abstains."""
     positives = int(y.sum())
     negatives = int(len(y) - positives)
     in_transcripts = len(set(groups[y].tolist()))
@@ -129,13 +142,42 @@ def _fit_code(code_id: str, y: Any, groups: Any, folds: Sequence[Fold]) -> CodeM
                 if negatives >= MIN_POSITIVES else f"only {negatives} negative decision(s)")
         return CodeModel(code_id, positives, negatives, 0.5, 0.0,
                          reason=f"needs more examples: {what}; at least {MIN_POSITIVES} in "
-                                "2 transcripts are needed")
-    model, threshold, cv_f1 = _cross_fitted(y, folds)
-    if cv_f1 < MIN_CV_F1:
-        return CodeModel(code_id, positives, negatives, threshold, cv_f1,
-                         reason=f"needs more examples: cross-validated F1 {cv_f1:.3f} on "
-                                f"{positives} positive decision(s) is below {MIN_CV_F1}")
-    return CodeModel(code_id, positives, negatives, threshold, cv_f1, model)
+                                "2 transcripts are needed"), None
+    model, oof = _cross_fitted(y, folds)
+    if model is None:
+        return CodeModel(code_id, positives, negatives, 0.5, 0.0,
+                         reason="needs more examples: no fold had both coded and "
+                                "uncoded segments to learn from"), None
+    return CodeModel(code_id, positives, negatives, 0.5, 0.0, model), oof
+
+
+def _cut_together(fitted: Sequence[Fitted], labels: Mapping[str, Any],
+                  tests: Sequence[Any]) -> list[CodeModel]:
+    """The fitted codes with the threshold they share, each code's held-out F1 at it, and
+    the codes whose held-out F1 is too low to suggest marked as abstaining.
+
+    The threshold is chosen again without the abstaining codes: they would otherwise
+    pull it towards their own poor cut."""
+    import numpy as np
+
+    live = [(m, oof) for m, oof in fitted if oof is not None]
+    if not live:
+        return [m for m, _ in fitted]
+    scores = np.stack([oof for _, oof in live])
+    truth = np.stack([np.asarray(labels[m.code_id], dtype=bool) for m, _ in live])
+    held = _held_out_f1(scores, truth, tests)
+    keep = held >= MIN_CV_F1
+    cut = best_threshold(scores[keep].ravel(), truth[keep].ravel())[0] if keep.any() else 0.5
+    decided: dict[str, CodeModel] = {}
+    for (m, _), f1, kept in zip(live, held.tolist(), keep.tolist(), strict=True):
+        if kept:
+            decided[m.code_id] = replace(m, threshold=cut, cv_f1=f1)
+        else:
+            decided[m.code_id] = replace(
+                m, threshold=cut, cv_f1=f1, model=None,
+                reason=f"needs more examples: cross-validated F1 {f1:.3f} on "
+                       f"{m.positives} positive decision(s) is below {MIN_CV_F1}")
+    return [decided.get(m.code_id, m) for m, _ in fitted]
 
 
 def _model(y: Any, width: int) -> Any:
@@ -156,15 +198,14 @@ def _model(y: Any, width: int) -> Any:
     return model
 
 
-def _cross_fitted(y: Any, folds: Sequence[Fold]) -> tuple[Any, float, float]:
-    """A model, its threshold and its cross-validated F1, from folds of whole transcripts.
+def _cross_fitted(y: Any, folds: Sequence[Fold]) -> tuple[Any, Any]:
+    """A model and its out-of-fold probabilities, from folds of whole transcripts (None,
+    None: no fold had both kinds of decision to learn from).
 
-    The threshold maximises F1 on the out-of-fold probabilities (the F1 reported is that
-    of :func:`_held_out_f1`, not of this threshold on the same folds); the model is the fold
-    models averaged (their coefficients and intercepts), so the threshold is applied to
-    probabilities on the scale it was chosen on. (A model refitted on every decision is
-    more confident than its folds were: a threshold chosen on the folds then lets almost
-    everything through.)"""
+    The model is the fold models averaged (their coefficients and intercepts), so the
+    threshold, chosen on the out-of-fold probabilities, is applied to probabilities on the
+    scale it was chosen on. (A model refitted on every decision is more confident than its
+    folds were: a threshold chosen on the folds then lets almost everything through.)"""
     import warnings
 
     import numpy as np
@@ -182,34 +223,36 @@ def _cross_fitted(y: Any, folds: Sequence[Fold]) -> tuple[Any, float, float]:
         oof[test] = model.predict_proba(x_test)[:, 1]
         fitted.append(model)
     if not fitted:
-        return None, 0.5, 0.0
-    threshold, _ = best_threshold(oof, y)
-    f1 = _held_out_f1(oof, y, [test for _, test, _, _ in folds])
+        return None, None
     model = fitted[0]
     model.coef_ = np.mean([m.coef_ for m in fitted], axis=0)
     model.intercept_ = np.mean([m.intercept_ for m in fitted], axis=0)
-    return model, threshold, f1
+    return model, oof
 
 
-def _held_out_f1(oof: Any, y: Any, tests: Sequence[Any]) -> float:
-    """F1 of the out-of-fold probabilities with each fold cut at the threshold chosen on
-    the other folds: the F1 a threshold reaches on transcripts it was not chosen on.
+def _held_out_f1(scores: Any, truth: Any, tests: Sequence[Any]) -> Any:
+    """Each code's F1 (rows of ``scores`` and ``truth``: codes; columns: decisions) with
+    every fold cut at the threshold chosen on the other folds, all codes pooled: the F1 a
+    threshold reaches on transcripts it was not chosen on.
 
     The F1 at the threshold chosen on every fold at once is the best of hundreds of cuts
     measured on the same decisions; with a few dozen positives it flatters a code the
     model cannot find, and abstaining is decided on this figure."""
     import numpy as np
 
-    tp = fp = fn = 0
+    scores, truth = np.atleast_2d(scores), np.atleast_2d(truth)
+    tp = np.zeros(len(scores), dtype=np.int64)
+    fp, fn = tp.copy(), tp.copy()
     for test in tests:
-        rest = np.ones(len(y), dtype=bool)
+        rest = np.ones(scores.shape[1], dtype=bool)
         rest[test] = False
-        cut, _ = best_threshold(oof[rest], y[rest])
-        said, truth = oof[test] >= cut, y[test]
-        tp += int((said & truth).sum())
-        fp += int((said & ~truth).sum())
-        fn += int((~said & truth).sum())
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        cut, _ = best_threshold(scores[:, rest].ravel(), truth[:, rest].ravel())
+        said, real = scores[:, test] >= cut, truth[:, test]
+        tp += (said & real).sum(axis=1)
+        fp += (said & ~real).sum(axis=1)
+        fn += (~said & real).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
 
 
 def best_threshold(scores: Any, y: Any) -> tuple[float, float]:
