@@ -168,6 +168,10 @@ def _cut_together(fitted: Sequence[Fitted], labels: Mapping[str, Any],
     held = _held_out_f1(scores, truth, tests)
     keep = held >= MIN_CV_F1
     cut = best_threshold(scores[keep].ravel(), truth[keep].ravel())[0] if keep.any() else 0.5
+    # Probabilities are computed in float32 wherever the cut is applied (prediction,
+    # evaluation, replay, the stored run): a cut that is itself a float32 value is met by
+    # the same probabilities whether it is compared in float32 or float64.
+    cut = float(np.float32(cut))
     decided: dict[str, CodeModel] = {}
     for (m, _), f1, kept in zip(live, held.tolist(), keep.tolist(), strict=True):
         if kept:
