@@ -540,3 +540,40 @@ def test_every_way_of_suggesting_applies_the_cut_alike(study: Path) -> None:
     shown = {(s.segment_id, s.code_id)
              for s in learner.suggest(m.reviewed, "rita", every, evidence=False)}
     assert predicted and predicted == kept == shown
+
+
+def test_tag_order_uncertain_reads_the_stored_model_while_it_is_current(
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model ``suggest --learn-from`` stored is the one training would give, as long
+    as the coder's decisions are the ones it learned from: ordering by uncertainty reads
+    it instead of training again; once a decision changes, it trains."""
+    from datetime import UTC, datetime
+
+    from qualkit.codebook.versions import active_codebook
+    from qualkit.model import CodingAction, CodingEvent
+    from qualkit.project import Project
+    from qualkit.suggest import learn
+    from qualkit.suggest.learn_project import current
+
+    root = _study(tmp_path / "study", transcripts=6, exchanges=20)
+    assert cli("run", "-p", str(root), "-q").exit_code == 0
+    assert cli("suggest", "-p", str(root), "--learn-from", "rita", "-q").exit_code == 0
+    fits: list[int] = []
+    real_fit = learn.Learner.fit
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fits.append(1)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(learn.Learner, "fit", counted)
+    with Project(root).open_store() as store:
+        book = active_codebook(store)
+        assert book is not None
+        stored = current(store, book, "rita")
+        assert fits == [] and stored.decisions > 0
+        with store.transaction() as conn:  # rita takes back one decision
+            store.append_events(conn, [CodingEvent(stored.train_ids[0], "rita",
+                                                   CodingAction.UNREVIEW, None,
+                                                   book.version, "test", datetime.now(UTC))])
+        trained = current(store, book, "rita")
+        assert fits == [1] and trained.decisions == stored.decisions - 1

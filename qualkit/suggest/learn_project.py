@@ -60,9 +60,11 @@ def material(store: Store, coder: str) -> Material:
     return Material(roster, decisions, every, reviewed)
 
 
-def train(store: Store, codebook: Codebook, coder: str) -> Learner:
-    """A learner trained on every decision ``coder`` made on participants' segments."""
-    m = material(store, coder)
+def train(store: Store, codebook: Codebook, coder: str, m: Material | None = None
+          ) -> Learner:
+    """A learner trained on every decision ``coder`` made on participants' segments
+    (``m``: their material, if already read)."""
+    m = m or material(store, coder)
     roster, decisions, every, reviewed = m.roster, m.decisions, m.every, m.reviewed
     if len({s.transcript_id for s in reviewed}) < 2:
         raise QualkitError(f"{coder} has decisions on segments of "
@@ -70,6 +72,31 @@ def train(store: Store, codebook: Codebook, coder: str) -> Learner:
                            "learning needs decisions in at least 2 (its thresholds are "
                            "checked on transcripts it was not trained on): code more first")
     return Learner(codebook, roster).fit(reviewed, decisions, every)
+
+
+def current(store: Store, codebook: Codebook, coder: str) -> Learner:
+    """``coder``'s model as of their decisions now: the stored one (``suggest
+    --learn-from``, or kept while tagging) if it learned from exactly these decisions,
+    otherwise one trained now. Fitting is deterministic, so the stored model is the one
+    training would give, without the seconds training takes on a large project."""
+    from qualkit.suggest.model_file import StoredModels
+
+    m = material(store, coder)
+    stored = StoredModels(store, codebook).learner(coder)
+    if stored is not None and _learned_from(stored, m):
+        return stored
+    return train(store, codebook, coder, m)
+
+
+def _learned_from(learner: Learner, m: Material) -> bool:
+    """Whether ``learner`` was trained on exactly the decisions of ``m`` (the same
+    segments, in reading order, with the same codes)."""
+    if (learner.train_ids != [s.id for s in m.reviewed]
+            or set(learner.train_labels) != set(learner.models)):
+        return False
+    return all(learner.train_labels[code].tolist()
+               == [code in m.decisions[s.id].codes for s in m.reviewed]
+               for code in learner.models)
 
 
 def trainer(codebook: Codebook, roster: Mapping[str, Participant]
@@ -264,7 +291,7 @@ def uncertainty_order(store: Store, codebook: Codebook, coder: str) -> list[int]
     uncertain``: a decision where the model hesitates teaches it most."""
     import numpy as np
 
-    learner = train(store, codebook, coder)
+    learner = current(store, codebook, coder)
     decisions = store.codings(coder)
     every = store.segments()
     open_ = [s for s in every if s.id not in decisions
