@@ -6,9 +6,14 @@ from the published PDFs. The report is turned back into the table MAXQDA exports
 name, Code, Segment), imported into a throw-away project with ``--partial --new-codes``, and
 the placements are counted by rule, with every refused row's reason.
 
-Run: ``python -m benchmarks.codings_placement [DATA_DIR]`` (default
+Run: ``python -m benchmarks.codings_placement [DATA_DIR] [--learn]`` (default
 ``/work/shared/realdata/pdpilot_interviews_maxqda``). Without the data it says so and exits
 0: the data is not part of the repository.
+
+``--learn`` then scores the learned suggester on the imported coding, as ``qualkit suggest
+--evaluate --coder authors --learn --train-share 0.5`` would (seven interviews: half of
+them to train on, the rest to score): a published coding with dozens of inductive codes,
+each given to a handful of passages, the case where a learner should mostly abstain.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ def coded_segments(report: str, names: list[str]) -> list[tuple[str, str, str]]:
 
 
 def main(argv: list[str]) -> int:
+    learn = "--learn" in argv
+    argv = [a for a in argv if a != "--learn"]
     data = Path(argv[0]) if argv else DEFAULT
     if not (data / "coded-segments.txt").is_file():
         print(f"{data}: no coded-segments.txt; this benchmark needs the PDPilot data "
@@ -108,6 +115,7 @@ def main(argv: list[str]) -> int:
             result = import_codings_file(store, project, table, book, "authors",
                                          partial=True, new_codes=True)
             refused = [(r.line, r.reason) for r in result.refused]
+            learned = _learned(store, project_codebook(store, project)) if learn else None
     placed = sum(result.placed.values())
     print(f"Read {len(rows)} coded segments of {data.name} as {result.format}.")
     print("\n| rule | rows | share |\n|---|--:|--:|")
@@ -123,7 +131,28 @@ def main(argv: list[str]) -> int:
     print(f"\nNew inductive codes: {len(result.new_codes)}")
     for line, reason in refused:
         print(f"- line {line}: {reason}")
+    if learned:
+        print(learned)
     return 0
+
+
+def _learned(store, book) -> str:  # type: ignore[no-untyped-def]
+    """The learned suggester on the authors' coding, trained on half of the interviews."""
+    from qualkit.suggest.engine import suggest_project
+    from qualkit.suggest.learn_eval import evaluate_learned
+
+    suggest_project(store, book)
+    result = evaluate_learned(store, book, "authors", train_share=0.5, seed=0).as_dict()
+    learned = result["learned"]
+    overall, train = learned["overall"], learned["train"]
+    scored = {c: v for c, v in learned["per_code"].items() if v.get("support")}
+    found = sorted((v["f1"], c) for c, v in scored.items() if v.get("f1"))
+    return (f"\nLearned, trained on {train['transcripts']} interviews ({train['decisions']} "
+            f"decisions), scored on {learned['test']['transcripts']}: precision "
+            f"{overall['precision']}, recall {overall['recall']}, F1 {overall['f1']} "
+            f"({overall['support']} coded segments); {len(learned['abstaining'])} of "
+            f"{len(learned['per_code'])} codes abstain; codes found: "
+            + (", ".join(f"{c} {f:.3f}" for f, c in reversed(found)) or "none"))
 
 
 if __name__ == "__main__":
