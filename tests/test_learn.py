@@ -577,3 +577,28 @@ def test_tag_order_uncertain_reads_the_stored_model_while_it_is_current(
                                                    book.version, "test", datetime.now(UTC))])
         trained = current(store, book, "rita")
         assert fits == [1] and trained.decisions == stored.decisions - 1
+
+
+def test_an_added_codes_note_of_who_added_it_is_not_read_as_its_meaning() -> None:
+    """Codes added from a coders' file carry a note (who, from which file, when) where
+    a definition goes. Read as a definition, every code added from one file looked alike
+    to the learner, and importing the same file a minute later changed the suggestions
+    (seen on a published MAXQDA coding). A definition someone wrote still counts."""
+    from datetime import UTC, datetime
+
+    from qualkit.codebook.inductive import new_code
+    from qualkit.model import Code
+    from qualkit.suggest.features import code_description
+
+    def added(at: datetime) -> Code:
+        made = new_code("Tool complexity", set(), "authors", "codings/maxqda.csv", at)
+        return Code(made["id"], made["name"], "inductive", made["definition"])
+
+    early = added(datetime(2026, 12, 5, 2, 3, tzinfo=UTC))
+    later = added(datetime(2026, 12, 6, 17, 45, tzinfo=UTC))
+    assert early.definition != later.definition
+    assert code_description(early) == code_description(later) == "Tool complexity"
+    written = Code("tool_complexity", "Tool complexity", "inductive",
+                   "The participant finds the tool hard to learn.")
+    assert code_description(written) == ("Tool complexity The participant finds the tool "
+                                          "hard to learn.")

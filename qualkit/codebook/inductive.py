@@ -26,6 +26,10 @@ SETTING = "inductive_codes"
 THEME_ID = "inductive"
 THEME_NAME = "Inductive codes"
 THEME_DEFINITION = "Codes added while coding; they are not in the codebook file."
+NOTE = "Inductive code added by {coder} from {source} on {at:%Y-%m-%d %H:%M} UTC."
+"""What an added code's definition says until someone writes one: who added it, from
+where and when."""
+_NOTE = re.compile(r"Inductive code added by .+ from .+ on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.")
 
 
 def stored(store: Store) -> list[dict[str, Any]]:
@@ -64,9 +68,16 @@ def new_code(name: str, taken: set[str], coder: str, source: str,
     while code_id in taken:
         code_id, n = f"{base}_{n}", n + 1
     return {"id": code_id, "name": name,
-            "definition": f"Inductive code added by {coder} from {source} on "
-                          f"{at:%Y-%m-%d %H:%M} UTC.",
+            "definition": NOTE.format(coder=coder, source=source, at=at),
             "include": [], "exclude": [], "keywords": [], "examples": [], "color": None}
+
+
+def written_definition(definition: str) -> str:
+    """The definition someone wrote for a code: empty while it is still the :data:`NOTE`
+    of who added it. Readers of a code's meaning (the learned suggester compares segments
+    with it) must not take that note for one: every code added from one file would read
+    alike, and the minute of the import would change what is suggested."""
+    return "" if _NOTE.fullmatch(definition.strip()) else definition
 
 
 def slug(name: str) -> str:

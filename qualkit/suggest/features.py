@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from qualkit.codebook.inductive import written_definition
 from qualkit.model import Codebook, Participant, Segment
 
 if TYPE_CHECKING:
@@ -151,9 +152,11 @@ def _shared_bigram(own: tuple[str, ...], prev: tuple[str, ...]) -> bool:
 
 
 def code_description(code: Any) -> str:
-    """What the codebook says a code is: the text the likeness feature compares with."""
-    return " ".join([code.name, code.definition, *code.include, *code.examples,
-                     *code.keywords])
+    """What the codebook says a code is: the text the likeness feature compares with (an
+    added code's note of who added it is not a definition: see
+    :func:`~qualkit.codebook.inductive.written_definition`)."""
+    return " ".join(part for part in (code.name, written_definition(code.definition),
+                                      *code.include, *code.examples, *code.keywords) if part)
 
 
 @dataclass(frozen=True)
