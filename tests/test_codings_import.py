@@ -257,6 +257,14 @@ def test_new_codes_become_inductive_codes_in_a_new_codebook_version(study: Path,
     assert cli("run", "-p", str(study), "-q").exit_code == 0
     kept = active_codebook(find(study).open_store())
     assert kept is not None and "peer_learning" in {c.id for c in kept.codes}
+    # The theme table authors paste into a paper leaves the definition to be written: the
+    # note of who added the code is not one.
+    from qualkit.report.analysis import theme_table
+
+    with find(study).open_store() as store:
+        rows = {r.code_id: r for r in theme_table(store, kept, "ana").rows}
+    assert rows["peer_learning"].definition == ""
+    assert rows["teaching_skills"].definition == kept.code("teaching_skills").definition != ""
 
 
 MAXQDA = ("Color,Document group,Document name,Code,Begin,End,Weight score,Segment,Comment\n"

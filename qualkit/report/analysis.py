@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from qualkit.codebook.inductive import written_definition
 from qualkit.model import (
     CONSENSUS,
     Codebook,
@@ -252,7 +253,8 @@ def theme_table(store: Store, codebook: Codebook, coder: str,
             mine = quotes.get(code.id, ())
             n_people = int(people.get(code.id, 0))
             rows.append(ThemeRow(
-                theme=theme.name, code_id=code.id, code=code.name, definition=code.definition,
+                theme=theme.name, code_id=code.id, code=code.name,
+                definition=written_definition(code.definition),  # not who added it
                 passages=int(passages.get(code.id, 0)),
                 segments=int(segments.get(code.id, 0)), participants=n_people,
                 participant_share=n_people / speakers if speakers else 0.0,
