@@ -1,4 +1,5 @@
-"""``qualkit import`` (transcripts into the project) and ``qualkit transcripts list``."""
+"""``qualkit import`` (transcripts into the project), ``qualkit transcripts list`` and
+``qualkit transcripts split``."""
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -170,6 +171,42 @@ def register(app: typer.Typer) -> None:
                         f"{', '.join(keys) if keys else 'nothing (no reading option given)'}.")
         for name in result.added + result.replaced:
             session.detail(f"  {name}")
+
+    @command(transcripts_app, "split")
+    def split(session: Session,
+              file: Annotated[Path, typer.Argument(
+                  exists=True, dir_okay=False,
+                  help="A .csv or .xlsx file holding several conversations.")],
+              by: Annotated[str, typer.Option(
+                  "--by", help="The column saying which conversation a row belongs to.")],
+              out: Annotated[Path | None, typer.Option(
+                  "--out", file_okay=False,
+                  help="Folder for the files (default: the project's transcripts/).")] = None,
+              encoding: EncodingOpt = None,
+              as_json: JsonOpt = False) -> None:
+        """Cut a table of many conversations into one transcript file each."""
+        from qualkit.errors import QualkitError
+        from qualkit.ingest.split import split_table
+
+        project = session.project()
+        folder = (out or project.transcripts).resolve()
+        if folder == project.transcripts.resolve() and file.resolve().is_relative_to(folder):
+            raise QualkitError(f"{project.relative(file)} is in transcripts/, where `qualkit "
+                               "import` would also read it whole, beside its parts: move it "
+                               "out of transcripts/ first (into the project folder, say), "
+                               "then split it")
+        parts = split_table(file, by, folder, encoding)
+        if as_json:
+            session.json([{"file": project.relative(p.path), "value": p.value,
+                           "rows": p.rows} for p in parts])
+            return
+        names = [p.path.name for p in parts]
+        shown = ", ".join(names) if len(names) <= 4 else f"{names[0]} … {names[-1]}"
+        session.say(f"Wrote {len(parts)} transcript file(s) to "
+                    f"{project.relative(folder)}/, one per {by}: {shown}.")
+        for part in parts:
+            session.detail(f"  {part.path.name}: {part.rows} row(s) of {by} {part.value}")
+        session.say("Next: `qualkit import` reads them, one transcript each.")
 
     @command(transcripts_app, "list")
     def list_(session: Session, as_json: JsonOpt = False) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -21,7 +22,7 @@ from typing import Any
 
 from qualkit.errors import FileError
 from qualkit.ingest.normalise import MAX_LINE_CHARS, decode_transcript, normalise
-from qualkit.ingest.source import Builder, ReadOptions, Source
+from qualkit.ingest.source import Builder, Concern, ReadOptions, Source
 
 SPEAKER_NAMES = ("speaker", "speakername", "participant", "participantid", "respondent",
                  "respondentid", "pseudonym", "name", "author", "who", "person",
@@ -33,10 +34,20 @@ _CLOCK = re.compile(r"^[\[(]?\d{1,2}:\d{2}|^\d+(?:[.,]\d+)?$")
 """What a time cell looks like (``00:01:23``, ``83.5``): a `time` column holding
 ``time 1`` (which debate of three) is an attribute, not a timestamp."""
 TIME_NAMES = ("timestamp", "time", "start", "starttime", "begin", "timecode")
+DOCUMENT_KEYS = frozenset({
+    "transcriptid", "transcriptno", "transcriptnumber", "transcriptname", "documentid",
+    "docid", "document", "documentname", "interviewid", "interviewno", "conversationid",
+    "conversation", "dialogueid", "dialogid", "sessionid", "recordingid", "fileid",
+    "filename"})
+"""Column names (as :func:`column_key` spells them) that say which conversation a row
+belongs to (see :mod:`qualkit.ingest.split`). ``transcript`` alone is not one: it usually
+holds the talk."""
 
 
-def _key(name: str) -> str:
+def column_key(name: str) -> str:
+    """A column's name as it is compared: ``Transcript ID`` and ``transcript_id`` match."""
     return re.sub(r"[^0-9a-z]", "", name.casefold())
+
 
 
 def _cell(value: Any) -> str:
@@ -51,10 +62,10 @@ def _cell(value: Any) -> str:
 
 def _column(header: Sequence[str], path: Path, named: str | None, usual: Sequence[str],
             what: str, option: str, required: bool) -> int | None:
-    keys = [_key(h) for h in header]
+    keys = [column_key(h) for h in header]
     if named is not None:
-        if _key(named) in keys:
-            return keys.index(_key(named))
+        if column_key(named) in keys:
+            return keys.index(column_key(named))
         raise FileError(path, f"has no column named {named!r} (its columns: "
                               f"{', '.join(h for h in header if h)}); check {option}", line=1)
     for name in usual:
@@ -116,24 +127,44 @@ def _times(rows: Iterable[tuple[int, list[str]]], column: int) -> bool:
     return True
 
 
+def document_column(header: Sequence[str], skip: Iterable[int | None] = ()) -> int | None:
+    """The first column named like a conversation's id (:data:`DOCUMENT_KEYS`), other
+    than those in ``skip``."""
+    taken = set(skip)
+    for i, name in enumerate(header):
+        if i not in taken and column_key(name) in DOCUMENT_KEYS:
+            return i
+    return None
+
+
+def header_and_rows(path: Path, data: bytes, fmt: str, encoding: str | None
+                    ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """(the header: the first row with a cell filled, the rows after it with their line
+    or row numbers) of a .csv (``fmt`` csv) or .xlsx file."""
+    rows = _csv_rows(path, data, encoding) if fmt == "csv" else _xlsx_rows(path, data)
+    for _, row in rows:
+        if any(cell.strip() for cell in row):
+            return [cell.strip() for cell in row], list(rows)
+    raise FileError(path, "is empty; nothing to import")
+
+
+def named_column(header: Sequence[str], path: Path, named: str, option: str) -> int:
+    """The column named ``named`` (an error listing the columns if there is none)."""
+    found = _column(header, path, named, (), named, option, True)
+    assert found is not None
+    return found
+
+
 def read_table(path: Path, data: bytes, sha256: str, fmt: str, options: ReadOptions,
                voice: str) -> Source:
     """Turns of a .csv or .xlsx file; ``voice`` names the speaker without a speaker column."""
-    rows = _csv_rows(path, data, options.encoding) if fmt == "csv" else _xlsx_rows(path, data)
-    header: list[str] | None = None
-    for _, row in rows:
-        if any(cell.strip() for cell in row):
-            header = [cell.strip() for cell in row]
-            break
-    if header is None:
-        raise FileError(path, "is empty; nothing to import")
+    header, rows = header_and_rows(path, data, fmt, options.encoding)
     labelled = not options.no_speakers
     text_col = _column(header, path, options.text_column, TEXT_NAMES, "text",
                        "--text-column", True)
     speaker_col = _column(header, path, options.speaker_column, SPEAKER_NAMES, "speaker",
                           "--speaker-column", labelled) if labelled else None
     time_col = _column(header, path, None, TIME_NAMES, "timestamp", "", False)
-    rows = list(rows)  # looked at twice: the time column's cells, then every row
     if time_col is not None and not _times(rows, time_col):
         time_col = None
     used = {text_col, speaker_col, time_col}
@@ -167,5 +198,24 @@ def read_table(path: Path, data: bytes, sha256: str, fmt: str, options: ReadOpti
         builder.add(speaker, pieces, stamp, show_speaker=labelled)
     if not builder.turns:
         raise FileError(path, "has no rows with text; nothing to import")
-    return builder.source(path, fmt, sha256, labelled=labelled,
-                          participants=people if labelled else {})
+    source = builder.source(path, fmt, sha256, labelled=labelled,
+                            participants=people if labelled else {})
+    many = _conversations(path, header, rows, used)
+    return dataclasses.replace(source, concerns=(many,)) if many else source
+
+
+def _conversations(path: Path, header: Sequence[str], rows: Sequence[tuple[int, list[str]]],
+                   used: set[int | None]) -> Concern | None:
+    """A column saying which conversation each row belongs to, with two values or more:
+    the file holds several transcripts, which read as one would run together."""
+    column = document_column(header, used)
+    if column is None:
+        return None
+    values = {row[column].strip() for _, row in rows if column < len(row)} - {""}
+    if len(values) < 2:
+        return None
+    return Concern(1, f"column {header[column]} holds {len(values)} different values, so "
+                      f"the file may hold {len(values)} conversations, read here as one "
+                      "transcript; to import one transcript each, move it out of "
+                      f"transcripts/, run `qualkit transcripts split {path.name} --by "
+                      f"{header[column]}` and import the files it writes")
