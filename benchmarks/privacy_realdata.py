@@ -64,11 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     if not REALDATA.is_dir():
         print(f"{REALDATA} is not there: nothing to measure.")
         return 0
+    from qualkit.gate.scan import Scanner
     from qualkit.ingest.formats import read_source
     from qualkit.ingest.source import ReadOptions
     from qualkit.privacy.key import Key
     from qualkit.privacy.plan import make_plan, mask
-    from qualkit.privacy.scan import Scanner
 
     print("| corpus | files | words | participants list | findings by kind | labels a dry "
           "run would change | words it would change |")

@@ -8,9 +8,9 @@ import pytest
 
 from qualkit.errors import FileError, PrivacyError, ProjectError
 from qualkit.ingest.importer import import_transcripts
-from qualkit.ingest.normalise import decode, normalise
 from qualkit.ingest.speakers import parse_turns
 from qualkit.model import Unit
+from qualkit.normalise import decode, normalise
 from qualkit.project import find
 
 

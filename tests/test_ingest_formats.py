@@ -11,8 +11,8 @@ import pytest
 
 from qualkit.errors import FileError, QualkitError
 from qualkit.ingest.formats import read_source
-from qualkit.ingest.normalise import MAX_LINE_CHARS
 from qualkit.ingest.source import ReadOptions
+from qualkit.normalise import MAX_LINE_CHARS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 

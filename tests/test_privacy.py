@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qualkit.privacy import Kind, Scanner, build_scanner
-from qualkit.privacy.names import Person, RealNames
-from qualkit.privacy.ner import Entities
+from qualkit.gate import Kind, Scanner, build_scanner
+from qualkit.gate.names import Person, RealNames
+from qualkit.gate.ner import Entities
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 
@@ -97,7 +97,7 @@ def test_named_entities_from_a_pipeline(tmp_path: Path) -> None:
 
 
 def test_an_unknown_speaker_label_stays_out_of_repr_and_the_error_line() -> None:
-    from qualkit.privacy.scan import Finding, PiiFound
+    from qualkit.gate.scan import Finding, PiiFound
 
     finding = Finding("x.txt", Kind.UNKNOWN_SPEAKER, 3, 1, label="Dora Kiss")
     assert finding.describe() == 'x.txt:3:1: a speaker missing from participants.csv "Dora Kiss"'
@@ -213,7 +213,7 @@ def test_the_key_is_never_written_into_the_output_or_the_exports(
 def test_a_postcode_word_does_not_reach_into_the_next_line() -> None:
     # Found by the benchmark corpus: "zip." at the end of a turn read the next turn's
     # timestamp as a postal code.
-    from qualkit.privacy.rules import POSTCODES
+    from qualkit.gate.rules import POSTCODES
 
     text = "P01: I had a zip.\n[00:00:41] Moderator: Thanks.\nP02: My zip code is 1085 here."
     found = [m.group() for p in POSTCODES for m in p.finditer(text)]

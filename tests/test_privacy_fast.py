@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualkit.privacy import rules
+from qualkit.gate import rules
 
 PAIRS = [
     ("phone", rules.PHONE, rules.PHONE_FAST),
@@ -71,7 +71,7 @@ def test_case_insensitive_first_letters_cover_every_fold() -> None:
 
 def _reference_find(text: str) -> list[rules.Hit]:
     """``find`` as first written: every readable rule over the whole text."""
-    from qualkit.privacy.kinds import Hit, Kind
+    from qualkit.gate.kinds import Hit, Kind
 
     hits = [Hit(m.start(), m.end(), Kind.EMAIL) for m in rules.EMAIL.finditer(text)]
     hits += [Hit(m.start(), m.end(), Kind.EMAIL) for m in rules.SPOKEN_EMAIL.finditer(text)]

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from qualkit.privacy import Scanner
-from qualkit.privacy.names import RealNames
+from qualkit.gate import Scanner
+from qualkit.gate.names import RealNames
 
 FIXTURES = Path(__file__).parent / "fixtures" / "privacy"
 SEED = re.compile(r"\[\[(?P<kind>\w+):(?P<text>.+?)\]\]")

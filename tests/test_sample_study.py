@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from qualkit.codebook.load import load_codebook
-from qualkit.ingest.normalise import read_text
 from qualkit.ingest.participants import read_participants
 from qualkit.ingest.speakers import parse_turns
+from qualkit.normalise import read_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPTS = sorted((ROOT / "transcripts").glob("*.txt"))

@@ -32,8 +32,8 @@ def register(app: typer.Typer) -> None:
         from contextlib import ExitStack
 
         from qualkit.cli.transcripts import given_settings, print_findings, print_warnings
+        from qualkit.gate import PiiFound
         from qualkit.pipeline import run as run_job
-        from qualkit.privacy import PiiFound
 
         given = given_settings(encoding, speaker_pattern, no_speakers, speaker_column,
                                text_column, unit, moderator)

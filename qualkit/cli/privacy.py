@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
              as_json: JsonOpt = False) -> None:
         """Run the privacy gate on files without importing them; exit 1 if it finds any."""
         from qualkit.errors import ExitCode
-        from qualkit.privacy import build_scanner
+        from qualkit.gate import build_scanner
         from qualkit.privacy.files import expand, scan_files
 
         options = read_options(encoding, speaker_pattern, no_speakers, speaker_column,
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
                      as_json: JsonOpt = False) -> None:
         """Show, then (--apply) replace names and other identifiers; labels change only
         through the roster's mapping."""
-        from qualkit.privacy import build_scanner
+        from qualkit.gate import build_scanner
         from qualkit.privacy.files import expand
         from qualkit.privacy.pseudonymise import prepare, write
 

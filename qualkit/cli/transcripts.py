@@ -117,10 +117,10 @@ def register(app: typer.Typer) -> None:
                 allow_pii: AllowPiiOpt = False) -> None:
         """Import transcripts: find turns, cut segments, stop identifiable data."""
         from qualkit.errors import QualkitError
+        from qualkit.gate import PiiFound
         from qualkit.ingest import settings as import_settings
         from qualkit.ingest.importer import import_transcripts
         from qualkit.model import Unit
-        from qualkit.privacy import PiiFound
 
         given = given_settings(encoding, speaker_pattern, no_speakers, speaker_column,
                                text_column, unit, moderator)
@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
             if len(files or []) > 1:
                 raise QualkitError("import a .qdpx file on its own, not with other files")
             from qualkit.cli.refi import import_qdpx_command
-            from qualkit.privacy import PiiFound
+            from qualkit.gate import PiiFound
 
             try:
                 import_qdpx_command(session, qdpx[0], unit=chosen, allow_pii=allow_pii,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from qualkit.coding.placement import Hint
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import decode, normalise
+from qualkit.normalise import decode, normalise
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from qualkit.errors import FileError
 from qualkit.ingest.formats import FORMATS
-from qualkit.ingest.normalise import decode, normalise, read_bytes
 from qualkit.model import Participant
+from qualkit.normalise import decode, normalise, read_bytes
 
 ATTRIBUTES_FILE = "transcripts.csv"
 KEY_COLUMNS = ("transcript", "file", "name")

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import check_lines, normalise
 from qualkit.ingest.speakers import TIME_ONLY
+from qualkit.normalise import check_lines, normalise
 
 MAX_LABEL_WORDS = 4
 

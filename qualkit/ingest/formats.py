@@ -6,10 +6,10 @@ import hashlib
 from pathlib import Path
 
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import read_bytes, read_transcript_text
 from qualkit.ingest.source import Concern, Locator, ReadOptions, Source
 from qualkit.ingest.speakers import paragraph_turns, read_turns
 from qualkit.ingest.verify import advice, check_reading, guess_style
+from qualkit.normalise import read_bytes, read_transcript_text
 
 FORMATS = {".txt": "text", ".text": "text", ".md": "text", ".vtt": "vtt", ".srt": "srt",
            ".docx": "docx", ".pdf": "pdf", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx"}

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualkit.errors import FileError, ProjectError
+from qualkit.gate.scan import Finding, PiiFound, build_scanner
 from qualkit.ingest.attributes import (
     ATTRIBUTES_FILE,
     read_transcript_attributes,
@@ -44,7 +45,6 @@ from qualkit.ingest.reader import (
 from qualkit.ingest.segment import iter_segments
 from qualkit.ingest.source import ReadOptions
 from qualkit.model import Participant, Unit, natural_key
-from qualkit.privacy.scan import Finding, PiiFound, build_scanner
 from qualkit.project import PARTICIPANTS, Project
 from qualkit.store import Store
 from qualkit.store.base import now

@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import decode, normalise
 from qualkit.model import Participant
+from qualkit.normalise import decode, normalise
 
 ID_COLUMNS = ("participant", "speaker", "pseudonym", "id")
 

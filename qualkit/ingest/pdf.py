@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import check_lines, normalise
+from qualkit.normalise import check_lines, normalise
 
 PAGE_NUMBER = re.compile(
     r"^(?:(?:page|p\.|seite|página|pagina)\s*)?[-\u2013\u2014(\[]?\s*\d{1,4}\s*"

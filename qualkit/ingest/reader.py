@@ -39,11 +39,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 from qualkit.errors import QualkitError
+from qualkit.gate.scan import Finding, Scanner, locate
 from qualkit.ingest.formats import read_source
 from qualkit.ingest.segment import Span, iter_segments, sentence_pipeline
 from qualkit.ingest.source import Concern, ReadOptions, Source
 from qualkit.model import Participant, Turn, Unit
-from qualkit.privacy.scan import Finding, Scanner, locate
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from qualkit.errors import FileError
 from qualkit.fileio import atomic_write_text
-from qualkit.ingest.normalise import read_bytes
 from qualkit.ingest.table import header_and_rows, named_column
+from qualkit.normalise import read_bytes
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

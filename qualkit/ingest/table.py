@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import MAX_LINE_CHARS, decode_transcript, normalise
 from qualkit.ingest.source import Builder, Concern, ReadOptions, Source
+from qualkit.normalise import MAX_LINE_CHARS, decode_transcript, normalise
 
 SPEAKER_NAMES = ("speaker", "speakername", "participant", "participantid", "respondent",
                  "respondentid", "pseudonym", "name", "author", "who", "person",

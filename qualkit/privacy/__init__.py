@@ -1,16 +1,4 @@
-"""The privacy gate: identifiable data is stopped before it reaches the store.
-
-Transcripts are meant to arrive pseudonymised. The gate looks for what slips through:
-e-mail addresses, phone numbers, URLs, postal codes, dates of birth and ID numbers
-(:mod:`~qualkit.privacy.rules`); real names from a roster the researcher keeps outside the
-project, misspelt or first-name-only (:mod:`~qualkit.privacy.names`); speakers missing
-from ``participants.csv`` (usually a real name used as a label); and person, place and
-organisation names when a trained spaCy pipeline is installed
-(:mod:`~qualkit.privacy.ner`). It reports where (line, column, kind), never what: the
-finding itself is the identifiable data.
+"""Privacy work on transcript files outside the store: checking a folder of files with the
+gate (:mod:`~qualkit.gate`) before import, and pseudonymising files with a key kept in
+the project (what would change, the key, writing it).
 """
-
-from qualkit.privacy.kinds import Hit, Kind
-from qualkit.privacy.scan import Finding, PiiFound, Scanner, build_scanner
-
-__all__ = ["Finding", "Hit", "Kind", "PiiFound", "Scanner", "build_scanner"]

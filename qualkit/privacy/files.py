@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from qualkit.errors import FileError
+from qualkit.gate.scan import Finding, Scanner
 from qualkit.ingest.formats import FORMATS
 from qualkit.ingest.importer import RESERVED
 from qualkit.ingest.reader import canonical_turns, findings_of
 from qualkit.ingest.source import ReadOptions
 from qualkit.model import Participant
-from qualkit.privacy.scan import Finding, Scanner
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:

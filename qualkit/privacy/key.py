@@ -14,8 +14,8 @@ from pathlib import Path
 
 from qualkit.errors import FileError
 from qualkit.fileio import atomic_write_text
-from qualkit.ingest.normalise import decode, normalise, read_bytes
-from qualkit.privacy.names import fold
+from qualkit.gate.names import fold
+from qualkit.normalise import decode, normalise, read_bytes
 
 PSEUDONYM = re.compile(r"^Person(\d+)$")
 

@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qualkit.gate.kinds import Hit, Kind
+from qualkit.gate.names import Person, RealNames, fold
+from qualkit.gate.scan import Scanner
 from qualkit.ingest.formats import read_source
 from qualkit.ingest.source import ReadOptions
 from qualkit.model import Turn
 from qualkit.privacy.key import Key
-from qualkit.privacy.kinds import Hit, Kind
-from qualkit.privacy.names import Person, RealNames, fold
-from qualkit.privacy.scan import Scanner
 
 MAX_SHARE = 0.02
 """More than this share of a run's words changed needs --force: names and identifiers are

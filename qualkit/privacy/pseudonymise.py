@@ -24,10 +24,10 @@ from pathlib import Path
 
 from qualkit.errors import FileError, QualkitError
 from qualkit.fileio import atomic_write_text
+from qualkit.gate.scan import Scanner
 from qualkit.ingest.source import ReadOptions
 from qualkit.privacy.key import Key
 from qualkit.privacy.plan import Plan, make_plan
-from qualkit.privacy.scan import Scanner
 
 __all__ = ["ForceNeeded", "Key", "PseudonymiseResult", "prepare", "pseudonymise", "write"]
 

@@ -214,7 +214,7 @@ def import_qdpx(store: Store, project: Project, path: Path, *, unit: Unit = Unit
                 ner: str | None = "auto") -> QdpxImport:
     """Read ``path`` whole, check it, then store it in one transaction."""
     from qualkit.codebook.versions import ACTIVE, active_codebook
-    from qualkit.privacy.scan import Finding, PiiFound, build_scanner
+    from qualkit.gate.scan import Finding, PiiFound, build_scanner
 
     doc = read_document(path)
     result = QdpxImport()

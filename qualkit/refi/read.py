@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import decode
+from qualkit.normalise import decode
 from qualkit.refi.archive import PROJECT_FILE, SOURCES, Archive
 from qualkit.refi.xml import child, children, local, norm_guid, parse, text_of
 

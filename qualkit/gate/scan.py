@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from qualkit.errors import ExitCode, PrivacyError
+from qualkit.gate import rules
+from qualkit.gate.kinds import Hit, Kind
+from qualkit.gate.names import RealNames
+from qualkit.gate.ner import Entities
 from qualkit.model import Turn
-from qualkit.privacy import rules
-from qualkit.privacy.kinds import Hit, Kind
-from qualkit.privacy.names import RealNames
-from qualkit.privacy.ner import Entities
 
 RULE_CHECKS = ("e-mail", "phone", "URL", "postal code", "date of birth", "ID number")
 
@@ -149,7 +149,7 @@ def build_scanner(participants: Collection[str] = (), roster: Path | None = None
     names = RealNames.load(roster) if roster is not None else None
     entities, note = None, "off"
     if ner == "auto":
-        from qualkit.privacy.ner import installed_model
+        from qualkit.gate.ner import installed_model
 
         model = installed_model()
         if model is None:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from qualkit.errors import QualkitError
+from qualkit.gate.kinds import Hit, Kind
 from qualkit.model import Turn
-from qualkit.privacy.kinds import Hit, Kind
 
 PREFERRED = ("en_core_web_sm", "en_core_web_md", "en_core_web_lg", "en_core_web_trf")
 LABELS = {"PERSON": Kind.PERSON, "GPE": Kind.PLACE, "LOC": Kind.PLACE, "FAC": Kind.PLACE,

@@ -30,8 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from qualkit.errors import FileError
-from qualkit.ingest.normalise import decode, normalise, read_bytes
-from qualkit.privacy.kinds import Hit, Kind
+from qualkit.gate.kinds import Hit, Kind
+from qualkit.normalise import decode, normalise, read_bytes
 
 WORD = re.compile(r"[^\W\d_]+")
 NAME_COLUMNS = ("name", "real_name", "real name", "full_name", "full name")

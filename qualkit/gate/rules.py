@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 
-from qualkit.privacy.kinds import Hit, Kind
+from qualkit.gate.kinds import Hit, Kind
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 SPOKEN_EMAIL = re.compile(
