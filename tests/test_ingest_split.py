@@ -79,6 +79,12 @@ def test_split_as_json(tmp_path: Path, cli) -> None:
     assert json.loads(result.stdout) == [
         {"file": "transcripts/counselling-7.csv", "value": "7", "rows": 3},
         {"file": "transcripts/counselling-12.csv", "value": "12", "rows": 3}]
+    elsewhere = tmp_path / "elsewhere"
+    again = cli("transcripts", "split", str(root / "counselling.csv"), "--by",
+                "Transcript ID", "-p", str(root), "--out", str(elsewhere))
+    assert again.stdout.splitlines()[0] == (  # the column as the table spells it
+        f"Wrote 2 transcript file(s) to {elsewhere.resolve()}/, one per transcript_id: "
+        "counselling-7.csv, counselling-12.csv.")
 
 
 def test_split_refuses_what_it_cannot_do_and_writes_nothing(tmp_path: Path, cli) -> None:

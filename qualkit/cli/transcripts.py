@@ -203,9 +203,10 @@ def register(app: typer.Typer) -> None:
         names = [p.path.name for p in parts]
         shown = ", ".join(names) if len(names) <= 4 else f"{names[0]} … {names[-1]}"
         session.say(f"Wrote {len(parts)} transcript file(s) to "
-                    f"{project.relative(folder)}/, one per {by}: {shown}.")
+                    f"{project.relative(folder)}/, one per {parts[0].column}: {shown}.")
         for part in parts:
-            session.detail(f"  {part.path.name}: {part.rows} row(s) of {by} {part.value}")
+            session.detail(f"  {part.path.name}: {part.rows} row(s) of {part.column} "
+                           f"{part.value}")
         session.say("Next: `qualkit import` reads them, one transcript each.")
 
     @command(transcripts_app, "list")

@@ -30,9 +30,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 @dataclass(frozen=True)
 class Part:
-    """One file written: the conversation's value in the column, and its rows."""
+    """One file written: the column (as the table spells it), the conversation's value in
+    it, and its rows."""
 
     path: Path
+    column: str
     value: str
     rows: int
 
@@ -71,7 +73,7 @@ def split_table(path: Path, column: str, out: Path, encoding: str | None = None
                                   "make them differ in letters or digits")
         seen[stem.casefold()] = value
         stems[value] = stem
-    parts = [Part(out / f"{stems[value]}.csv", value, len(rows_of))
+    parts = [Part(out / f"{stems[value]}.csv", header[index], value, len(rows_of))
              for value, rows_of in groups.items()]
     for part in parts:
         if part.path.exists():
