@@ -602,3 +602,35 @@ def test_an_added_codes_note_of_who_added_it_is_not_read_as_its_meaning() -> Non
                    "The participant finds the tool hard to learn.")
     assert code_description(written) == ("Tool complexity The participant finds the tool "
                                           "hard to learn.")
+
+
+def test_many_abstaining_codes_are_counted_not_listed_unless_asked() -> None:
+    """A codebook of dozens of codes with a few examples each (a published MAXQDA coding:
+    76 of 77 abstained) printed a line per code; past ten, one line says how many and where
+    each is listed (``--verbose``, ``--json``)."""
+    from qualkit.cli.suggest import say_abstaining
+
+    class Said:
+        def __init__(self) -> None:
+            self.said: list[str] = []
+            self.details: list[str] = []
+
+        def say(self, line: str) -> None:
+            self.said.append(line)
+
+        def detail(self, line: str) -> None:
+            self.details.append(line)
+
+    few = Said()
+    say_abstaining(few, {"a": "needs more examples: x", "b": "needs more examples: y"})
+    assert few.said == ["No learned suggestions for a: needs more examples: x.",
+                        "No learned suggestions for b: needs more examples: y."]
+    many = Said()
+    codes = {f"code_{n:02d}": "needs more examples: z" for n in range(12)}
+    say_abstaining(many, codes)
+    assert many.said == [
+        "No learned suggestions for 12 codes, which need more examples (code_00, code_01, "
+        "code_02, code_03, code_04, …); `--verbose` lists each with its reason, `--json` has "
+        "them under `abstaining`."]
+    assert many.details == [f"No learned suggestions for {c}: needs more examples: z."
+                            for c in codes]

@@ -156,10 +156,31 @@ def _learn_from(session: Session, store: Any, book: Any, coder: str,
     session.say(f"Learned from {coder}'s {result.decisions} decision(s) in "
                 f"{result.transcripts} transcript(s); read {result.segments_read} segment(s): "
                 f"{result.suggestions} learned suggestion(s).")
-    for code, reason in result.abstaining.items():
-        session.say(f"No learned suggestions for {code}: {reason}.")
+    say_abstaining(session, result.abstaining)
     session.say("They are proposals, not decisions. See why a segment got its suggestions: "
                 "`qualkit suggest --explain SEGMENT_ID`.")
+
+
+ABSTAINING_LISTED = 10
+"""Abstaining codes listed one a line; past this, a count (a codebook of 80 inductive
+codes, most with a few examples, printed 75 such lines)."""
+
+
+def say_abstaining(session: Session, abstaining: dict[str, str]) -> None:
+    """Which codes get no learned suggestions and why: each on its line when there are
+    few, otherwise how many, the first few, and where every one is listed."""
+    lines = [f"No learned suggestions for {code}: {reason}."
+             for code, reason in abstaining.items()]
+    if len(lines) <= ABSTAINING_LISTED:
+        for line in lines:
+            session.say(line)
+        return
+    first = ", ".join(list(abstaining)[:5])
+    session.say(f"No learned suggestions for {len(lines)} codes, which need more examples "
+                f"({first}, …); `--verbose` lists each with its reason, `--json` has them "
+                "under `abstaining`.")
+    for line in lines:
+        session.detail(line)
 
 
 def _explain(session: Session, store: Any, book: Any, segment_id: int, as_json: bool) -> None:
@@ -261,8 +282,7 @@ def _print_learned_evaluation(session: Session, result: Any, as_json: bool) -> N
         session.say(f"{code:<26}{engine[code]['f1']:>11.3f}{base[code]['f1']:>12.3f}"
                     f"{s['precision']:>10.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}"
                     f"{s['support']:>9}")
-    for code, reason in learned["abstaining"].items():
-        session.say(f"No learned suggestions for {code}: {reason}.")
+    say_abstaining(session, learned["abstaining"])
     for point in learned.get("curve", []):
         session.say(f"After {point['decisions']:>6} training decisions "
                     f"({point['transcripts']} transcripts): learned F1 {point['f1']:.3f}")
