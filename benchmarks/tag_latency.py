@@ -39,6 +39,7 @@ from qualkit.coding.tui import TaggingApp
 from qualkit.model import Evidence, MatchKind, Suggestion, Turn
 from qualkit.project import Project
 from qualkit.store import open_store
+from qualkit.suggest import learn_project
 
 REPO = Path(__file__).resolve().parent.parent
 WORDS = ["mentor", "mentee", "explain", "teach", "confident", "anatomy", "exam", "session",
@@ -121,21 +122,6 @@ def decide_first(project: Project, count: int, coder: str = "bench") -> int:
     return applied
 
 
-def _retrainer(store, book, coder: str, every: int):  # type: ignore[no-untyped-def]
-    """The retrainer ``qualkit tag --retrain-every`` builds (trainer and keeper)."""
-    from qualkit.coding.retrain import Retrainer
-    from qualkit.suggest.engine import is_moderator
-    from qualkit.suggest.learn_project import keeper, trainer
-
-    roster = store.participants()
-
-    def learns_from(s) -> bool:  # type: ignore[no-untyped-def]
-        return not is_moderator(s.speaker, roster)
-
-    return Retrainer(coder, store.segments(), every, trainer(book, roster), learns_from,
-                     keeper(store, book, coder, learns_from))
-
-
 class _Timed(TaggingApp):
     """Notes when the first screen update after a key press reaches the driver."""
 
@@ -161,7 +147,8 @@ async def measure(project: Project, presses: int, retrain_every: int = 0
     book = active_codebook(store)
     assert book is not None
     started = time.perf_counter()
-    retrainer = _retrainer(store, book, "bench", retrain_every) if retrain_every else None
+    retrainer = (learn_project.retrainer(store, book, "bench", retrain_every)
+                 if retrain_every else None)
     session = TaggingSession(store, book, "bench", retrainer=retrainer)
     opened = time.perf_counter() - started
     times: dict[str, list[float]] = {"open": [opened], "n": [], "s": [], "pilot": [],

@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -62,18 +62,9 @@ def register(app: typer.Typer) -> None:
                 ranked = uncertainty_order(store, book, coder)
             retrainer = None
             if retrain_every:
-                from qualkit.coding.retrain import Retrainer
-                from qualkit.suggest.engine import is_moderator
-                from qualkit.suggest.learn_project import keeper, trainer
+                from qualkit.suggest.learn_project import retrainer as tagging_retrainer
 
-                roster = store.participants()
-
-                def learns_from(s: Any) -> bool:
-                    return not is_moderator(s.speaker, roster)
-
-                retrainer = Retrainer(coder, store.segments(), retrain_every,
-                                      trainer(book, roster), learns_from,
-                                      keeper(store, book, coder, learns_from))
+                retrainer = tagging_retrainer(store, book, coder, retrain_every)
             work = TaggingSession(store, book, coder,
                                   filters=Filters(transcript, code, suggested_only),
                                   preselect=preselect, order=ranked, retrainer=retrainer)

@@ -49,7 +49,6 @@ def column_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.casefold())
 
 
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""

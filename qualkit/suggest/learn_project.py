@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qualkit.errors import QualkitError
 from qualkit.model import Codebook, Coding, Participant, Segment
@@ -22,6 +22,9 @@ from qualkit.store.learned import encode_probabilities
 from qualkit.suggest.engine import is_moderator
 from qualkit.suggest.evaluate import check_coder
 from qualkit.suggest.learn import Learner
+
+if TYPE_CHECKING:
+    from qualkit.coding.retrain import Retrainer
 
 BATCH_SEGMENTS = 5_000
 """Segments predicted at once (whole transcripts): bounds the feature matrices in memory."""
@@ -74,14 +77,16 @@ def train(store: Store, codebook: Codebook, coder: str, m: Material | None = Non
     return Learner(codebook, roster).fit(reviewed, decisions, every)
 
 
-def current(store: Store, codebook: Codebook, coder: str) -> Learner:
-    """``coder``'s model as of their decisions now: the stored one (``suggest
-    --learn-from``, or kept while tagging) if it learned from exactly these decisions,
-    otherwise one trained now. Fitting is deterministic, so the stored model is the one
-    training would give, without the seconds training takes on a large project."""
+def current(store: Store, codebook: Codebook, coder: str, m: Material | None = None
+            ) -> Learner:
+    """``coder``'s model as of their decisions now (``m``: their material, if already
+    read): the stored one (``suggest --learn-from``, or kept while tagging) if it learned
+    from exactly these decisions, otherwise one trained now. Fitting is deterministic, so
+    the stored model is the one training would give, without the seconds training takes
+    on a large project."""
     from qualkit.suggest.model_file import StoredModels
 
-    m = material(store, coder)
+    m = m or material(store, coder)
     stored = StoredModels(store, codebook).learner(coder)
     if stored is not None and _learned_from(stored, m):
         return stored
@@ -111,6 +116,21 @@ def trainer(codebook: Codebook, roster: Mapping[str, Participant]
         return Learner(codebook, roster).fit(reviewed, decisions, every)
 
     return train_on
+
+
+def retrainer(store: Store, codebook: Codebook, coder: str, every: int) -> Retrainer:
+    """What ``qualkit tag --retrain-every N`` retrains with: the learner on the coder's
+    decisions on participants' segments (moderators' left out), every ``every``
+    decisions, each model kept with the project (:func:`keeper`)."""
+    from qualkit.coding.retrain import Retrainer
+
+    roster = store.participants()
+
+    def learns_from(s: Segment) -> bool:
+        return not is_moderator(s.speaker, roster)
+
+    return Retrainer(coder, store.segments(), every, trainer(codebook, roster), learns_from,
+                     keeper(store, codebook, coder, learns_from))
 
 
 def keeper(store: Store, codebook: Codebook, coder: str,
@@ -291,9 +311,9 @@ def uncertainty_order(store: Store, codebook: Codebook, coder: str) -> list[int]
     uncertain``: a decision where the model hesitates teaches it most."""
     import numpy as np
 
-    learner = current(store, codebook, coder)
-    decisions = store.codings(coder)
-    every = store.segments()
+    m = material(store, coder)  # read once: the model and the walk both need it
+    learner = current(store, codebook, coder, m)
+    decisions, every = m.decisions, m.every
     open_ = [s for s in every if s.id not in decisions
              and not is_moderator(s.speaker, learner.roster)]
     live = [j for j, code in enumerate(learner.models)
